@@ -1,0 +1,44 @@
+# Two commands matter: `make demo` runs Accord's built-in demo, `make test` runs the tests.
+# Both create the virtual environment and install the locked dependencies (uv.lock) first.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+TOOLS := .tools
+UV := $(TOOLS)/bin/uv
+VENV := .venv
+BIN := $(VENV)/bin
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+export UV_PYTHON_DOWNLOADS := never
+
+.PHONY: demo test lint format bench serve clean
+
+demo: $(VENV)/.synced
+	$(BIN)/accord demo
+
+test: $(VENV)/.synced
+	$(BIN)/pytest
+
+lint: $(VENV)/.synced
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench
+	$(BIN)/mypy
+
+format: $(VENV)/.synced
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+bench: $(VENV)/.synced
+	$(BIN)/python bench/import_people.py
+
+serve: $(VENV)/.synced
+	$(BIN)/accord serve
+
+clean:
+	rm -rf $(VENV) $(TOOLS) .pytest_cache .mypy_cache .ruff_cache
+
+$(UV):
+	$(PYTHON) -m venv $(TOOLS)
+	$(TOOLS)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml
+	$(UV) sync --frozen --python $(PYTHON)
+	touch $@

@@ -1,0 +1,1 @@
+"""The agreement registry: agreements, their status, caps and sources."""

@@ -1,0 +1,47 @@
+"""All agreement and party queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from accord.models import Agreement, Party
+
+
+def party_codes(session: Session) -> set[str]:
+    return set(session.execute(select(Party.code)).scalars())
+
+
+def get_party(session: Session, code: str) -> Party | None:
+    return session.get(Party, code)
+
+
+def list_parties(session: Session) -> Sequence[Party]:
+    return session.execute(select(Party).order_by(Party.code)).scalars().all()
+
+
+def _with_children() -> list[object]:
+    return [
+        selectinload(Agreement.caps),
+        selectinload(Agreement.criteria),
+        selectinload(Agreement.status_events),
+        selectinload(Agreement.sources),
+    ]
+
+
+def get_agreement(
+    session: Session, agreement_id: str, *, for_update: bool = False
+) -> Agreement | None:
+    query = select(Agreement).where(Agreement.id == agreement_id).options(*_with_children())  # type: ignore[arg-type]
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def list_agreements(session: Session, *, status: str | None = None) -> Sequence[Agreement]:
+    query = select(Agreement).options(*_with_children()).order_by(Agreement.id)  # type: ignore[arg-type]
+    if status is not None:
+        query = query.where(Agreement.status == status)
+    return session.execute(query).scalars().all()

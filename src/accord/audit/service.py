@@ -1,0 +1,98 @@
+"""Writing and verifying the audit log. Runs inside the caller's transaction; never commits."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from accord.audit import repository
+from accord.audit.chain import Break, first_break, link_hash
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One state change to record: who did what to which record, and the facts of it."""
+
+    action: str
+    entity_type: str
+    entity_id: str
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+def now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def record(session: Session, actor: str, entry: Entry, *, at: dt.datetime | None = None) -> None:
+    record_many(session, actor, [entry], at=at)
+
+
+def record_many(
+    session: Session, actor: str, entries: Sequence[Entry], *, at: dt.datetime | None = None
+) -> None:
+    """Append entries to the chain in the caller's transaction, in the order given."""
+    if not entries:
+        return
+    head = repository.lock_head(session)
+    when = at or now()
+    seq, prev = head.seq, head.hash
+    rows = []
+    for entry in entries:
+        seq += 1
+        digest = link_hash(
+            seq=seq,
+            at=when,
+            actor=actor,
+            action=entry.action,
+            entity_type=entry.entity_type,
+            entity_id=entry.entity_id,
+            data=entry.data,
+            prev_hash=prev,
+        )
+        rows.append(
+            {
+                "seq": seq,
+                "at": when,
+                "actor": actor,
+                "action": entry.action,
+                "entity_type": entry.entity_type,
+                "entity_id": entry.entity_id,
+                "data": entry.data,
+                "prev_hash": prev,
+                "hash": digest,
+            }
+        )
+        prev = digest
+    repository.insert_events(session, rows)
+    head.seq, head.hash = seq, prev
+    session.flush()
+
+
+@dataclass(frozen=True, slots=True)
+class Verification:
+    events: int
+    head_hash: str | None
+    broken: Break | None
+
+    @property
+    def ok(self) -> bool:
+        return self.broken is None
+
+
+def verify(session: Session) -> Verification:
+    head = repository.read_head(session)
+    head_seq, head_hash = (head.seq, head.hash) if head else (None, None)
+    count = 0
+
+    def counted() -> Any:
+        nonlocal count
+        for link in repository.iter_links(session):
+            count += 1
+            yield link
+
+    broken = first_break(counted(), head_seq, head_hash)
+    return Verification(events=count, head_hash=head_hash, broken=broken)

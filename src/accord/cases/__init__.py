@@ -1,0 +1,1 @@
+"""People and their cases: the exchange schema, import, families."""

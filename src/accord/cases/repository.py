@@ -1,0 +1,96 @@
+"""All people and family queries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.orm import Session
+
+from accord.cases.families import MemberState
+from accord.models import Family, Person
+
+
+def existing_hashes(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Person.case_id, Person.content_hash)).all())
+
+
+def family_ids(session: Session) -> set[str]:
+    return set(session.execute(select(Family.id)).scalars())
+
+
+def members_of(session: Session, families: Iterable[str]) -> list[MemberState]:
+    wanted = sorted(set(families))
+    states: list[MemberState] = []
+    for start in range(0, len(wanted), 1000):
+        chunk = wanted[start : start + 1000]
+        query = select(
+            Person.case_id,
+            Person.family_id,
+            Person.relationship,
+            Person.sender_status,
+            Person.removal_order_status,
+        ).where(Person.family_id.in_(chunk))
+        states += [MemberState(*row) for row in session.execute(query)]
+    return states
+
+
+def add_families(session: Session, ids: Iterable[str]) -> None:
+    rows = [{"id": family_id} for family_id in sorted(ids)]
+    if rows:
+        session.execute(insert(Family), rows)
+
+
+def insert_people(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(Person), list(rows))
+
+
+def update_people(session: Session, rows: Sequence[dict[str, Any]]) -> None:
+    """Bulk update by case id; each row carries `key` (the case id) and the new values."""
+    if not rows:
+        return
+    columns = [key for key in rows[0] if key not in {"key", "created_at"}]
+    statement = (
+        update(Person)
+        .where(Person.case_id == bindparam("key"))
+        .values({column: bindparam(column) for column in columns})
+    )
+    session.connection().execute(statement, [dict(row) for row in rows])
+
+
+def get_person(session: Session, case_id: str) -> Person | None:
+    return session.get(Person, case_id)
+
+
+def count_people(session: Session) -> int:
+    return session.execute(select(func.count()).select_from(Person)).scalar_one()
+
+
+def count_families(session: Session) -> int:
+    return session.execute(
+        select(func.count(func.distinct(Person.family_id))).select_from(Person)
+    ).scalar_one()
+
+
+def population_columns(session: Session) -> dict[str, list[Any]]:
+    """The columns population summaries need, as plain lists (one entry per person)."""
+    query = select(
+        Person.case_id,
+        Person.family_id,
+        Person.nationalities,
+        Person.sender_status,
+        Person.removal_order_status,
+        Person.protection,
+    ).order_by(Person.case_id)
+    rows = session.execute(query).all()
+    names = (
+        "case_id",
+        "family_id",
+        "nationalities",
+        "sender_status",
+        "removal_order",
+        "protection",
+    )
+    return {name: [row[i] for row in rows] for i, name in enumerate(names)}

@@ -1,0 +1,62 @@
+"""The `accord` command."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from accord import __version__
+from accord.agreements.cli import app as agreements_app
+from accord.audit.cli import app as audit_app
+from accord.cases.cli import app as people_app
+from accord.cli_support import DbOption, new_app, out, settings_for
+from accord.db import make_engine, upgrade
+from accord.scenarios.cli import app as scenario_app
+
+app = new_app(
+    "Accord runs transfer agreements between states, with the legal safeguards as hard constraints."
+)
+app.add_typer(agreements_app, name="agreements")
+app.add_typer(people_app, name="people")
+app.add_typer(audit_app, name="audit")
+app.add_typer(scenario_app, name="scenario")
+
+db_app = new_app("The database schema.")
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("upgrade")
+def db_upgrade(db: DbOption = None) -> None:
+    """Bring the schema to the newest revision (commands also do this unless ACCORD_AUTO_MIGRATE=false)."""
+    engine = make_engine(settings_for(db))
+    try:
+        upgrade(engine)
+    finally:
+        engine.dispose()
+    out.print("schema at the newest revision")
+
+
+@app.command("demo")
+def demo(
+    db: Annotated[
+        str | None,
+        typer.Option("--db", help="Database URL (default: a fresh temporary SQLite file)."),
+    ] = None,
+    count: Annotated[int, typer.Option(min=1, help="Synthetic people to generate.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 1,
+) -> None:
+    """The built-in scenario end to end: reported arrangements, a synthetic pool, a summary."""
+    from accord.scenarios.demo import run_demo
+
+    run_demo(out, db=db, count=count, seed=seed)
+
+
+@app.command("version")
+def version() -> None:
+    """Print Accord's version."""
+    out.print(__version__)
+
+
+def main() -> None:
+    app()

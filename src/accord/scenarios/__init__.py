@@ -1,0 +1,11 @@
+"""The built-in scenario: the publicly reported arrangements and a synthetic population."""
+
+from __future__ import annotations
+
+from importlib.resources import files
+from pathlib import Path
+
+
+def arrangements_path() -> Path:
+    """The reported arrangements shipped with the package, as an agreements YAML file."""
+    return Path(str(files("accord.scenarios").joinpath("arrangements.yaml")))

@@ -1,0 +1,49 @@
+"""`accord scenario …`: the built-in scenario's files."""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from accord.cli_support import new_app, out
+from accord.scenarios import arrangements_path
+from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
+
+app = new_app("The built-in scenario: reported arrangements and a synthetic population.")
+
+
+@app.command("people")
+def people_command(
+    out_file: Annotated[
+        Path, typer.Option("--out", help="Where to write: .jsonl, .csv or .parquet.")
+    ],
+    count: Annotated[int, typer.Option(min=1, max=10_000_000, help="How many people.")] = 5000,
+    seed: Annotated[int, typer.Option(help="Same seed, same file.")] = 1,
+    at: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            formats=["%Y-%m-%d"],
+            help=f"The day the population is as of (default {REFERENCE_DATE}).",
+        ),
+    ] = None,
+) -> None:
+    """Write a synthetic, clearly labelled population (case ids SYN-…)."""
+    records = generate_people(count, seed, on=at.date() if at else REFERENCE_DATE)
+    write_people(records, out_file)
+    families = len({r["family_id"] for r in records})
+    out.print(
+        f"{out_file}: {len(records):,} synthetic people in {families:,} families (seed {seed})"
+    )
+
+
+@app.command("agreements")
+def agreements_command(
+    out_file: Annotated[Path, typer.Option("--out", help="Where to write the YAML.")],
+) -> None:
+    """Write the reported arrangements as an agreements YAML file, to read or edit for what-ifs."""
+    shutil.copyfile(arrangements_path(), out_file)
+    out.print(f"{out_file}: the reported arrangements, each fact with its source")

@@ -1,0 +1,846 @@
+"""A seeded synthetic population for the built-in demo and the benchmarks.
+
+Every person here is synthetic: case ids are `SYN-0000001`, family ids `SYNF-000001`, names
+are drawn from small generic lists per region, and counsel contacts are at example.org. The
+same seed and reference date always give the same records and byte-identical files, because
+only a private `random.Random(seed)` is used (no global random state, clock or uuid).
+
+The mix is meant to exercise every safeguard on believable proportions, not to describe any
+real caseload:
+
+- families of 1 to 6 (mean about 2.5): many single adults, couples, parents with children,
+  now and then a parent or sibling of the head; a few unaccompanied minors and age disputes,
+  and some children turning 18 within weeks of the reference date;
+- nationalities weighted toward the countries the reported agreements involve (Central and
+  South America, the Caribbean, then Asia and Africa), a few dual nationals (some holding a
+  receiver's nationality, e.g. XK or SV), a few stateless families, and US-born children
+  (US citizens) in mixed-status families; languages follow nationality, often plus `en`;
+- removal orders about 60 % final, 25 % pending, 15 % none; protection about 15 % pending and
+  5 % granted against the country of nationality, some denied; fear claims about 4 % against a
+  receiver (some negatives decided inside the 15-day reopening window); appeals about 5 %,
+  stays about 2 %; convictions about 20 % across categories; vulnerabilities about 8 %, a few
+  with a supervisor's S8 assessment; travel documents about 65 %, some expired; counsel for
+  about 40 % of families.
+
+Keys whose value is the schema default (empty list, false, null) are left out to keep files
+small; every record still validates as a `PersonRecord`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import datetime as dt
+import gc
+import random
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
+
+import polars as pl
+from pydantic import BaseModel
+from pydantic_core import to_json
+
+from accord.cases.reader import flatten_for_csv
+from accord.cases.schemas import OBJECT_FIELDS, Counsel, PersonRecord, RemovalOrder, TravelDocument
+
+if TYPE_CHECKING:
+    from polars._typing import PolarsDataType
+
+REFERENCE_DATE = dt.date(2026, 1, 15)
+"""The day the population is generated for, fixed so the same seed gives the same file."""
+
+SENDER = "US"
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class _Names:
+    male: tuple[str, ...]
+    female: tuple[str, ...]
+    family: tuple[str, ...]
+
+
+_HISPANIC = _Names(
+    male=("José", "Luis", "Carlos", "Juan", "Miguel", "Jorge", "Pedro", "Andrés", "Daniel"),
+    female=("María", "Ana", "Carmen", "Rosa", "Lucía", "Gabriela", "Daniela", "Sofía", "Isabel"),
+    family=(
+        "García",
+        "Hernández",
+        "López",
+        "Martínez",
+        "González",
+        "Pérez",
+        "Rodríguez",
+        "Ramírez",
+        "Flores",
+        "Torres",
+        "Díaz",
+        "Morales",
+    ),
+)
+_HAITIAN = _Names(
+    male=("Jean", "Pierre", "Jacques", "Wilson", "Stanley", "Emmanuel", "Frantz", "Ricardo"),
+    female=("Marie", "Rose", "Nadège", "Guerline", "Widline", "Fabienne", "Mirlande", "Esther"),
+    family=("Joseph", "Jean-Baptiste", "Pierre", "Louis", "Charles", "Etienne", "Désir"),
+)
+_AFGHAN = _Names(
+    male=("Ahmad", "Mohammad", "Abdul", "Hamid", "Farid", "Naveed", "Rahim", "Zabihullah"),
+    female=("Fatima", "Maryam", "Zahra", "Nadia", "Freshta", "Shabnam", "Laila", "Mariam"),
+    family=("Ahmadi", "Rahimi", "Karimi", "Hakimi", "Noori", "Sultani", "Safi", "Popal"),
+)
+_CHINESE = _Names(
+    male=("Wei", "Jun", "Hao", "Lei", "Ming", "Qiang", "Yong", "Jie"),
+    female=("Li", "Fang", "Mei", "Ying", "Xiu", "Hui", "Jing", "Yan"),
+    family=("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao"),
+)
+_INDIAN = _Names(
+    male=("Rahul", "Amit", "Sandeep", "Vikram", "Arjun", "Manpreet", "Gurpreet", "Harjit"),
+    female=("Priya", "Pooja", "Anjali", "Simran", "Neha", "Kavita", "Harpreet", "Sunita"),
+    family=("Singh", "Patel", "Sharma", "Kumar", "Gill", "Sandhu", "Shah", "Mehta"),
+)
+_RUSSIAN = _Names(
+    male=("Aleksandr", "Dmitry", "Sergey", "Andrey", "Ivan", "Mikhail", "Nikolai", "Pavel"),
+    female=("Anna", "Elena", "Olga", "Natalia", "Irina", "Tatiana", "Svetlana", "Yulia"),
+    family=("Kovalenko", "Shevchenko", "Bondarenko", "Kravchenko", "Tkachenko", "Melnik"),
+)
+_UZBEK = _Names(
+    male=("Aziz", "Bekzod", "Jasur", "Sardor", "Rustam", "Dilshod", "Otabek", "Sherzod"),
+    female=("Dilnoza", "Malika", "Nodira", "Gulnora", "Madina", "Shahnoza", "Zarina", "Feruza"),
+    family=("Yusupov", "Rakhimov", "Karimov", "Tursunov", "Aliev", "Nazarov", "Saidov"),
+)
+_ERITREAN = _Names(
+    male=("Tesfay", "Yonas", "Dawit", "Mehari", "Samuel", "Filmon", "Robel", "Berhane"),
+    female=("Helen", "Senait", "Selam", "Rahel", "Tsega", "Winta", "Saba", "Freweini"),
+    family=("Tesfamariam", "Ghebremedhin", "Haile", "Kidane", "Tekle", "Berhe", "Woldu"),
+)
+_ETHIOPIAN = _Names(
+    male=("Abebe", "Getachew", "Solomon", "Tadesse", "Bereket", "Yohannes", "Mulugeta"),
+    female=("Almaz", "Tigist", "Hiwot", "Meron", "Selamawit", "Bethlehem", "Tsion", "Mahlet"),
+    family=("Tesfaye", "Bekele", "Alemu", "Girma", "Kebede", "Wolde", "Ayele"),
+)
+_SOMALI = _Names(
+    male=("Abdi", "Mohamed", "Ahmed", "Hassan", "Abdirahman", "Omar", "Ali", "Yusuf"),
+    female=("Hodan", "Amina", "Fadumo", "Hawa", "Sahra", "Ifrah", "Nasra", "Ladan"),
+    family=("Warsame", "Farah", "Jama", "Abdi", "Hassan", "Osman", "Hussein", "Nur"),
+)
+_WEST_AFRICAN = _Names(
+    male=("Kwame", "Kofi", "Emmanuel", "Chinedu", "Oluwaseun", "Ibrahim", "Samuel", "Yaw"),
+    female=("Ama", "Akosua", "Grace", "Ngozi", "Funmilayo", "Blessing", "Abena", "Esther"),
+    family=("Mensah", "Owusu", "Boateng", "Okafor", "Adeyemi", "Okonkwo", "Asante", "Bello"),
+)
+_FRANCOPHONE_AFRICAN = _Names(
+    male=("Mamadou", "Ousmane", "Moussa", "Cheikh", "Ibrahima", "Jean-Paul", "Serge"),
+    female=("Aminata", "Fatou", "Awa", "Mariama", "Aïssatou", "Brigitte", "Clarisse", "Ndeye"),
+    family=("Diallo", "Ndiaye", "Diop", "Sow", "Fall", "Mbarga", "Ngono", "Tchatchoua"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _Origin:
+    code: str
+    weight: float
+    languages: tuple[str, ...]
+    """The main language first; the others are added now and then."""
+    names: _Names
+
+
+_ORIGINS = (
+    _Origin("VE", 15, ("es",), _HISPANIC),
+    _Origin("HN", 11, ("es",), _HISPANIC),
+    _Origin("GT", 11, ("es",), _HISPANIC),
+    _Origin("MX", 12, ("es",), _HISPANIC),
+    _Origin("SV", 6, ("es",), _HISPANIC),
+    _Origin("CU", 6, ("es",), _HISPANIC),
+    _Origin("NI", 4, ("es",), _HISPANIC),
+    _Origin("CO", 5, ("es",), _HISPANIC),
+    _Origin("HT", 5, ("ht", "fr"), _HAITIAN),
+    _Origin("EC", 5, ("es",), _HISPANIC),
+    _Origin("AF", 2, ("ps", "fa"), _AFGHAN),
+    _Origin("CN", 3, ("zh",), _CHINESE),
+    _Origin("IN", 3, ("hi", "pa"), _INDIAN),
+    _Origin("RU", 2, ("ru",), _RUSSIAN),
+    _Origin("UZ", 2, ("uz", "ru"), _UZBEK),
+    _Origin("ER", 1, ("ti", "ar"), _ERITREAN),
+    _Origin("SO", 1, ("so", "ar"), _SOMALI),
+    _Origin("GH", 1.5, ("en", "ak"), _WEST_AFRICAN),
+    _Origin("NG", 1.5, ("en", "yo", "ha"), _WEST_AFRICAN),
+    _Origin("SN", 1, ("fr", "wo"), _FRANCOPHONE_AFRICAN),
+    _Origin("CM", 1, ("fr", "en"), _FRANCOPHONE_AFRICAN),
+    _Origin("ET", 1, ("am", "om"), _ETHIOPIAN),
+)
+
+_SECOND_NATIONALITIES: tuple[tuple[str, float, str], ...] = (
+    ("ES", 4, "es"),
+    ("IT", 2, "it"),
+    ("CO", 2, "es"),
+    ("MX", 2, "es"),
+    ("PT", 1, "pt"),
+    ("XK", 1.5, "sq"),
+    ("SV", 1.5, "es"),
+    ("TR", 1, "tr"),
+)
+"""Second nationality of a dual national, with a language it brings; XK and SV are receivers."""
+
+FEAR_CLAIM_RECEIVERS = ("XK", "RW", "SV", "UG", "GH", "SZ", "UZ")
+
+_FAMILY_SIZES = ((1, 38), (2, 20), (3, 16), (4, 14), (5, 8), (6, 4))
+
+_CONVICTIONS: tuple[tuple[str, float, int, int], ...] = (
+    ("immigration", 24, 0, 12),
+    ("traffic", 20, 0, 3),
+    ("drugs", 15, 0, 60),
+    ("property", 12, 0, 24),
+    ("public_order", 10, 0, 6),
+    ("fraud", 8, 0, 36),
+    ("violent", 8, 6, 120),
+    ("sexual", 2, 12, 180),
+    ("other", 3, 0, 12),
+    ("terrorism", 0.3, 60, 300),
+)
+"""Category, weight, and the range of sentence months."""
+
+_TRANSIT_JURISDICTIONS = ("MX", "GT", "CO", "PA")
+
+_DETENTION_INCIDENTS = (
+    "disciplinary infraction",
+    "fight with another detainee",
+    "possession of contraband",
+    "refusal to comply with an order",
+    "damage to property",
+)
+
+_RARE_VULNERABILITY_RATE = 0.048
+_RARE_VULNERABILITIES = (
+    ("torture_survivor", 12),
+    ("trafficking_survivor", 6),
+    ("sexual_violence_survivor", 8),
+    ("serious_illness", 12),
+    ("disability", 10),
+)
+"""Vulnerabilities any adult may have (one of them, at the rate above), with their weights."""
+
+_OLDEST = 110
+"""No one is older; birth dates are drawn from a table this long."""
+_LONGEST_VALIDITY = 3650
+"""Days a valid travel document may still run."""
+
+_HEALTH_NEEDS = (
+    "daily medication",
+    "wheelchair access",
+    "regular dialysis",
+    "insulin and refrigeration",
+    "hearing aid batteries",
+    "follow-up appointment with a specialist",
+)
+
+_SUPERVISORS = ("R. Whitfield", "M. Okafor", "L. Brennan", "S. Nakamura", "D. Castellanos")
+
+_S8_REASONS = (
+    "Treating physician confirms the condition is stable and care continues on arrival.",
+    "Travels with adult family members who provide day-to-day care; escort arranged.",
+    "Receiving state confirmed access to the needed treatment in writing.",
+    "Assessed in person; the vulnerability does not make transfer unsafe for this person.",
+)
+
+_COUNSEL_OFFICES = ("Legal Aid Clinic", "Immigrant Defense Project", "Law Office", "Legal Services")
+
+
+def _cumulative(weights: Sequence[float]) -> list[float]:
+    total = 0.0
+    cumulative = []
+    for weight in weights:
+        total += weight
+        cumulative.append(total)
+    return cumulative
+
+
+_ORIGIN_CUM = _cumulative([o.weight for o in _ORIGINS])
+_SECOND_CUM = _cumulative([w for _, w, _ in _SECOND_NATIONALITIES])
+_SIZE_CUM = _cumulative([w for _, w in _FAMILY_SIZES])
+_CONVICTION_CUM = _cumulative([w for _, w, _, _ in _CONVICTIONS])
+_RARE_VULNERABILITY_CUM = _cumulative([w for _, w in _RARE_VULNERABILITIES])
+
+
+_Member = tuple[str, str, int, int, bool]
+"""Relationship, sex, birth date (as an ordinal), whole years on the day, age disputed."""
+
+
+class _Family(NamedTuple):
+    family_id: str
+    origin: _Origin
+    surname: str
+    nationalities: tuple[str, ...]
+    """Shared by every member; empty for a stateless family."""
+    languages: tuple[str, ...]
+    second: tuple[str, str] | None
+    """The head's second nationality and the language it brings, if the head is a dual national."""
+    status: str
+    removal: tuple[str, str | None]
+    protection: list[dict[str, str]]
+    """The head's claims; other members often share them."""
+    counsel: dict[str, str] | None
+    single_parent: bool
+    """The head has children and no spouse or partner."""
+
+
+class _Generator:
+    """Draws families; all randomness comes from one `random.Random` through `random()`.
+
+    Drawing only with `random()` keeps the output stable across Python versions and is much
+    faster than `randint` or `choices`, which matters at 100,000 people.
+    """
+
+    def __init__(self, rng: random.Random, on: dt.date) -> None:
+        self.random = rng.random
+        self.today = on.toordinal()
+        self.birth_ranges = [
+            (_years_before(on, age + 1).toordinal() + 1, _years_before(on, age).toordinal())
+            for age in range(_OLDEST + 1)
+        ]
+        """For each age, the first and last birth ordinal giving exactly that age on the day."""
+        self.first_day = self.birth_ranges[-1][0]
+        self.iso_days = [
+            dt.date.fromordinal(day).isoformat()
+            for day in range(self.first_day, self.today + _LONGEST_VALIDITY + 1)
+        ]
+        """Every day a record can name, as ISO text, indexed from `first_day`."""
+
+    def between(self, low: int, high: int) -> int:
+        """An integer in [low, high]."""
+        return low + int(self.random() * (high - low + 1))
+
+    def choice(self, items: Sequence[T]) -> T:
+        return items[int(self.random() * len(items))]
+
+    def weighted(self, items: Sequence[T], cumulative: Sequence[float]) -> T:
+        return items[bisect.bisect(cumulative, self.random() * cumulative[-1])]
+
+    def iso(self, day: int) -> str:
+        return self.iso_days[day - self.first_day]
+
+    def days_ago(self, low: int, high: int) -> str:
+        return self.iso_days[
+            self.today - self.first_day - low - int(self.random() * (high - low + 1))
+        ]
+
+    def member(self, relationship: str, sex: str, age: int, *, disputed: bool = False) -> _Member:
+        earliest, latest = self.birth_ranges[age]
+        return (
+            relationship,
+            sex,
+            earliest + int(self.random() * (latest - earliest + 1)),
+            age,
+            disputed,
+        )
+
+    # -- a family
+
+    def family(self, number: int, first_case: int, room: int) -> list[dict[str, Any]]:
+        random = self.random
+        plan = self.plan_members()[:room]
+        relationships = {member[0] for member in plan}
+        origin = self.weighted(_ORIGINS, _ORIGIN_CUM)
+        stateless = random() < 0.015
+        languages = [origin.languages[0]]
+        languages += (extra for extra in origin.languages[1:] if random() < 0.35)
+        second = None
+        if not stateless and random() < 0.03:
+            code, _, language = self.weighted(_SECOND_NATIONALITIES, _SECOND_CUM)
+            second = (code, language) if code != origin.code else None
+        family = _Family(
+            family_id=f"SYNF-{number:06d}",
+            origin=origin,
+            surname=self.choice(origin.names.family),
+            nationalities=() if stateless else (origin.code,),
+            languages=tuple(languages),
+            second=second,
+            status=self.family_status(),
+            removal=self.removal_order(),
+            protection=self.protection(origin.code),
+            counsel=self.counsel() if random() < 0.4 else None,
+            single_parent="child" in relationships
+            and "spouse" not in relationships
+            and "partner" not in relationships,
+        )
+        return [
+            self.person(f"SYN-{first_case + offset:07d}", member, family)
+            for offset, member in enumerate(plan)
+        ]
+
+    def plan_members(self) -> list[_Member]:
+        random = self.random
+        size = self.weighted(_FAMILY_SIZES, _SIZE_CUM)[0]
+        head_sex = "M" if random() < 0.6 else "F"
+        if size == 1:
+            return [self.single(head_sex)]
+        head_age = self.between(24, 50) if size > 2 else self.between(19, 60)
+        members = [self.member("head", head_sex, head_age)]
+        youngest_parent = head_age
+        if random() < 0.8:
+            relationship = "partner" if random() < 0.1 else "spouse"
+            partner_age = max(18, head_age + self.between(-8, 6))
+            youngest_parent = min(head_age, partner_age)
+            partner_sex = ("F" if head_sex == "M" else "M") if random() < 0.97 else head_sex
+            members.append(self.member(relationship, partner_sex, partner_age))
+        parents = 0
+        while len(members) < size:
+            draw = random()
+            if draw < 0.05 and parents < 2 and head_age <= 55:
+                parents += 1
+                sex = "F" if parents == 1 or random() < 0.5 else "M"
+                members.append(self.member("parent", sex, head_age + self.between(19, 35)))
+            elif draw < 0.1:
+                sex = "M" if random() < 0.5 else "F"
+                members.append(
+                    self.member("sibling", sex, max(12, head_age + self.between(-10, 10)))
+                )
+            else:
+                members.append(self.child(youngest_parent))
+        return members
+
+    def single(self, sex: str) -> _Member:
+        draw = self.random()
+        if draw < 0.04:
+            return self.member("head", sex, self.between(13, 17))
+        if draw < 0.065:
+            return self.member("head", sex, self.between(16, 20), disputed=True)
+        return self.member("head", sex, min(self.between(18, 45), self.between(18, 75)))
+
+    def child(self, youngest_parent: int) -> _Member:
+        random = self.random
+        sex = "M" if random() < 0.5 else "F"
+        oldest = youngest_parent - 17
+        if oldest >= 19 and random() < 0.05:
+            eighteenth_birthday = self.birth_ranges[18][1]
+            birth = eighteenth_birthday + self.between(-21, 21)
+            return "child", sex, birth, 18 if birth <= eighteenth_birthday else 17, False
+        return self.member(
+            "child", sex, self.between(0, min(oldest, 17 if random() < 0.85 else 26))
+        )
+
+    def family_status(self) -> str:
+        draw = self.random()
+        return "none" if draw < 0.87 else "visa" if draw < 0.965 else "lpr"
+
+    def removal_order(self) -> tuple[str, str | None]:
+        draw = self.random()
+        if draw < 0.6:
+            return "final", self.days_ago(20, 2500)
+        if draw < 0.85:
+            return "pending", self.days_ago(20, 1500)
+        return "none", None
+
+    def counsel(self) -> dict[str, str]:
+        names = self.choice(_ORIGINS).names
+        given = self.choice(names.female if self.random() < 0.5 else names.male)
+        lawyer = f"{given} {self.choice(names.family)}"
+        if self.random() < 0.5:
+            return {"name": lawyer, "contact": f"+1-202-555-01{self.between(0, 99):02d}"}
+        office = self.choice(_COUNSEL_OFFICES)
+        handle = f"office{self.between(1, 999):03d}"
+        return {"name": f"{lawyer}, {office}", "contact": f"{handle}@example.org"}
+
+    # -- a person
+
+    def person(self, case_id: str, member: _Member, family: _Family) -> dict[str, Any]:
+        """One record, its keys in the schema's order, defaults left out."""
+        random = self.random
+        relationship, sex, birth, age, disputed = member
+        names = family.origin.names
+        adult = age >= 18
+        is_head = relationship == "head"
+
+        nationalities = list(family.nationalities)
+        languages = list(family.languages)
+        second = family.second if is_head or relationship == "child" else None
+        if second is None and adult and nationalities and random() < 0.03:
+            code, _, language = self.weighted(_SECOND_NATIONALITIES, _SECOND_CUM)
+            second = (code, language) if code != nationalities[0] else None
+        if second is not None and (is_head or random() < 0.5):
+            nationalities.append(second[0])
+            if second[1] not in languages:
+                languages.append(second[1])
+        status = family.status
+        if relationship == "child" and age < 12 and status == "none" and random() < 0.15:
+            status = "citizen"
+            nationalities.append(SENDER)
+        elif status == "lpr" and not adult and random() < 0.4:
+            status = "none"
+        if "en" not in languages and (status == "citizen" or random() < 0.3):
+            languages.append("en")
+
+        record: dict[str, Any] = {
+            "case_id": case_id,
+            "family_id": family.family_id,
+            "relationship": relationship,
+            "given_name": self.choice(names.female if sex == "F" else names.male),
+            "family_name": family.surname,
+        }
+        if random() < 0.04:
+            alias_given = self.choice(names.male if random() < 0.5 else names.female)
+            record["aliases"] = [f"{alias_given} {self.choice(names.family)}"]
+        record["birth_date"] = self.iso(birth)
+        record["sex"] = "X" if adult and random() < 0.002 else sex
+        if nationalities:
+            record["nationalities"] = nationalities
+        record["languages"] = languages
+        record["sender_status"] = status
+
+        removal_status, removal_date = family.removal
+        if status == "citizen" or (status == "lpr" and random() < 0.7):
+            removal_status = "none"
+        elif random() < 0.1:
+            removal_status, removal_date = self.removal_order()
+        if removal_status != "none":
+            record["removal_order"] = {"status": removal_status, "date": removal_date}
+
+        if status != "citizen":
+            if is_head or random() < 0.6:
+                protection = [dict(entry) for entry in family.protection]
+            else:
+                protection = self.protection(family.origin.code)
+            if protection:
+                record["protection"] = protection
+            if random() < 0.04:
+                record["fear_claims"] = [self.fear_claim()]
+            if removal_status != "none" and random() < 0.06:
+                record["appeal_pending"] = True
+            if removal_status == "final" and random() < 0.035:
+                record["stay_of_removal"] = True
+
+        if adult:
+            if random() < 0.27:
+                record["convictions"] = self.convictions(age, nationalities)
+            if random() < 0.03:
+                record["detention_incidents"] = [
+                    {"date": self.days_ago(10, 1000), "kind": self.choice(_DETENTION_INCIDENTS)}
+                ]
+
+        vulnerabilities = self.vulnerabilities(member, family)
+        if vulnerabilities:
+            record["vulnerabilities"] = vulnerabilities
+        if disputed:
+            record["age_disputed"] = True
+
+        seriously_ill = "serious_illness" in vulnerabilities or "disability" in vulnerabilities
+        fitness = random()
+        if fitness < (0.3 if seriously_ill else 0.06):
+            record["medical_fit"] = False
+        elif fitness < 0.88:
+            record["medical_fit"] = True
+        has_health_needs = random() < (0.6 if seriously_ill else 0.03)
+        if has_health_needs:
+            record["health_needs"] = [self.choice(_HEALTH_NEEDS)]
+        if nationalities and random() < 0.65:
+            record["travel_document"] = self.travel_document(nationalities, birth)
+        if family.counsel is not None:
+            record["counsel"] = dict(family.counsel)
+        if random() < (0.5 if has_health_needs else 0.04):
+            record["consents"] = ["share_health_needs"]
+        if vulnerabilities and random() < 0.25:
+            record["assessments"] = [
+                {
+                    "rule": "S8",
+                    "by": self.choice(_SUPERVISORS),
+                    "date": self.days_ago(0, 300),
+                    "reason": self.choice(_S8_REASONS),
+                }
+            ]
+        return record
+
+    def protection(self, against: str) -> list[dict[str, str]]:
+        draw = self.random()
+        if draw < 0.15:
+            kind = "asylum" if draw < 0.09 else "withholding" if draw < 0.13 else "cat"
+            status = "pending"
+        elif draw < 0.2:
+            kind = "withholding" if draw < 0.172 else "cat" if draw < 0.185 else "temporary"
+            status = "granted"
+        elif draw < 0.28:
+            kind = "asylum" if draw < 0.26 else "withholding"
+            status = "denied"
+        elif draw < 0.29:
+            kind, status = "asylum", "withdrawn"
+        else:
+            return []
+        return [
+            {"type": kind, "status": status, "against": against, "date": self.days_ago(30, 2500)}
+        ]
+
+    def fear_claim(self) -> dict[str, str]:
+        country = self.choice(FEAR_CLAIM_RECEIVERS)
+        draw = self.random()
+        if draw < 0.4:
+            return {"country": country, "asserted": self.days_ago(1, 120), "outcome": "pending"}
+        decided = self.today - self.between(0, 90)
+        asserted = decided - self.between(1, 45)
+        return {
+            "country": country,
+            "asserted": self.iso(asserted),
+            "outcome": "positive" if draw < 0.6 else "negative",
+            "decided": self.iso(decided),
+        }
+
+    def convictions(self, age: int, nationalities: list[str]) -> list[dict[str, Any]]:
+        random = self.random
+        draw = random()
+        count = 1 if draw < 0.65 else 2 if draw < 0.9 else 3
+        oldest_days = max(31, min((age - 16) * 365, 20 * 365))
+        convictions = []
+        for _ in range(count):
+            category, _, shortest, longest = self.weighted(_CONVICTIONS, _CONVICTION_CUM)
+            conviction: dict[str, Any] = {
+                "category": category,
+                "date": self.days_ago(30, oldest_days),
+                "final": random() < 0.85,
+            }
+            if random() < 0.85:
+                conviction["sentence_months"] = self.between(shortest, longest)
+            place = random()
+            if place < 0.85 or (place < 0.93 and not nationalities):
+                conviction["jurisdiction"] = SENDER
+            elif place < 0.93:
+                conviction["jurisdiction"] = self.choice(nationalities)
+            else:
+                conviction["jurisdiction"] = self.choice(_TRANSIT_JURISDICTIONS)
+            convictions.append(conviction)
+        convictions.sort(key=lambda conviction: str(conviction["date"]))
+        return convictions
+
+    def vulnerabilities(self, member: _Member, family: _Family) -> list[str]:
+        random = self.random
+        relationship, sex, _, age, _ = member
+        if age < 18:
+            return ["disability"] if random() < 0.01 else []
+        found = []
+        if sex == "F" and age <= 45 and random() < 0.035:
+            found.append("pregnancy")
+        if random() < _RARE_VULNERABILITY_RATE:
+            found.append(self.weighted(_RARE_VULNERABILITIES, _RARE_VULNERABILITY_CUM)[0])
+        if age >= 65 and random() < 0.6:
+            found.append("elderly")
+        if relationship == "head" and family.single_parent and random() < 0.7:
+            found.append("single_parent")
+        return found
+
+    def travel_document(self, nationalities: list[str], birth: int) -> dict[str, str]:
+        draw = self.random()
+        if draw < 0.8:
+            kind = "passport"
+        elif draw < 0.9:
+            kind = "travel_document"
+        elif draw < 0.97:
+            kind = "identity_card"
+        else:
+            kind = "laissez_passer"
+        days_old = self.today - birth
+        if days_old > 60 and self.random() < 0.3:
+            expires = self.today - self.between(1, min(1500, days_old - 30))
+        else:
+            expires = self.today + self.between(1, _LONGEST_VALIDITY)
+        return {"type": kind, "country": self.choice(nationalities), "expires": self.iso(expires)}
+
+
+def _years_before(day: dt.date, years: int) -> dt.date:
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def generate_people(count: int, seed: int, *, on: dt.date = REFERENCE_DATE) -> list[dict[str, Any]]:
+    """Exactly `count` people (families cut to fit), JSON-ready dicts in the exchange schema."""
+    if count < 0:
+        raise ValueError("count must not be negative")
+    generator = _Generator(random.Random(seed), on)
+    people: list[dict[str, Any]] = []
+    family_number = 0
+    with _collector_paused():
+        while len(people) < count:
+            family_number += 1
+            people += generator.family(family_number, len(people) + 1, count - len(people))
+    return people
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many records.
+
+    The records hold no reference cycles, yet every few hundred new containers the collector
+    walks all of them again; at 100,000 people that was a third of the time.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+FIELD_ORDER: tuple[str, ...] = tuple(PersonRecord.model_fields)
+"""The order keys are written in: the schema's own."""
+
+_OBJECT_MODELS: dict[str, type[BaseModel]] = {
+    "removal_order": RemovalOrder,
+    "travel_document": TravelDocument,
+    "counsel": Counsel,
+}
+
+CSV_COLUMNS: tuple[str, ...] = tuple(
+    column
+    for field in FIELD_ORDER
+    for column in (
+        [f"{field}.{sub}" for sub in _OBJECT_MODELS[field].model_fields]
+        if field in OBJECT_FIELDS
+        else [field]
+    )
+)
+
+_PARQUET_SCHEMA: Mapping[str, pl.DataType] = {
+    "case_id": pl.String(),
+    "family_id": pl.String(),
+    "relationship": pl.String(),
+    "given_name": pl.String(),
+    "family_name": pl.String(),
+    "aliases": pl.List(pl.String()),
+    "birth_date": pl.Date(),
+    "sex": pl.String(),
+    "nationalities": pl.List(pl.String()),
+    "languages": pl.List(pl.String()),
+    "sender_status": pl.String(),
+    "removal_order": pl.Struct({"status": pl.String(), "date": pl.Date()}),
+    "protection": pl.List(
+        pl.Struct(
+            {"type": pl.String(), "status": pl.String(), "against": pl.String(), "date": pl.Date()}
+        )
+    ),
+    "fear_claims": pl.List(
+        pl.Struct(
+            {
+                "country": pl.String(),
+                "asserted": pl.Date(),
+                "outcome": pl.String(),
+                "decided": pl.Date(),
+            }
+        )
+    ),
+    "appeal_pending": pl.Boolean(),
+    "stay_of_removal": pl.Boolean(),
+    "convictions": pl.List(
+        pl.Struct(
+            {
+                "category": pl.String(),
+                "date": pl.Date(),
+                "final": pl.Boolean(),
+                "sentence_months": pl.Int32(),
+                "jurisdiction": pl.String(),
+            }
+        )
+    ),
+    "detention_incidents": pl.List(pl.Struct({"date": pl.Date(), "kind": pl.String()})),
+    "vulnerabilities": pl.List(pl.String()),
+    "age_disputed": pl.Boolean(),
+    "medical_fit": pl.Boolean(),
+    "health_needs": pl.List(pl.String()),
+    "travel_document": pl.Struct(
+        {"type": pl.String(), "country": pl.String(), "expires": pl.Date()}
+    ),
+    "counsel": pl.Struct({"name": pl.String(), "contact": pl.String()}),
+    "consents": pl.List(pl.String()),
+    "assessments": pl.List(
+        pl.Struct(
+            {"rule": pl.String(), "by": pl.String(), "date": pl.Date(), "reason": pl.String()}
+        )
+    ),
+}
+"""Typed Parquet columns (dates as dates), in the schema's order."""
+
+_PARQUET_DEFAULTS: Mapping[str, Any] = {
+    name: field.default
+    for name, field in PersonRecord.model_fields.items()
+    if isinstance(field.default, list | bool)
+}
+"""Absent lists and flags are written as the schema's default (empty, false), not as nulls."""
+
+
+def write_people(records: Sequence[dict[str, Any]], path: Path) -> None:
+    """Write by suffix: .jsonl/.ndjson, .csv (flattened, `;` lists) or .parquet (typed)."""
+    suffix = path.suffix.lower()
+    writers: dict[str, Callable[[Sequence[dict[str, Any]], Path], None]] = {
+        ".jsonl": _write_jsonl,
+        ".ndjson": _write_jsonl,
+        ".csv": _write_csv,
+        ".parquet": _write_parquet,
+    }
+    try:
+        writer = writers[suffix]
+    except KeyError:
+        raise ValueError(
+            f"{path}: unknown format: use .jsonl (.ndjson), .csv or .parquet"
+        ) from None
+    writer(records, path)
+
+
+def _key_order(keys: tuple[str, ...]) -> tuple[str, ...]:
+    """The schema's order, then any other keys sorted."""
+    known = tuple(key for key in FIELD_ORDER if key in keys)
+    return known + tuple(sorted(set(keys) - set(known)))
+
+
+def _write_jsonl(records: Sequence[dict[str, Any]], path: Path) -> None:
+    orders: dict[tuple[str, ...], tuple[str, ...]] = {}
+
+    def line(record: dict[str, Any]) -> bytes:
+        keys = tuple(record)
+        order = orders.get(keys)
+        if order is None:
+            order = orders[keys] = _key_order(keys)
+        if order != keys:
+            record = {key: record[key] for key in order}
+        return to_json(record) + b"\n"
+
+    with path.open("wb") as handle:
+        handle.writelines(line(record) for record in records)
+
+
+def _write_csv(records: Sequence[dict[str, Any]], path: Path) -> None:
+    rows = [flatten_for_csv(record) for record in records]
+    present = {column for row in rows for column in row}
+    known = [column for column in CSV_COLUMNS if column in present]
+    header = known + sorted(present - set(known))
+    with path.open("w", encoding="utf-8", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=header, restval="", lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+
+
+def _write_parquet(records: Sequence[dict[str, Any]], path: Path) -> None:
+    unknown = {key for record in records for key in record} - set(_PARQUET_SCHEMA)
+    if unknown:
+        raise ValueError(f"{path}: fields outside the people schema: {', '.join(sorted(unknown))}")
+    columns = []
+    for name, dtype in _PARQUET_SCHEMA.items():
+        default = _PARQUET_DEFAULTS.get(name)
+        values = [_typed(record.get(name, default), dtype) for record in records]
+        columns.append(pl.Series(name, values, dtype=dtype))
+    pl.DataFrame(columns).write_parquet(path)
+
+
+def _typed(value: Any, dtype: PolarsDataType) -> Any:
+    """ISO date strings to dates, wherever the Parquet schema holds a date."""
+    if value is None:
+        return None
+    if isinstance(dtype, type):
+        dtype = dtype()
+    if isinstance(dtype, pl.Date):
+        return dt.date.fromisoformat(value) if isinstance(value, str) else value
+    if isinstance(dtype, pl.List):
+        return [_typed(item, dtype.inner) for item in value]
+    if isinstance(dtype, pl.Struct):
+        return {field.name: _typed(value.get(field.name), field.dtype) for field in dtype.fields}
+    return value

@@ -1,0 +1,214 @@
+"""The agreement registry on a real database: load, reload, update, lifecycle moves, views."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from accord.agreements import repository, service
+from accord.agreements.lifecycle import LEGAL_MOVES, Status, is_legal
+from accord.agreements.loader import parse_registry
+from accord.db import unit_of_work
+from accord.errors import Conflict, IllegalTransition
+from accord.models import Agreement, AuditEvent, Party
+from accord.scenarios import arrangements_path
+from accord.store import Store
+from tests.support import Cli
+
+REGISTRY = """\
+parties:
+  - {code: US, name: United States}
+  - {code: XK, name: Kosovo}
+agreements:
+  - id: us-xk
+    sender: US
+    receiver: XK
+    kind: third_country_transfer
+    status: signed
+    status_history:
+      - {status: signed, date: 2025-06-11, source: reuters}
+    caps:
+      - {kind: persons_per_period, limit: 50, period: P1Y, anchor: term_start, source: reuters}
+    onward_return: true
+    sources:
+      reuters: {publisher: Reuters, date: 2025-06-11, statement: Ready to take up to 50 people.}
+"""
+
+
+def load(store: Store, text: str) -> service.LoadReport:
+    with unit_of_work(store.sessions) as session:
+        registry = parse_registry(text, "r.yaml", repository.party_codes(session))
+        return service.load(session, registry, "test")
+
+
+def audit_actions(store: Store) -> list[str]:
+    with unit_of_work(store.sessions) as session:
+        return list(session.execute(select(AuditEvent.action).order_by(AuditEvent.seq)).scalars())
+
+
+def test_load_stores_the_agreement_and_audits_it(store: Store) -> None:
+    report = load(store, REGISTRY)
+    assert report.created == ["us-xk"] and report.parties_created == ["US", "XK"]
+    with unit_of_work(store.sessions) as session:
+        agreement = repository.get_agreement(session, "us-xk")
+        assert agreement is not None
+        stored = service.to_schema(agreement)
+    assert stored == parse_registry(REGISTRY, "r.yaml").agreements[0]
+    assert audit_actions(store) == [
+        "party.created",
+        "party.created",
+        "agreement.created",
+        "agreement.status_changed",
+    ]
+
+
+def test_loading_the_same_file_again_changes_nothing(store: Store) -> None:
+    load(store, REGISTRY)
+    before = audit_actions(store)
+    report = load(store, REGISTRY)
+    assert report.unchanged == ["us-xk"] and not report.created and not report.updated
+    assert audit_actions(store) == before
+
+
+def test_a_changed_file_updates_fields_and_appends_history(store: Store) -> None:
+    load(store, REGISTRY)
+    changed = (
+        REGISTRY.replace("limit: 50", "limit: 60")
+        .replace(
+            "    caps:",
+            "      - {status: in_force, date: 2025-12-01, source: reuters}\n    caps:",
+        )
+        .replace("status: signed\n    status_history", "status: in_force\n    status_history")
+    )
+    report = load(store, changed)
+    assert report.updated == ["us-xk"]
+    with unit_of_work(store.sessions) as session:
+        agreement = repository.get_agreement(session, "us-xk")
+        assert agreement is not None
+        assert agreement.status == "in_force"
+        assert [e.status for e in agreement.status_events] == ["signed", "in_force"]
+        assert agreement.caps[0].limit == 60
+    assert audit_actions(store)[-2:] == ["agreement.updated", "agreement.status_changed"]
+
+
+def test_a_file_that_rewrites_recorded_history_is_refused(store: Store) -> None:
+    load(store, REGISTRY)
+    rewritten = REGISTRY.replace(
+        "{status: signed, date: 2025-06-11", "{status: signed, date: 2025-06-12"
+    )
+    with pytest.raises(Conflict, match="append-only"):
+        load(store, rewritten)
+
+
+def test_nothing_is_written_when_any_agreement_is_bad(
+    store: Store, cli: Cli, tmp_path: Path
+) -> None:
+    bad = REGISTRY + "  - {id: second, sender: US, receiver: XK, kind: custody, status: nonsense}\n"
+    path = tmp_path / "bad.yaml"
+    path.write_text(bad)
+    result = cli("agreements", "load", str(path))
+    assert result.exit_code == 2
+    assert f"{path}:17: agreements[1].status: Input should be" in result.output
+    with unit_of_work(store.sessions) as session:
+        assert session.execute(select(func.count()).select_from(Agreement)).scalar_one() == 0
+        assert session.execute(select(func.count()).select_from(Party)).scalar_one() == 0
+    assert audit_actions(store) == []
+
+
+@pytest.mark.parametrize(
+    ("current", "new"),
+    [(c, n) for c in Status for n in Status if c != n],
+    ids=lambda s: str(s),
+)
+def test_only_legal_lifecycle_moves_are_accepted(
+    store: Store, current: Status, new: Status
+) -> None:
+    text = REGISTRY.replace("status: signed\n", f"status: {current}\n").replace(
+        "{status: signed,", f"{{status: {current},"
+    )
+    load(store, text)
+    with unit_of_work(store.sessions) as session:
+        if is_legal(current, new):
+            agreement = service.change_status(
+                session,
+                "us-xk",
+                new,
+                date=parse_date("2026-01-02"),
+                actor="t",
+                source_key="reuters",
+            )
+            assert agreement.status == new.value
+        else:
+            with pytest.raises(IllegalTransition, match=f"cannot move from {current} to {new}"):
+                service.change_status(
+                    session,
+                    "us-xk",
+                    new,
+                    date=parse_date("2026-01-02"),
+                    actor="t",
+                    source_key="reuters",
+                )
+
+
+def parse_date(text: str):
+    import datetime as dt
+
+    return dt.date.fromisoformat(text)
+
+
+def test_every_status_can_be_left_or_is_final() -> None:
+    assert LEGAL_MOVES[Status.EXPIRED] == frozenset() == LEGAL_MOVES[Status.TERMINATED]
+    assert Status.IN_FORCE in LEGAL_MOVES[Status.SUSPENDED]
+
+
+def test_status_command_records_the_move_with_a_new_source(
+    store: Store, cli: Cli, tmp_path: Path
+) -> None:
+    path = tmp_path / "r.yaml"
+    path.write_text(REGISTRY)
+    assert cli("agreements", "load", str(path)).exit_code == 0
+    result = cli(
+        "agreements",
+        "status",
+        "us-xk",
+        "in_force",
+        "--source",
+        "ap",
+        "--date",
+        "2025-12-03",
+        "--publisher",
+        "Associated Press",
+        "--statement",
+        "First arrival reported.",
+    )
+    assert result.exit_code == 0, result.output
+    shown = cli("agreements", "show", "us-xk")
+    assert shown.exit_code == 0
+    assert "2025-12-03" in shown.output and "Associated Press" in shown.output
+    assert "in force" in shown.output and "up to 50 people per P1Y" in shown.output
+
+    refused = cli("agreements", "status", "us-xk", "signed", "--source", "ap")
+    assert refused.exit_code == 1
+    assert "cannot move from in_force to signed" in refused.output
+
+    unknown = cli("agreements", "status", "us-xk", "suspended", "--source", "nobody")
+    assert unknown.exit_code == 2
+    assert "has no source 'nobody'" in unknown.output
+    assert "no agreement 'zz'" in cli("agreements", "show", "zz").output
+
+
+def test_the_built_in_scenario_loads_and_lists(store: Store, cli: Cli) -> None:
+    loaded = cli("agreements", "load", str(arrangements_path()))
+    assert loaded.exit_code == 0, loaded.output
+    assert "10 agreements created" in loaded.output
+    listed = cli("agreements", "list")
+    assert "us-xk-2025" in listed.output and "US → XK" in listed.output
+    assert "up to 50 people per P1Y" in listed.output
+    in_force = cli("agreements", "list", "--status", "in_force")
+    assert "us-xk-2025" in in_force.output and "gb-rw-2023" not in in_force.output
+    shown = cli("agreements", "show", "us-xk-2025")
+    assert "Reuters, 2025-06-11" in shown.output
+    assert "Associated Press, Dec 2025" in shown.output
+    assert "Instrument checklist" in shown.output
