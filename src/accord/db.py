@@ -12,7 +12,8 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Engine, MetaData, create_engine, event
+from pydantic_core import from_json, to_json
+from sqlalchemy import Engine, MetaData, Table, create_engine, event
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from accord.config import Settings
@@ -30,6 +31,11 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+def table_of(model: type[Base]) -> Table:
+    """The Core table of a model, for bulk statements that skip the ORM's per-row work."""
+    return Base.metadata.tables[model.__tablename__]
 
 
 def _serialize_sqlite_writes(engine: Engine) -> None:
@@ -55,13 +61,23 @@ def _serialize_sqlite_writes(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
+def _json_text(value: Any) -> str:
+    """JSON columns are written by pydantic's Rust serializer: dates become ISO 8601 text."""
+    return to_json(value).decode()
+
+
 def make_engine(settings: Settings) -> Engine:
     url = settings.database_url
+    options: dict[str, Any] = {
+        "echo": settings.sql_echo,
+        "json_serializer": _json_text,
+        "json_deserializer": from_json,
+    }
     if url.startswith("sqlite"):
-        engine = create_engine(url, echo=settings.sql_echo)
+        engine = create_engine(url, **options)
         _serialize_sqlite_writes(engine)
         return engine
-    return create_engine(url, echo=settings.sql_echo, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, **options)
 
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:

@@ -144,3 +144,21 @@ def test_verify_reports_an_intact_chain(store: Store, cli: Cli) -> None:
     output = cli("audit", "verify")
     assert output.exit_code == 0, output.output
     assert "audit chain intact: 4 events" in output.output
+
+
+def test_concurrent_writers_keep_one_unbroken_chain(store: Store) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    def writer(worker: int) -> None:
+        for i in range(10):
+            with unit_of_work(store.sessions) as session:
+                record_many(
+                    session, f"w{worker}", [Entry("case.noted", "person", f"C{worker}-{i}")]
+                )
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        list(pool.map(writer, range(4)))
+    with unit_of_work(store.sessions) as session:
+        result = verify(session)
+    assert result.ok, result.broken
+    assert result.events == 40

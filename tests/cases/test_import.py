@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from accord.cases.reader import flatten_for_csv, read_people
 from accord.cases.schemas import PersonRecord
-from accord.cases.service import import_people
+from accord.cases.service import import_people, to_record
 from accord.db import unit_of_work
 from accord.errors import InvalidInput
 from accord.models import AuditEvent, Family, Person
@@ -87,9 +87,9 @@ def write_parquet(path: Path, records: list[dict[str, object]]) -> Path:
     return path
 
 
-def stored(store: Store) -> dict[str, Person]:
+def stored(store: Store) -> dict[str, PersonRecord]:
     with unit_of_work(store.sessions) as session:
-        return {p.case_id: p for p in session.execute(select(Person)).scalars()}
+        return {p.case_id: to_record(p) for p in session.execute(select(Person)).scalars()}
 
 
 def count(store: Store, model: type) -> int:
@@ -110,17 +110,21 @@ def test_each_format_imports_the_same_people(store: Store, tmp_path: Path, write
         report = import_people(session, rows, source=str(path), actor="test")
     assert (report.created, report.updated, report.unchanged, report.families) == (4, 0, 0, 2)
     people = stored(store)
-    assert people["C1"].protection == [
-        {"type": "cat", "status": "granted", "against": "VE", "date": "2024-02-01"}
-    ]
-    assert people["C3"].travel_document == {
+    assert people["C1"].protection[0].model_dump(mode="json") == {
+        "type": "cat",
+        "status": "granted",
+        "against": "VE",
+        "date": "2024-02-01",
+    }
+    assert people["C3"].travel_document
+    assert people["C3"].travel_document.model_dump(mode="json") == {
         "type": "passport",
         "country": "VE",
         "expires": "2027-01-01",
     }
     assert people["C4"].nationalities == [] and people["C4"].languages == ["ar", "en"]
-    assert people["C4"].fear_claims[0]["outcome"] == "negative"
-    assert people["C4"].convictions[0]["sentence_months"] == 14
+    assert people["C4"].fear_claims[0].outcome == "negative"
+    assert people["C4"].convictions[0].sentence_months == 14
     assert str(people["C3"].birth_date) == "2015-07-09"
     assert count(store, Family) == 2
 
@@ -263,7 +267,6 @@ def test_every_field_survives_the_round_trip_through_the_database(
     store: Store, tmp_path: Path
 ) -> None:
     """A field missing from the table would be dropped silently by a bulk insert; this catches it."""
-    from accord.cases.service import to_record
     from accord.scenarios.people import generate_people, write_people
 
     path = tmp_path / "p.jsonl"
@@ -273,8 +276,58 @@ def test_every_field_survives_the_round_trip_through_the_database(
         import_people(session, rows, source="p", actor="t")
     people = stored(store)
     for row in rows:
-        assert to_record(people[row.record.case_id]) == row.record
+        assert people[row.record.case_id] == row.record
     fields_used = {
         k for row in rows for k, v in row.record.model_dump().items() if v not in (None, [], False)
     }
     assert fields_used == set(PersonRecord.model_fields), "the sample should exercise every field"
+
+
+@pytest.mark.parametrize(
+    ("record", "message"),
+    [
+        (
+            person(
+                "X",
+                fear_claims=[
+                    {
+                        "country": "XK",
+                        "asserted": "2025-01-01",
+                        "outcome": "pending",
+                        "decided": "2025-02-01",
+                    }
+                ],
+            ),
+            "a pending claim has no decision date",
+        ),
+        (
+            person("X", removal_order={"status": "none", "date": "2025-01-01"}),
+            "a removal order date is given but its status is none",
+        ),
+        (person("X", removal_order={"status": "final"}), "a final removal order needs its date"),
+        (
+            person(
+                "X",
+                assessments=[
+                    {
+                        "rule": "S3",
+                        "by": "Sup",
+                        "date": "2025-01-01",
+                        "reason": "long enough reason",
+                    }
+                ],
+            ),
+            "assessments[0].rule: Input should be 'S8'",
+        ),
+    ],
+)
+def test_contradictory_records_are_refused(
+    tmp_path: Path, record: dict[str, object], message: str
+) -> None:
+    with pytest.raises(InvalidInput, match=message.replace("[", r"\[").replace("]", r"\]")):
+        read_people(write_jsonl(tmp_path / "p.jsonl", [record]))
+
+
+def test_csv_export_refuses_a_list_item_with_the_separator() -> None:
+    with pytest.raises(ValueError, match="aliases: an item contains ';'"):
+        flatten_for_csv(person("X", aliases=["A;B"]))

@@ -182,22 +182,22 @@ class AgreementIn(Strict):
     receiver: PartyCode
     kind: AgreementKind
     status: Status
-    status_history: list[StatusEventIn] = []
+    status_history: list[StatusEventIn] = Field(default_factory=list)
     term: TermIn | None = None
-    caps: list[CapIn] = []
+    caps: list[CapIn] = Field(default_factory=list)
     nationality_scope: ScopeIn | None = None
     onward_return: bool = False
     instrument: InstrumentIn = InstrumentIn()
     selection: SelectionIn = SelectionIn()
-    criteria: list[CriterionIn] = []
+    criteria: list[CriterionIn] = Field(default_factory=list)
     money_per_person: MoneyIn | None = None
-    assurances: list[AssuranceIn] = []
-    monitors: list[PartyCode] = []
+    assurances: list[AssuranceIn] = Field(default_factory=list)
+    monitors: list[PartyCode] = Field(default_factory=list)
     notice_days: Annotated[int, Field(ge=10, le=365)] = 10
     """Days between valid notice and clearance (S6): may be raised, never below 10."""
-    sources: dict[SourceKey, SourceIn] = {}
+    sources: dict[SourceKey, SourceIn] = Field(default_factory=dict)
 
 
 class RegistryFile(Strict):
-    parties: list[PartyIn] = []
-    agreements: list[AgreementIn] = []
+    parties: list[PartyIn] = Field(default_factory=list)
+    agreements: list[AgreementIn] = Field(default_factory=list)

@@ -16,6 +16,9 @@ from typing import Any
 
 GENESIS = "0" * 64
 
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+"""One encoder for every link: `json.dumps` with options builds a new encoder on each call."""
+
 
 @dataclass(frozen=True, slots=True)
 class Link:
@@ -56,11 +59,8 @@ def link_hash(
     data: dict[str, Any],
     prev_hash: str,
 ) -> str:
-    body = json.dumps(
-        [seq, canonical_time(at), actor, action, entity_type, entity_id, data, prev_hash],
-        sort_keys=True,
-        separators=(",", ":"),
-        ensure_ascii=False,
+    body = _CANONICAL.encode(
+        [seq, canonical_time(at), actor, action, entity_type, entity_id, data, prev_hash]
     )
     return hashlib.sha256(body.encode()).hexdigest()
 

@@ -8,22 +8,21 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from accord.audit.chain import GENESIS, Link
+from accord.audit.chain import Link
+from accord.db import table_of
 from accord.models import AuditEvent, AuditHead
 
 HEAD_ID = 1
 
 
 def lock_head(session: Session) -> AuditHead:
-    """The chain head, locked for this transaction so appends are serialized."""
-    head = session.execute(
+    """The chain head (created by the first migration), locked for this transaction.
+
+    The lock makes concurrent appends queue one after another, so `seq` has no gaps or twins.
+    """
+    return session.execute(
         select(AuditHead).where(AuditHead.id == HEAD_ID).with_for_update()
-    ).scalar_one_or_none()
-    if head is None:
-        head = AuditHead(id=HEAD_ID, seq=0, hash=GENESIS)
-        session.add(head)
-        session.flush()
-    return head
+    ).scalar_one()
 
 
 def read_head(session: Session) -> AuditHead | None:
@@ -32,7 +31,7 @@ def read_head(session: Session) -> AuditHead | None:
 
 def insert_events(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(AuditEvent), list(rows))
+        session.connection().execute(insert(table_of(AuditEvent)), list(rows))
 
 
 LINK_COLUMNS = (

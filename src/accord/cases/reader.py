@@ -18,6 +18,7 @@ from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
 from accord.agreements.loader import dotted
+from accord.bulk import collector_paused
 from accord.cases.schemas import LIST_FIELDS, OBJECT_FIELDS, RECORD_LIST_FIELDS, PersonRecord
 from accord.errors import InvalidInput, Problem
 
@@ -46,6 +47,11 @@ def read_people(path: Path) -> list[Row]:
     fmt = detect_format(path)
     if not path.is_file():
         raise InvalidInput(str(path), [Problem(str(path), "no such file")])
+    with collector_paused():
+        return _validated(path, fmt)
+
+
+def _validated(path: Path, fmt: str) -> list[Row]:
     raw = {"jsonl": _jsonl_rows, "csv": _csv_rows, "parquet": _parquet_rows}[fmt](path)
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -151,13 +157,19 @@ def flatten_for_csv(record: dict[str, Any]) -> dict[str, str]:
     for key, value in record.items():
         if key in OBJECT_FIELDS:
             for sub, sub_value in (value or {}).items():
-                flat[f"{key}.{sub}"] = "" if sub_value is None else str(sub_value)
+                flat[f"{key}.{sub}"] = _cell(sub_value)
         elif key in LIST_FIELDS:
+            if any(";" in item for item in value):
+                raise ValueError(f"{key}: an item contains ';', which CSV lists use as separator")
             flat[key] = ";".join(value)
         elif key in RECORD_LIST_FIELDS:
-            flat[key] = json.dumps(value, separators=(",", ":")) if value else ""
-        elif isinstance(value, bool):
-            flat[key] = "true" if value else "false"
+            flat[key] = json.dumps(value, separators=(",", ":"), default=str) if value else ""
         else:
-            flat[key] = "" if value is None else str(value)
+            flat[key] = _cell(value)
     return flat
+
+
+def _cell(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)

@@ -9,6 +9,7 @@ from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from accord.cases.families import MemberState
+from accord.db import table_of
 from accord.models import Family, Person
 
 
@@ -39,12 +40,12 @@ def members_of(session: Session, families: Iterable[str]) -> list[MemberState]:
 def add_families(session: Session, ids: Iterable[str]) -> None:
     rows = [{"id": family_id} for family_id in sorted(ids)]
     if rows:
-        session.execute(insert(Family), rows)
+        session.connection().execute(insert(table_of(Family)), rows)
 
 
 def insert_people(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     if rows:
-        session.execute(insert(Person), list(rows))
+        session.connection().execute(insert(table_of(Person)), list(rows))
 
 
 def update_people(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -53,8 +54,8 @@ def update_people(session: Session, rows: Sequence[dict[str, Any]]) -> None:
         return
     columns = [key for key in rows[0] if key not in {"key", "created_at"}]
     statement = (
-        update(Person)
-        .where(Person.case_id == bindparam("key"))
+        update(table_of(Person))
+        .where(table_of(Person).c.case_id == bindparam("key"))
         .values({column: bindparam(column) for column in columns})
     )
     session.connection().execute(statement, [dict(row) for row in rows])
@@ -74,23 +75,6 @@ def count_families(session: Session) -> int:
     ).scalar_one()
 
 
-def population_columns(session: Session) -> dict[str, list[Any]]:
-    """The columns population summaries need, as plain lists (one entry per person)."""
-    query = select(
-        Person.case_id,
-        Person.family_id,
-        Person.nationalities,
-        Person.sender_status,
-        Person.removal_order_status,
-        Person.protection,
-    ).order_by(Person.case_id)
-    rows = session.execute(query).all()
-    names = (
-        "case_id",
-        "family_id",
-        "nationalities",
-        "sender_status",
-        "removal_order",
-        "protection",
-    )
-    return {name: [row[i] for row in rows] for i, name in enumerate(names)}
+def records(session: Session) -> list[str]:
+    """Every stored record as exchange-format JSON text, in case id order."""
+    return list(session.execute(select(Person.record).order_by(Person.case_id)).scalars())

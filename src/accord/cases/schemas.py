@@ -72,6 +72,8 @@ class FearClaim(Strict):
     def _decided_when_outcome(self) -> FearClaim:
         if self.outcome != "pending" and self.decided is None:
             raise ValueError(f"a {self.outcome} outcome needs the date it was decided")
+        if self.outcome == "pending" and self.decided is not None:
+            raise ValueError("a pending claim has no decision date")
         if self.decided is not None and self.decided < self.asserted:
             raise ValueError("decided before it was asserted")
         return self
@@ -116,32 +118,36 @@ class PersonRecord(Strict):
     relationship: Relationship
     given_name: Name
     family_name: Name
-    aliases: list[Name] = []
+    aliases: list[Name] = Field(default_factory=list)
     birth_date: dt.date
     sex: Literal["F", "M", "X"]
-    nationalities: list[CountryCode] = []
-    languages: list[LanguageCode] = []
+    nationalities: list[CountryCode] = Field(default_factory=list)
+    languages: list[LanguageCode] = Field(default_factory=list)
     sender_status: Literal["none", "visa", "lpr", "citizen"]
     removal_order: RemovalOrder = RemovalOrder()
-    protection: list[ProtectionEntry] = []
-    fear_claims: list[FearClaim] = []
+    protection: list[ProtectionEntry] = Field(default_factory=list)
+    fear_claims: list[FearClaim] = Field(default_factory=list)
     appeal_pending: bool = False
     stay_of_removal: bool = False
-    convictions: list[Conviction] = []
-    detention_incidents: list[DetentionIncident] = []
-    vulnerabilities: list[Vulnerability] = []
+    convictions: list[Conviction] = Field(default_factory=list)
+    detention_incidents: list[DetentionIncident] = Field(default_factory=list)
+    vulnerabilities: list[Vulnerability] = Field(default_factory=list)
     age_disputed: bool = False
     medical_fit: bool | None = None
-    health_needs: list[Annotated[str, StringConstraints(min_length=1, max_length=200)]] = []
+    health_needs: list[
+        Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+    ] = Field(default_factory=list)
     travel_document: TravelDocument | None = None
     counsel: Counsel | None = None
-    consents: list[Consent] = []
-    assessments: list[Assessment] = []
+    consents: list[Consent] = Field(default_factory=list)
+    assessments: list[Assessment] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _dates_hold_together(self) -> PersonRecord:
         if self.removal_order.status != "none" and self.removal_order.date is None:
             raise ValueError(f"a {self.removal_order.status} removal order needs its date")
+        if self.removal_order.status == "none" and self.removal_order.date is not None:
+            raise ValueError("a removal order date is given but its status is none")
         if len(set(self.nationalities)) != len(self.nationalities):
             raise ValueError("a nationality is listed twice")
         return self

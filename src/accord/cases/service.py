@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +14,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accord.audit.service import Entry, record_many
+from accord.bulk import collector_paused
 from accord.cases import repository
 from accord.cases.families import FamilyFinding, MemberState, check_families
 from accord.cases.reader import Row
@@ -33,35 +33,29 @@ class ImportReport:
     notes: list[FamilyFinding] = field(default_factory=list)
 
 
-def content_hash(document: dict[str, Any]) -> str:
-    text = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()
-
-
 def to_columns(row: Row) -> dict[str, Any]:
-    """A validated record as the people table's columns."""
+    """A validated record as the people table's columns: the record as JSON and its projections."""
     record = row.record
-    document = record.model_dump(mode="json")
-    removal = document.pop("removal_order")
-    document["birth_date"] = record.birth_date
-    document["removal_order_status"] = removal["status"]
-    document["removal_order_date"] = record.removal_order.date
-    document["content_hash"] = content_hash(row.record.model_dump(mode="json"))
-    return document
+    text = record.model_dump_json()
+    return {
+        "case_id": record.case_id,
+        "family_id": record.family_id,
+        "relationship": record.relationship,
+        "given_name": record.given_name,
+        "family_name": record.family_name,
+        "birth_date": record.birth_date,
+        "sex": record.sex,
+        "nationalities": list(record.nationalities),
+        "sender_status": record.sender_status,
+        "removal_order_status": record.removal_order.status,
+        "record": text,
+        "content_hash": hashlib.sha256(text.encode()).hexdigest(),
+    }
 
 
 def to_record(person: Person) -> PersonRecord:
     """A stored person back in the exchange schema: what screening and exports work on."""
-    document = {
-        column: getattr(person, column)
-        for column in PersonRecord.model_fields
-        if column != "removal_order"
-    }
-    document["removal_order"] = {
-        "status": person.removal_order_status,
-        "date": person.removal_order_date,
-    }
-    return PersonRecord.model_validate(document)
+    return PersonRecord.model_validate_json(person.record)
 
 
 def import_people(
@@ -77,6 +71,18 @@ def import_people(
     Family checks run on each affected family as it will be after the import (stored members
     merged with the file's); an error in any family refuses the whole file.
     """
+    with collector_paused():
+        return _import(session, rows, source=source, actor=actor, progress=progress)
+
+
+def _import(
+    session: Session,
+    rows: Sequence[Row],
+    *,
+    source: str,
+    actor: str,
+    progress: Callable[[int], None] | None,
+) -> ImportReport:
     report = ImportReport(source=source)
     known = repository.existing_hashes(session)
     columns = [to_columns(row) for row in rows]

@@ -1,9 +1,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
-from sqlalchemy import Boolean, Date, DateTime, ForeignKey, String
+from sqlalchemy import Date, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from accord.db import Base
@@ -19,10 +18,11 @@ class Family(Base):
 
 
 class Person(Base):
-    """One person's case record, in the exchange schema (DESIGN §7).
+    """One person's case record.
 
-    Lists of structured facts (protection, fear claims, convictions, ...) are JSON documents:
-    they are read whole by screening and never queried field by field in SQL.
+    `record` is the whole record in the exchange schema (DESIGN §7) as JSON text: screening and
+    views read it whole and validate it back into a `PersonRecord`. The other columns are
+    projections of it, kept for lookups, filters and family checks in SQL.
     """
 
     __tablename__ = "people"
@@ -31,30 +31,14 @@ class Person(Base):
     family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
     relationship: Mapped[str] = mapped_column(String(16))
     given_name: Mapped[str] = mapped_column(String(200))
-    family_name: Mapped[str] = mapped_column(String(200))
-    aliases: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
+    family_name: Mapped[str] = mapped_column(String(200), index=True)
     birth_date: Mapped[dt.date] = mapped_column(Date)
     sex: Mapped[str] = mapped_column(String(1))
     nationalities: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
-    languages: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
     sender_status: Mapped[str] = mapped_column(String(8))
-    removal_order_status: Mapped[str] = mapped_column(String(8), default="none")
-    removal_order_date: Mapped[dt.date | None] = mapped_column(Date)
-    protection: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
-    fear_claims: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
-    appeal_pending: Mapped[bool] = mapped_column(Boolean, default=False)
-    stay_of_removal: Mapped[bool] = mapped_column(Boolean, default=False)
-    convictions: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
-    detention_incidents: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
-    vulnerabilities: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
-    age_disputed: Mapped[bool] = mapped_column(Boolean, default=False)
-    medical_fit: Mapped[bool | None] = mapped_column(Boolean)
-    health_needs: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
-    travel_document: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
-    counsel: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
-    consents: Mapped[list[str]] = mapped_column(JSONDocument, default=list)
-    assessments: Mapped[list[dict[str, Any]]] = mapped_column(JSONDocument, default=list)
+    removal_order_status: Mapped[str] = mapped_column(String(8))
+    record: Mapped[str] = mapped_column(Text)
     content_hash: Mapped[str] = mapped_column(String(64))
-    """Digest of the imported record: a re-import of the same record changes nothing."""
+    """SHA-256 of `record`: a re-import of the same record changes nothing."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))

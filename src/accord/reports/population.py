@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
 
 import polars as pl
 
+from accord.cases.schemas import PersonRecord
 
-def population_frame(columns: dict[str, list[Any]]) -> pl.DataFrame:
-    protection = columns["protection"]
+
+def population_frame(records: Sequence[PersonRecord]) -> pl.DataFrame:
     return pl.DataFrame(
         {
-            "case_id": columns["case_id"],
-            "family_id": columns["family_id"],
-            "nationalities": columns["nationalities"],
-            "sender_status": columns["sender_status"],
-            "removal_order": columns["removal_order"],
-            "protection_pending": [any(p["status"] == "pending" for p in ps) for ps in protection],
-            "protection_granted": [any(p["status"] == "granted" for p in ps) for ps in protection],
+            "case_id": [r.case_id for r in records],
+            "family_id": [r.family_id for r in records],
+            "nationalities": [list(r.nationalities) for r in records],
+            "sender_status": [r.sender_status for r in records],
+            "removal_order": [r.removal_order.status for r in records],
+            "protection_pending": [
+                any(p.status == "pending" for p in r.protection) for r in records
+            ],
+            "protection_granted": [
+                any(p.status == "granted" for p in r.protection) for r in records
+            ],
         },
         schema_overrides={"nationalities": pl.List(pl.String)},
     )

@@ -19,6 +19,7 @@ from accord.audit.service import verify
 from accord.cases import repository as cases_repository
 from accord.cases.cli import print_report, progress_bar
 from accord.cases.reader import read_people
+from accord.cases.schemas import PersonRecord
 from accord.cases.service import import_people
 from accord.config import Settings
 from accord.db import unit_of_work
@@ -81,7 +82,9 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                     agreements_service.to_schema(a)
                     for a in agreements_repository.list_agreements(session)
                 ]
-                frame = population_frame(cases_repository.population_columns(session))
+                frame = population_frame(
+                    [PersonRecord.model_validate_json(t) for t in cases_repository.records(session)]
+                )
                 audit = verify(session)
 
             console.print(agreements_table(agreements))

@@ -31,11 +31,10 @@ from __future__ import annotations
 import bisect
 import csv
 import datetime as dt
-import gc
 import random
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
 
@@ -43,7 +42,8 @@ import polars as pl
 from pydantic import BaseModel
 from pydantic_core import to_json
 
-from accord.cases.reader import flatten_for_csv
+from accord.bulk import collector_paused
+from accord.cases.reader import detect_format, flatten_for_csv
 from accord.cases.schemas import OBJECT_FIELDS, Counsel, PersonRecord, RemovalOrder, TravelDocument
 
 if TYPE_CHECKING:
@@ -246,6 +246,7 @@ _S8_REASONS = (
     "Assessed in person; the vulnerability does not make transfer unsafe for this person.",
 )
 
+_COUNSEL_ROSTER = 150
 _COUNSEL_OFFICES = ("Legal Aid Clinic", "Immigrant Defense Project", "Law Office", "Legal Services")
 
 
@@ -303,11 +304,10 @@ class _Generator:
         ]
         """For each age, the first and last birth ordinal giving exactly that age on the day."""
         self.first_day = self.birth_ranges[-1][0]
-        self.iso_days = [
-            dt.date.fromordinal(day).isoformat()
-            for day in range(self.first_day, self.today + _LONGEST_VALIDITY + 1)
-        ]
+        self.iso_days = _iso_days(self.first_day, self.today + _LONGEST_VALIDITY)
         """Every day a record can name, as ISO text, indexed from `first_day`."""
+        self.counsel_roster = [self.counsel() for _ in range(_COUNSEL_ROSTER)]
+        """The lawyers and clinics families draw on; many represent several families."""
 
     def between(self, low: int, high: int) -> int:
         """An integer in [low, high]."""
@@ -361,7 +361,7 @@ class _Generator:
             status=self.family_status(),
             removal=self.removal_order(),
             protection=self.protection(origin.code),
-            counsel=self.counsel() if random() < 0.4 else None,
+            counsel=self.choice(self.counsel_roster) if random() < 0.4 else None,
             single_parent="child" in relationships
             and "spouse" not in relationships
             and "partner" not in relationships,
@@ -456,11 +456,15 @@ class _Generator:
 
         nationalities = list(family.nationalities)
         languages = list(family.languages)
-        second = family.second if is_head or relationship == "child" else None
-        if second is None and adult and nationalities and random() < 0.03:
+        inherits = relationship == "child" and family.second is not None and random() < 0.5
+        if is_head or inherits:
+            second = family.second
+        elif adult and nationalities and random() < 0.03:
             code, _, language = self.weighted(_SECOND_NATIONALITIES, _SECOND_CUM)
             second = (code, language) if code != nationalities[0] else None
-        if second is not None and (is_head or random() < 0.5):
+        else:
+            second = None
+        if second is not None:
             nationalities.append(second[0])
             if second[1] not in languages:
                 languages.append(second[1])
@@ -473,18 +477,20 @@ class _Generator:
         if "en" not in languages and (status == "citizen" or random() < 0.3):
             languages.append("en")
 
+        given_names = names.female if sex == "F" else names.male
         record: dict[str, Any] = {
             "case_id": case_id,
             "family_id": family.family_id,
             "relationship": relationship,
-            "given_name": self.choice(names.female if sex == "F" else names.male),
+            "given_name": given_names[int(random() * len(given_names))],
             "family_name": family.surname,
         }
         if random() < 0.04:
-            alias_given = self.choice(names.male if random() < 0.5 else names.female)
-            record["aliases"] = [f"{alias_given} {self.choice(names.family)}"]
-        record["birth_date"] = self.iso(birth)
-        record["sex"] = "X" if adult and random() < 0.002 else sex
+            record["aliases"] = [f"{self.choice(given_names)} {self.choice(names.family)}"]
+        record["birth_date"] = self.iso_days[birth - self.first_day]
+        if adult and random() < 0.002:
+            sex = "X"
+        record["sex"] = sex
         if nationalities:
             record["nationalities"] = nationalities
         record["languages"] = languages
@@ -500,7 +506,9 @@ class _Generator:
 
         if status != "citizen":
             if is_head or random() < 0.6:
-                protection = [dict(entry) for entry in family.protection]
+                protection = (
+                    [dict(entry) for entry in family.protection] if family.protection else []
+                )
             else:
                 protection = self.protection(family.origin.code)
             if protection:
@@ -513,14 +521,16 @@ class _Generator:
                 record["stay_of_removal"] = True
 
         if adult:
-            if random() < 0.27:
+            if random() < 0.3:
                 record["convictions"] = self.convictions(age, nationalities)
             if random() < 0.03:
                 record["detention_incidents"] = [
                     {"date": self.days_ago(10, 1000), "kind": self.choice(_DETENTION_INCIDENTS)}
                 ]
 
-        vulnerabilities = self.vulnerabilities(member, family)
+        vulnerabilities = self.vulnerabilities(
+            sex, age, single_parent=is_head and family.single_parent
+        )
         if vulnerabilities:
             record["vulnerabilities"] = vulnerabilities
         if disputed:
@@ -611,9 +621,8 @@ class _Generator:
         convictions.sort(key=lambda conviction: str(conviction["date"]))
         return convictions
 
-    def vulnerabilities(self, member: _Member, family: _Family) -> list[str]:
+    def vulnerabilities(self, sex: str, age: int, *, single_parent: bool) -> list[str]:
         random = self.random
-        relationship, sex, _, age, _ = member
         if age < 18:
             return ["disability"] if random() < 0.01 else []
         found = []
@@ -623,7 +632,7 @@ class _Generator:
             found.append(self.weighted(_RARE_VULNERABILITIES, _RARE_VULNERABILITY_CUM)[0])
         if age >= 65 and random() < 0.6:
             found.append("elderly")
-        if relationship == "head" and family.single_parent and random() < 0.7:
+        if single_parent and random() < 0.7:
             found.append("single_parent")
         return found
 
@@ -645,6 +654,11 @@ class _Generator:
         return {"type": kind, "country": self.choice(nationalities), "expires": self.iso(expires)}
 
 
+@lru_cache(maxsize=4)
+def _iso_days(first: int, last: int) -> tuple[str, ...]:
+    return tuple(dt.date.fromordinal(day).isoformat() for day in range(first, last + 1))
+
+
 def _years_before(day: dt.date, years: int) -> dt.date:
     try:
         return day.replace(year=day.year - years)
@@ -659,27 +673,11 @@ def generate_people(count: int, seed: int, *, on: dt.date = REFERENCE_DATE) -> l
     generator = _Generator(random.Random(seed), on)
     people: list[dict[str, Any]] = []
     family_number = 0
-    with _collector_paused():
+    with collector_paused():
         while len(people) < count:
             family_number += 1
             people += generator.family(family_number, len(people) + 1, count - len(people))
     return people
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many records.
-
-    The records hold no reference cycles, yet every few hundred new containers the collector
-    walks all of them again; at 100,000 people that was a third of the time.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 FIELD_ORDER: tuple[str, ...] = tuple(PersonRecord.model_fields)
@@ -761,29 +759,21 @@ _PARQUET_SCHEMA: Mapping[str, pl.DataType] = {
 """Typed Parquet columns (dates as dates), in the schema's order."""
 
 _PARQUET_DEFAULTS: Mapping[str, Any] = {
-    name: field.default
+    name: default
     for name, field in PersonRecord.model_fields.items()
-    if isinstance(field.default, list | bool)
+    if isinstance(default := field.get_default(call_default_factory=True), list | bool)
 }
 """Absent lists and flags are written as the schema's default (empty, false), not as nulls."""
 
 
 def write_people(records: Sequence[dict[str, Any]], path: Path) -> None:
     """Write by suffix: .jsonl/.ndjson, .csv (flattened, `;` lists) or .parquet (typed)."""
-    suffix = path.suffix.lower()
     writers: dict[str, Callable[[Sequence[dict[str, Any]], Path], None]] = {
-        ".jsonl": _write_jsonl,
-        ".ndjson": _write_jsonl,
-        ".csv": _write_csv,
-        ".parquet": _write_parquet,
+        "jsonl": _write_jsonl,
+        "csv": _write_csv,
+        "parquet": _write_parquet,
     }
-    try:
-        writer = writers[suffix]
-    except KeyError:
-        raise ValueError(
-            f"{path}: unknown format: use .jsonl (.ndjson), .csv or .parquet"
-        ) from None
-    writer(records, path)
+    writers[detect_format(path)](records, path)
 
 
 def _key_order(keys: tuple[str, ...]) -> tuple[str, ...]:

@@ -119,28 +119,12 @@ def upgrade() -> None:
         sa.Column("relationship", sa.String(length=16), nullable=False),
         sa.Column("given_name", sa.String(length=200), nullable=False),
         sa.Column("family_name", sa.String(length=200), nullable=False),
-        sa.Column("aliases", JSON_DOCUMENT, nullable=False),
         sa.Column("birth_date", sa.Date(), nullable=False),
         sa.Column("sex", sa.String(length=1), nullable=False),
         sa.Column("nationalities", JSON_DOCUMENT, nullable=False),
-        sa.Column("languages", JSON_DOCUMENT, nullable=False),
         sa.Column("sender_status", sa.String(length=8), nullable=False),
         sa.Column("removal_order_status", sa.String(length=8), nullable=False),
-        sa.Column("removal_order_date", sa.Date(), nullable=True),
-        sa.Column("protection", JSON_DOCUMENT, nullable=False),
-        sa.Column("fear_claims", JSON_DOCUMENT, nullable=False),
-        sa.Column("appeal_pending", sa.Boolean(), nullable=False),
-        sa.Column("stay_of_removal", sa.Boolean(), nullable=False),
-        sa.Column("convictions", JSON_DOCUMENT, nullable=False),
-        sa.Column("detention_incidents", JSON_DOCUMENT, nullable=False),
-        sa.Column("vulnerabilities", JSON_DOCUMENT, nullable=False),
-        sa.Column("age_disputed", sa.Boolean(), nullable=False),
-        sa.Column("medical_fit", sa.Boolean(), nullable=True),
-        sa.Column("health_needs", JSON_DOCUMENT, nullable=False),
-        sa.Column("travel_document", JSON_DOCUMENT, nullable=True),
-        sa.Column("counsel", JSON_DOCUMENT, nullable=True),
-        sa.Column("consents", JSON_DOCUMENT, nullable=False),
-        sa.Column("assessments", JSON_DOCUMENT, nullable=False),
+        sa.Column("record", sa.Text(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -151,6 +135,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("people", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_people_family_id"), ["family_id"], unique=False)
+        batch_op.create_index(batch_op.f("ix_people_family_name"), ["family_name"], unique=False)
 
     op.create_table(
         "agreement_caps",
@@ -224,6 +209,11 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_agreement_status_events")),
     )
+    # The chain's head exists from the start, so the first appends can lock it like any other.
+    op.bulk_insert(
+        sa.table("audit_head", sa.column("id"), sa.column("seq"), sa.column("hash")),
+        [{"id": 1, "seq": 0, "hash": "0" * 64}],
+    )
     statements = (
         APPEND_ONLY_POSTGRESQL if op.get_bind().dialect.name == "postgresql" else APPEND_ONLY_SQLITE
     )
@@ -243,6 +233,7 @@ def downgrade() -> None:
     op.drop_table("agreement_criteria")
     op.drop_table("agreement_caps")
     with op.batch_alter_table("people", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_people_family_name"))
         batch_op.drop_index(batch_op.f("ix_people_family_id"))
 
     op.drop_table("people")
