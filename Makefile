@@ -27,7 +27,7 @@ format: $(VENV)/.synced
 	$(BIN)/ruff check --fix src tests bench
 
 bench: $(VENV)/.synced
-	$(BIN)/python bench/import_people.py
+	$(BIN)/python bench/import_people.py --count 100000 --baseline-count 10000
 
 serve: $(VENV)/.synced
 	$(BIN)/accord serve
