@@ -13,6 +13,7 @@ from accord.cases.cli import app as people_app
 from accord.cli_support import DbOption, new_app, out, settings_for
 from accord.db import make_engine, upgrade
 from accord.scenarios.cli import app as scenario_app
+from accord.screening.cli import explain_command, screen_command, whatif_command
 
 app = new_app(
     "Accord runs transfer agreements between states, with the legal safeguards as hard constraints."
@@ -21,6 +22,10 @@ app.add_typer(agreements_app, name="agreements")
 app.add_typer(people_app, name="people")
 app.add_typer(audit_app, name="audit")
 app.add_typer(scenario_app, name="scenario")
+
+app.command("screen")(screen_command)
+app.command("explain")(explain_command)
+app.command("whatif")(whatif_command)
 
 db_app = new_app("The database schema.")
 app.add_typer(db_app, name="db")

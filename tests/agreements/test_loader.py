@@ -137,6 +137,21 @@ MALFORMED = [
         id="duplicate-agreement",
     ),
     pytest.param(
+        VALID + "    criteria:\n      - {id: c1, text: Adults, expr: 'age >= \"x\"'}\n",
+        [
+            "a.yaml:11: agreements[0].criteria[0].expr: 1:8 in the expression: cannot compare int with string"
+        ],
+        id="criterion-type-error",
+    ),
+    pytest.param(
+        VALID + "    criteria:\n      - {id: c1, text: No claims, expr: no protection}\n",
+        [
+            "a.yaml:11: agreements[0].criteria[0].expr: 1:4 in the expression:"
+            " field 'protection' is not visible to the receiver"
+        ],
+        id="criterion-reads-protected-field",
+    ),
+    pytest.param(
         "agreements: [\n  {id: x\n",
         ["a.yaml:3:1: not valid YAML"],
         id="not-yaml",

@@ -18,6 +18,7 @@ from pydantic_core import ErrorDetails
 from accord.agreements.lifecycle import is_reachable
 from accord.agreements.schemas import AgreementIn, RegistryFile
 from accord.errors import InvalidInput, Problem
+from accord.rules import RuleError, compile_rule
 
 Path_ = tuple[str | int, ...]
 
@@ -212,6 +213,15 @@ def check_agreement(agreement: AgreementIn) -> list[tuple[Path_, str]]:
                 (("criteria", index, "id"), f"criterion id {criterion.id} is used twice")
             )
         seen_rules.add(criterion.id)
+        try:
+            compile_rule(criterion.expr, criterion.id)
+        except RuleError as exc:
+            problems.append(
+                (
+                    ("criteria", index, "expr"),
+                    f"{exc.line}:{exc.column} in the expression: {exc.message}",
+                )
+            )
     seen_caps: set[tuple[str, str | None]] = set()
     for index, cap in enumerate(agreement.caps):
         if (cap.kind, cap.period) in seen_caps:

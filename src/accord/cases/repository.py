@@ -75,6 +75,9 @@ def count_families(session: Session) -> int:
     ).scalar_one()
 
 
-def records(session: Session) -> list[str]:
-    """Every stored record as exchange-format JSON text, in case id order."""
-    return list(session.execute(select(Person.record).order_by(Person.case_id)).scalars())
+def record_texts(session: Session, *, family_id: str | None = None) -> list[str]:
+    """Stored records as exchange-format JSON, in case id order (one family's, or everyone's)."""
+    query = select(Person.record).order_by(Person.case_id)
+    if family_id is not None:
+        query = query.where(Person.family_id == family_id)
+    return list(session.execute(query).scalars())

@@ -58,6 +58,14 @@ def to_record(person: Person) -> PersonRecord:
     return PersonRecord.model_validate_json(person.record)
 
 
+def stored_people(session: Session, *, family_id: str | None = None) -> list[PersonRecord]:
+    """Stored people in the exchange schema, in case id order (one family's, or everyone's)."""
+    return [
+        PersonRecord.model_validate_json(text)
+        for text in repository.record_texts(session, family_id=family_id)
+    ]
+
+
 def import_people(
     session: Session,
     rows: Sequence[Row],

@@ -16,16 +16,17 @@ from accord.agreements import service as agreements_service
 from accord.agreements.loader import load_registry_file
 from accord.agreements.render import agreements_table, source_text
 from accord.audit.service import verify
-from accord.cases import repository as cases_repository
 from accord.cases.cli import print_report, progress_bar
 from accord.cases.reader import read_people
-from accord.cases.schemas import PersonRecord
-from accord.cases.service import import_people
+from accord.cases.service import import_people, stored_people
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.reports.population import by_nationality, by_status, population_frame
 from accord.scenarios import arrangements_path
 from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
+from accord.screening.batch import screen_population
+from accord.screening.cli import summary_table
+from accord.screening.single import Screen
 from accord.store import open_store
 
 DEMO_ACTOR = "demo"
@@ -82,9 +83,8 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                     agreements_service.to_schema(a)
                     for a in agreements_repository.list_agreements(session)
                 ]
-                frame = population_frame(
-                    [PersonRecord.model_validate_json(t) for t in cases_repository.records(session)]
-                )
+                records = stored_people(session)
+                frame = population_frame(records)
                 audit = verify(session)
 
             console.print(agreements_table(agreements))
@@ -109,6 +109,19 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
             )
             console.print(
                 frame_table("By status in the sender and removal order", by_status(frame))
+            )
+            with progress_bar() as bar:
+                task = bar.add_task("screening every person against every agreement", total=None)
+                results = screen_population(
+                    records, [Screen.of(a) for a in agreements], REFERENCE_DATE
+                )
+                bar.update(task, total=1, completed=1)
+            console.print(
+                summary_table(
+                    results,
+                    f"Screening on {REFERENCE_DATE}: safeguards first, then each receiver's criteria",
+                    rules=None,
+                )
             )
             state = (
                 "intact"
