@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 
@@ -29,48 +31,82 @@ from accord.safeguards.predicates import (
 from accord.screening.results import Block, ScreeningResult, ordered, result_order
 from accord.screening.single import Screen, family_unity
 
-_STRING_LIST = pl.List(pl.String)
-_FEAR_CLAIM = pl.Struct({"country": pl.String, "outcome": pl.String, "decided": pl.Date})
-
 
 class ScreeningDisagreement(AssertionError):
     """The vectorized and the reference paths disagree: a defect, never a result."""
 
 
-def safeguard_frame(records: Sequence[PersonRecord], on: dt.date) -> pl.DataFrame:
-    """The sender-side facts the safeguards read, one row per person, in input order."""
-    return pl.DataFrame(
+@dataclass(frozen=True)
+class PopulationFacts:
+    """The sender-side facts the safeguards read, built once per population.
+
+    One row per person in `people` (input order; `row` is the position). Lists are kept as
+    long frames of (row, value) rather than list columns: Polars builds flat columns from
+    Python values many times faster than nested ones, and joins on them are just as quick.
+    """
+
+    people: pl.DataFrame
+    nationalities: pl.DataFrame
+    protected: pl.DataFrame
+    fear_claims: pl.DataFrame
+
+    def rows_where(self, frame: pl.DataFrame, condition: pl.Expr) -> pl.Expr:
+        """True for people with at least one entry in `frame` meeting `condition`."""
+        hits = frame.filter(condition).get_column("row").unique()
+        return pl.col("row").is_in(hits.implode())
+
+
+def _long(
+    pairs: Sequence[tuple[Any, ...]], names: tuple[str, ...], schema: dict[str, Any]
+) -> pl.DataFrame:
+    """A long frame from (row, value, ...) tuples; empty with the right columns when none."""
+    columns: list[Sequence[Any]] = list(zip(*pairs, strict=True)) if pairs else [() for _ in names]
+    return pl.DataFrame(dict(zip(names, columns, strict=True)), schema=schema)
+
+
+def population_facts(records: Sequence[PersonRecord], on: dt.date) -> PopulationFacts:
+    people = pl.DataFrame(
         {
-            "case_id": [r.case_id for r in records],
+            "row": range(len(records)),
             "family_id": [r.family_id for r in records],
             "relationship": [r.relationship for r in records],
             "birth_date": [r.birth_date for r in records],
             "age_disputed": [r.age_disputed for r in records],
             "sender_status": [r.sender_status for r in records],
-            "nationalities": [list(r.nationalities) for r in records],
+            "stateless": [not r.nationalities for r in records],
             "removal_status": [r.removal_order.status for r in records],
-            "protected_against": [protected_against(r) for r in records],
             "protection_pending": [
                 any(p.status == "pending" for p in r.protection) for r in records
             ],
             "appeal_pending": [r.appeal_pending for r in records],
             "stay_of_removal": [r.stay_of_removal for r in records],
-            "fear_claims": [
-                [
-                    {"country": c.country, "outcome": c.outcome, "decided": c.decided}
-                    for c in r.fear_claims
-                ]
-                for r in records
-            ],
             "vulnerable": [bool(r.vulnerabilities) for r in records],
             "s8_assessed": [s8_assessment_date(r, on) is not None for r in records],
         },
-        schema_overrides={
-            "nationalities": _STRING_LIST,
-            "protected_against": _STRING_LIST,
-            "fear_claims": pl.List(_FEAR_CLAIM),
-        },
+        schema_overrides={"row": pl.Int64},
     ).with_columns(age=_age_expr(on))
+    return PopulationFacts(
+        people,
+        _long(
+            [(i, c) for i, r in enumerate(records) for c in r.nationalities],
+            ("row", "country"),
+            {"row": pl.Int64, "country": pl.String},
+        ),
+        _long(
+            [(i, c) for i, r in enumerate(records) for c in protected_against(r)],
+            ("row", "country"),
+            {"row": pl.Int64, "country": pl.String},
+        ),
+        _long(
+            [
+                (i, c.country, c.outcome, c.decided)
+                for i, r in enumerate(records)
+                for c in r.fear_claims
+            ],
+            ("row", "country", "outcome", "decided"),
+            {"row": pl.Int64, "country": pl.String, "outcome": pl.String, "decided": pl.Date},
+        ),
+    )
 
 
 def _age_expr(on: dt.date) -> pl.Expr:
@@ -81,68 +117,69 @@ def _age_expr(on: dt.date) -> pl.Expr:
     return pl.lit(on.year) - birth.dt.year() - before_birthday.cast(pl.Int32)
 
 
-def _contains(column: str, value: str) -> pl.Expr:
-    return pl.col(column).list.contains(pl.lit(value))
-
-
-def _overlaps(column: str, values: Iterable[str]) -> pl.Expr:
-    wanted = sorted(values)
-    if not wanted:
-        return pl.lit(False)
-    return pl.col(column).list.eval(pl.element().is_in(wanted)).list.any().fill_null(False)
-
-
-def safeguard_expressions(terms: Terms, on: dt.date) -> dict[str, pl.Expr]:
-    """One boolean column per screening safeguard (S9 aside): true where it blocks."""
-    protected = pl.col("protected_against")
-    is_protected = protected.list.len() > 0
-    onward = (
-        pl.col("protected_against").list.set_intersection(pl.col("nationalities")).list.len() > 0
-        if terms.onward_return
-        else pl.lit(False)
-    )
-    claim = pl.element().struct
-    fear = (
-        pl.col("fear_claims")
-        .list.eval(
-            (claim.field("country") == terms.receiver)
-            & (
-                claim.field("outcome").is_in(["pending", "positive"])
-                | (
-                    (claim.field("outcome") == "negative")
-                    & (claim.field("decided") > pl.lit(on - dt.timedelta(days=REOPENING_DAYS)))
-                )
-            )
-        )
-        .list.any()
-        .fill_null(False)
+def safeguard_expressions(facts: PopulationFacts, terms: Terms, on: dt.date) -> dict[str, pl.Expr]:
+    """One boolean column per screening safeguard (S9 aside), over `facts.people`: true blocks."""
+    country = pl.col("country")
+    holds = facts.nationalities
+    national_of_receiver = facts.rows_where(holds, country == terms.receiver)
+    protected = facts.protected
+    onward = pl.lit(False)
+    if terms.onward_return:
+        returned_home = protected.join(holds, on=["row", "country"], how="inner")
+        onward = facts.rows_where(returned_home, pl.lit(True))
+    window_opens = on - dt.timedelta(days=REOPENING_DAYS)
+    fear = facts.rows_where(
+        facts.fear_claims,
+        (country == terms.receiver)
+        & (
+            pl.col("outcome").is_in(["pending", "positive"])
+            | ((pl.col("outcome") == "negative") & (pl.col("decided") > pl.lit(window_opens)))
+        ),
     )
     minor = (pl.col("age") < ADULT_AGE) | pl.col("age_disputed")
     carer = (~minor & pl.col("relationship").is_in(["head", "spouse"])).any().over("family_id")
     scope = pl.lit(False)
     if terms.scope_include is not None:
-        scope = scope | ~_overlaps("nationalities", terms.scope_include)
+        scope = scope | ~facts.rows_where(holds, country.is_in(sorted(terms.scope_include)))
     if terms.scope_exclude is not None:
-        scope = scope | _overlaps("nationalities", terms.scope_exclude)
+        scope = scope | facts.rows_where(holds, country.is_in(sorted(terms.scope_exclude)))
     if terms.kind == "third_country_transfer":
-        scope = scope | _contains("nationalities", terms.receiver)
+        scope = scope | national_of_receiver
     if terms.kind == "own_nationals_return":
-        scope = scope | ~_contains("nationalities", terms.receiver)
+        scope = scope | ~national_of_receiver
     if terms.onward_return:
-        scope = scope | (pl.col("nationalities").list.len() == 0)
+        scope = scope | pl.col("stateless")
     return {
         "S1": pl.col("sender_status").is_in(["citizen", "lpr"])
-        | _contains("nationalities", terms.sender),
+        | facts.rows_where(holds, country == terms.sender),
         "S2": pl.lit(terms.kind in REMOVAL_KINDS) & (pl.col("removal_status") != "final"),
         "S3": pl.col("protection_pending") | pl.col("appeal_pending") | pl.col("stay_of_removal"),
-        "S4": _contains("protected_against", terms.receiver)
+        "S4": facts.rows_where(protected, country == terms.receiver)
         | onward
-        | (pl.lit(not terms.no_onward_removal) & is_protected),
+        | (pl.lit(not terms.no_onward_removal) & facts.rows_where(protected, pl.lit(True))),
         "S5": fear,
         "S7": minor & ~carer,
         "S8": pl.col("vulnerable") & ~pl.col("s8_assessed"),
         "S11": scope,
     }
+
+
+def decide(
+    facts: PopulationFacts, minimized: pl.DataFrame, screen: Screen, on: dt.date
+) -> pl.DataFrame:
+    """Which rules block whom under one agreement: one boolean column per rule, S9 included.
+
+    Pure column work on frames built once per population: this is the whole decision, and
+    the part that scales. Criteria columns are named `c0`, `c1`, ... in the agreement's order.
+    """
+    safeguards = facts.people.select(**safeguard_expressions(facts, screen.terms, on))
+    criteria = minimized.select(
+        **{f"c{i}": ~rule.to_polars(on) for i, rule in enumerate(screen.criteria)}
+    )
+    flags = pl.concat([safeguards, criteria, facts.people.select("family_id")], how="horizontal")
+    own = pl.any_horizontal(pl.exclude("family_id"))
+    unity = (own.cast(pl.Int32).sum().over("family_id") - own.cast(pl.Int32)) > 0
+    return flags.with_columns(S9=unity).drop("family_id")
 
 
 def screen_population(
@@ -151,7 +188,7 @@ def screen_population(
     """Every (person, agreement) result, sorted by agreement then case id."""
     if not records:
         return []
-    facts = safeguard_frame(records, on)
+    facts = population_facts(records, on)
     minimized = minimized_frame(records, on)
     families: dict[str, list[PersonRecord]] = defaultdict(list)
     for record in records:
@@ -165,16 +202,14 @@ def screen_population(
 def _screen_one(
     records: Sequence[PersonRecord],
     families: dict[str, list[PersonRecord]],
-    facts: pl.DataFrame,
+    facts: PopulationFacts,
     minimized: pl.DataFrame,
     screen: Screen,
     on: dt.date,
 ) -> list[ScreeningResult]:
-    safeguards = facts.select(**safeguard_expressions(screen.terms, on))
-    criteria = minimized.select(
-        **{f"c{i}": ~rule.to_polars(on) for i, rule in enumerate(screen.criteria)}
-    )
-    flags = pl.concat([safeguards, criteria], how="horizontal")
+    decided = decide(facts, minimized, screen, on)
+    unity_flags = decided["S9"].to_list()
+    flags = decided.drop("S9")
     predicates = dict(PERSONAL)
     own: dict[str, list[Block]] = {}
     for record, row in zip(records, flags.iter_rows(named=True), strict=True):
@@ -200,10 +235,14 @@ def _screen_one(
             blocks.append(Block(rule, reason))
         own[record.case_id] = blocks
     results = []
-    for record in records:
+    for record, unity_flag in zip(records, unity_flags, strict=True):
         members = {m.case_id: own[m.case_id] for m in families[record.family_id]}
         blocks = list(own[record.case_id])
         unity = family_unity(record.case_id, members)
+        if (unity is not None) != unity_flag:
+            raise ScreeningDisagreement(
+                f"{record.case_id} / {screen.agreement.id}: S9 differs between the paths"
+            )
         if unity:
             blocks.append(unity)
         results.append(
