@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from accord.agreements.schemas import REMOVAL_KINDS, AgreementIn
 from accord.cases.schemas import PersonRecord
+from accord.rules.fields import whole_years
 
 REOPENING_DAYS = 15
 ADULT_AGE = 18
@@ -46,14 +47,9 @@ class Terms:
         )
 
 
-def age_on(birth_date: dt.date, on: dt.date) -> int:
-    """Whole years on `on`: 18 on the 18th birthday, not the day before."""
-    return on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
-
-
 def is_minor(person: PersonRecord, on: dt.date) -> bool:
     """Under 18 on the day, or with an age dispute (a minor until it is resolved)."""
-    return person.age_disputed or age_on(person.birth_date, on) < ADULT_AGE
+    return person.age_disputed or whole_years(person.birth_date, on) < ADULT_AGE
 
 
 def s1_sender_citizens(person: PersonRecord, terms: Terms, on: dt.date) -> str | None:
@@ -137,7 +133,7 @@ def s7_minors(
     if person.age_disputed:
         return "age disputed (a minor until resolved), with no adult head or spouse in the family"
     return (
-        f"a minor (age {age_on(person.birth_date, on)}) with no adult head or spouse in the family"
+        f"a minor (age {whole_years(person.birth_date, on)}) with no adult head or spouse in the family"
     )
 
 

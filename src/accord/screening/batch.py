@@ -18,7 +18,7 @@ import polars as pl
 
 from accord.agreements.schemas import REMOVAL_KINDS
 from accord.cases.schemas import PersonRecord
-from accord.rules.fields import minimized_frame
+from accord.rules.fields import minimized_frame, whole_years_expr
 from accord.safeguards.predicates import (
     ADULT_AGE,
     PERSONAL,
@@ -84,7 +84,7 @@ def population_facts(records: Sequence[PersonRecord], on: dt.date) -> Population
             "s8_assessed": [s8_assessment_date(r, on) is not None for r in records],
         },
         schema_overrides={"row": pl.Int64},
-    ).with_columns(age=_age_expr(on))
+    ).with_columns(age=whole_years_expr(pl.col("birth_date"), on))
     return PopulationFacts(
         people,
         _long(
@@ -107,14 +107,6 @@ def population_facts(records: Sequence[PersonRecord], on: dt.date) -> Population
             {"row": pl.Int64, "country": pl.String, "outcome": pl.String, "decided": pl.Date},
         ),
     )
-
-
-def _age_expr(on: dt.date) -> pl.Expr:
-    birth = pl.col("birth_date")
-    before_birthday = (birth.dt.month() > on.month) | (
-        (birth.dt.month() == on.month) & (birth.dt.day() > on.day)
-    )
-    return pl.lit(on.year) - birth.dt.year() - before_birthday.cast(pl.Int32)
 
 
 def safeguard_expressions(facts: PopulationFacts, terms: Terms, on: dt.date) -> dict[str, pl.Expr]:
