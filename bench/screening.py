@@ -1,7 +1,7 @@
 """Benchmark: screening a population against the 10 reported agreements.
 
-Compares Accord's batch decision (Polars: the population's frames built once, then every rule
-of every agreement as column expressions, S9 by family) with a straightforward per-person
+Compares Accord's batch decision (Polars: the population's frames read from the stored JSON
+records once, then every rule of every agreement as column expressions, S9 by family) with a straightforward per-person
 Python evaluation of the same rules (the reference path, family by family), in the same run.
 The baseline runs on a sample and is compared per pair; the two paths are asserted equal by
 the property tests. Reason texts are not part of the timed decision: they come from the

@@ -132,9 +132,7 @@ def s7_minors(
         return None
     if person.age_disputed:
         return "age disputed (a minor until resolved), with no adult head or spouse in the family"
-    return (
-        f"a minor (age {whole_years(person.birth_date, on)}) with no adult head or spouse in the family"
-    )
+    return f"a minor (age {whole_years(person.birth_date, on)}) with no adult head or spouse in the family"
 
 
 def s8_assessment_date(person: PersonRecord, on: dt.date) -> dt.date | None:

@@ -11,14 +11,13 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import polars as pl
 
 from accord.agreements.schemas import REMOVAL_KINDS
 from accord.cases.schemas import PersonRecord
-from accord.rules.fields import minimized_frame, whole_years_expr
+from accord.rules.fields import whole_years_expr
 from accord.safeguards.predicates import (
     ADULT_AGE,
     PERSONAL,
@@ -28,32 +27,18 @@ from accord.safeguards.predicates import (
     s7_minors,
     s8_assessment_date,
 )
+from accord.screening.frames import (
+    PopulationFacts,
+    facts_from_frame,
+    minimized_from_frame,
+    people_frame,
+)
 from accord.screening.results import Block, ScreeningResult, ordered, result_order
 from accord.screening.single import Screen, family_unity
 
 
 class ScreeningDisagreement(AssertionError):
     """The vectorized and the reference paths disagree: a defect, never a result."""
-
-
-@dataclass(frozen=True)
-class PopulationFacts:
-    """The sender-side facts the safeguards read, built once per population.
-
-    One row per person in `people` (input order; `row` is the position). Lists are kept as
-    long frames of (row, value) rather than list columns: Polars builds flat columns from
-    Python values many times faster than nested ones, and joins on them are just as quick.
-    """
-
-    people: pl.DataFrame
-    nationalities: pl.DataFrame
-    protected: pl.DataFrame
-    fear_claims: pl.DataFrame
-
-    def rows_where(self, frame: pl.DataFrame, condition: pl.Expr) -> pl.Expr:
-        """True for people with at least one entry in `frame` meeting `condition`."""
-        hits = frame.filter(condition).get_column("row").unique()
-        return pl.col("row").is_in(hits.implode())
 
 
 def _long(
@@ -180,8 +165,9 @@ def screen_population(
     """Every (person, agreement) result, sorted by agreement then case id."""
     if not records:
         return []
-    facts = population_facts(records, on)
-    minimized = minimized_frame(records, on)
+    people = people_frame([record.model_dump_json() for record in records])
+    facts = facts_from_frame(people, on)
+    minimized = minimized_from_frame(people, on)
     families: dict[str, list[PersonRecord]] = defaultdict(list)
     for record in records:
         families[record.family_id].append(record)
