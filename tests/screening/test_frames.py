@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
@@ -35,3 +37,23 @@ def test_generated_population() -> None:
 @given(people=families())
 def test_generated_families(people: list[PersonRecord]) -> None:
     assert_same(people, ON)
+
+
+def test_a_parquet_people_file_gives_the_same_frames(tmp_path: Path) -> None:
+    from accord.scenarios.people import write_people
+    from accord.screening.frames import people_frame_from_parquet
+
+    generated = generate_people(600, 8)
+    path = tmp_path / "people.parquet"
+    write_people(generated, path)
+    records = [PersonRecord.model_validate(r) for r in generated]
+    from_json = people_frame([r.model_dump_json() for r in records])
+    from_parquet = people_frame_from_parquet(path)
+    assert_frame_equal(
+        minimized_from_frame(from_parquet, REFERENCE_DATE),
+        minimized_from_frame(from_json, REFERENCE_DATE),
+    )
+    assert_frame_equal(
+        facts_from_frame(from_parquet, REFERENCE_DATE).people,
+        facts_from_frame(from_json, REFERENCE_DATE).people,
+    )
