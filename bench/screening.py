@@ -38,20 +38,34 @@ def prepare(count: int, seed: int) -> tuple[list, list]:  # type: ignore[type-ar
 
 
 def worker(method: str, count: int, seed: int) -> None:
+    import tempfile
     from collections import defaultdict
+    from pathlib import Path
 
     import polars as pl
 
-    from accord.rules.fields import minimized_frame
-    from accord.scenarios.people import REFERENCE_DATE
-    from accord.screening.batch import decide, population_facts
+    from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
+    from accord.screening.batch import decide
+    from accord.screening.frames import (
+        facts_from_frame,
+        minimized_from_frame,
+        people_frame,
+        people_frame_from_parquet,
+    )
     from accord.screening.single import screen_family
 
-    records, screens = prepare(count, seed)
+    records, screens = prepare(count if method != "batch-parquet" else 0, seed)
+    stored = [record.model_dump_json() for record in records] if method == "batch-json" else []
+    parquet = Path(tempfile.mkdtemp()) / "people.parquet"
+    if method == "batch-parquet":
+        write_people(generate_people(count, seed), parquet)
     started = time.perf_counter()
-    if method == "batch":
-        facts = population_facts(records, REFERENCE_DATE)
-        minimized = minimized_frame(records, REFERENCE_DATE)
+    if method.startswith("batch"):
+        people = (
+            people_frame(stored) if method == "batch-json" else people_frame_from_parquet(parquet)
+        )
+        facts = facts_from_frame(people, REFERENCE_DATE)
+        minimized = minimized_from_frame(people, REFERENCE_DATE)
         frames_done = time.perf_counter()
         decided = [decide(facts, minimized, s, REFERENCE_DATE) for s in screens]
         pairs = sum(frame.height for frame in decided)
