@@ -1,0 +1,1 @@
+"""Optimal proposal pools: the problem, its constraints, the solver and the validator."""

@@ -1,0 +1,330 @@
+"""The matcher: a Lagrangian bound, a repaired primal, then a small MILP to close the gap.
+
+Relaxing the capacity rows (pool person and family limits, nationality shares) with
+multipliers λ ≥ 0 leaves one independent choice per family: its best pair by reduced score,
+or nothing. That gives, for any λ, an upper bound on the optimum in one vectorized pass; the
+best λ is found by a trust-region cutting-plane (bundle) method over the few multipliers. The
+subproblem's answer, trimmed to fit and topped up greedily, is a feasible solution, so every
+answer carries a certified gap `(bound − objective) / bound`. Pairs whose reduced score proves
+they cannot be in any better solution are then fixed out, and HiGHS solves the MILP over the
+rest, which proves optimality (or improves the gap) within the time limit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Literal
+
+import highspy
+import numpy as np
+import scipy.sparse as sp
+
+from accord.matching.constraints import all_rows, violations
+from accord.matching.milp import new_highs, solve_milp
+from accord.matching.problem import BoolArray, FloatArray, IntArray, Problem, ProblemError
+
+Status = Literal["optimal", "within_gap", "time_limit"]
+
+OPTIMALITY_TOLERANCE = 1e-9
+"""Relative gap under which an answer counts as proven optimal (floating-point scores)."""
+
+
+@dataclass(frozen=True, eq=False)
+class Solution:
+    assignment: IntArray
+    """Pool index per family; -1 for families not proposed."""
+    objective: float
+    bound: float
+    status: Status
+    seconds: float
+    stages: dict[str, float] = field(default_factory=dict)
+    """Where the time went, and counters (iterations, pairs left to the MILP)."""
+
+    @property
+    def gap(self) -> float:
+        """Certified relative distance to optimal: the answer is at least (1 − gap) × best."""
+        if self.bound <= 0:
+            return 0.0
+        return max(0.0, (self.bound - self.objective) / self.bound)
+
+
+class _Relaxation:
+    """Everything the Lagrangian needs, computed once per problem."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        relaxed = [rows for rows in all_rows(problem) if rows.relaxed and rows.count]
+        self.matrix = (
+            sp.csr_array(sp.vstack([r.matrix for r in relaxed], format="csr"))
+            if relaxed
+            else sp.csr_array((0, problem.n_pairs))
+        )
+        self.transposed = sp.csr_array(self.matrix.T)
+        self.columns = sp.csc_array(self.matrix)
+        self.upper: FloatArray = (
+            np.concatenate([r.upper for r in relaxed]) if relaxed else np.zeros(0)
+        )
+        self.starts = problem.family_starts
+        self.family_of_start = problem.pair_family[self.starts]
+        self.counts = np.diff(np.append(self.starts, problem.n_pairs))
+        pinned_families = np.zeros(problem.n_families, dtype=np.bool_)
+        pinned_families[problem.pair_family[problem.pinned_in]] = True
+        self.pinned_family = pinned_families
+        # Pairs a pinned family may not take (its other pools) and the "take nothing" option.
+        self.blocked: BoolArray = pinned_families[problem.pair_family] & ~problem.pinned_in
+        self.nothing: FloatArray = np.where(pinned_families[self.family_of_start], -np.inf, 0.0)
+
+    def reduced(self, multipliers: FloatArray) -> FloatArray:
+        reduced = self.problem.pair_score - self.transposed @ multipliers
+        reduced[self.blocked] = -np.inf
+        return reduced
+
+    def family_values(self, reduced: FloatArray) -> FloatArray:
+        """Per family with pairs: its best reduced score, or 0 for taking nothing."""
+        if not len(self.starts):
+            return np.zeros(0)
+        return np.maximum(np.maximum.reduceat(reduced, self.starts), self.nothing)
+
+    def best_pairs(self, reduced: FloatArray, values: FloatArray) -> IntArray:
+        """The first pair reaching each family's value, for families that take one."""
+        per_pair = np.repeat(values, self.counts)
+        hits = np.flatnonzero((reduced == per_pair) & (per_pair > 0) | self.problem.pinned_in)
+        hits = hits[(reduced[hits] == per_pair[hits])]
+        _, first = np.unique(self.problem.pair_family[hits], return_index=True)
+        return np.asarray(hits[first], dtype=np.int64)
+
+    def evaluate(self, multipliers: FloatArray) -> tuple[float, FloatArray, FloatArray]:
+        """The bound L(λ), a subgradient, and the reduced scores it came from."""
+        reduced = self.reduced(multipliers)
+        values = self.family_values(reduced)
+        chosen = self.best_pairs(reduced, values)
+        x = np.zeros(self.problem.n_pairs)
+        x[chosen] = 1.0
+        bound = float(values.sum() + multipliers @ self.upper)
+        return bound, self.upper - self.matrix @ x, reduced
+
+
+def _master(
+    cuts: list[tuple[float, FloatArray, FloatArray]], center: FloatArray, radius: float
+) -> tuple[FloatArray, float]:
+    """Minimize the cutting-plane model of L inside a box around the centre (λ ≥ 0)."""
+    m = len(center)
+    highs = new_highs(60.0)
+    lp = highspy.HighsLp()
+    lp.num_col_ = m + 1
+    lp.num_row_ = len(cuts)
+    lp.col_cost_ = np.concatenate([np.zeros(m), [1.0]])
+    lp.col_lower_ = np.concatenate([np.maximum(0.0, center - radius), [-highspy.kHighsInf]])
+    lp.col_upper_ = np.concatenate([center + radius, [highspy.kHighsInf]])
+    # θ − g·λ ≥ L_i − g·λ_i
+    dense = np.array([np.concatenate([-g, [1.0]]) for _, g, _ in cuts])
+    matrix = sp.csc_array(dense)
+    lp.row_lower_ = np.array([value - g @ point for value, g, point in cuts])
+    lp.row_upper_ = np.full(len(cuts), highspy.kHighsInf)
+    lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
+    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
+    lp.a_matrix_.value_ = matrix.data
+    highs.passModel(lp)
+    highs.run()
+    values = np.asarray(highs.getSolution().col_value)
+    return np.maximum(values[:m], 0.0), float(values[m])
+
+
+def _repair(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> IntArray:
+    """Drop the least valuable choices from every over-full row until all fit."""
+    matrix, upper = relaxation.matrix, relaxation.upper
+    x = np.zeros(relaxation.problem.n_pairs, dtype=np.bool_)
+    x[chosen] = True
+    pinned = relaxation.problem.pinned_in
+    for _ in range(len(upper) + 1):
+        load = matrix @ x.astype(np.float64)
+        over = np.flatnonzero(load > upper + 1e-9)
+        if not len(over):
+            return np.flatnonzero(x)
+        for row in over:
+            start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+            pairs, weights = matrix.indices[start:stop], matrix.data[start:stop]
+            keep = x[pairs] & ~pinned[pairs] & (weights > 0)
+            pairs, weights = pairs[keep], weights[keep]
+            excess = (load[row] - upper[row]) if row < len(load) else 0.0
+            order = np.lexsort((pairs, reduced[pairs] / weights))
+            dropped = np.searchsorted(np.cumsum(weights[order]), excess - 1e-9) + 1
+            if dropped > len(order) and excess > 1e-9:
+                raise ProblemError("the pinned families alone exceed a pool's limits")
+            x[pairs[order[:dropped]]] = False
+    raise AssertionError("repair did not converge")  # pragma: no cover - each round drops
+
+
+def _fill(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> IntArray:
+    """Top up every pool with the unplaced families that still fit, best reduced score first."""
+    problem = relaxation.problem
+    x = np.zeros(problem.n_pairs)
+    x[chosen] = 1.0
+    residual = relaxation.upper - relaxation.matrix @ x
+    placed = np.zeros(problem.n_families, dtype=np.bool_)
+    placed[problem.pair_family[chosen]] = True
+    columns = relaxation.columns
+    candidates = np.flatnonzero(
+        ~placed[problem.pair_family] & (problem.pair_score > 0) & ~relaxation.blocked
+    )
+    if len(residual):
+        # Only pairs whose every coefficient fits what is left are worth a look.
+        nonzero = np.diff(columns.indptr) > 0
+        slack = columns.data - residual[columns.indices]
+        worst = np.full(problem.n_pairs, -np.inf)
+        starts = columns.indptr[:-1][nonzero]
+        worst[nonzero] = np.maximum.reduceat(slack, starts) if len(starts) else worst[nonzero]
+        candidates = candidates[worst[candidates] <= 1e-9]
+    order = candidates[np.lexsort((candidates, -reduced[candidates]))]
+    added = []
+    for pair in order.tolist():
+        family = problem.pair_family[pair]
+        if placed[family]:
+            continue
+        start, stop = columns.indptr[pair], columns.indptr[pair + 1]
+        rows, weights = columns.indices[start:stop], columns.data[start:stop]
+        if (weights <= residual[rows] + 1e-9).all():
+            residual[rows] -= weights
+            placed[family] = True
+            added.append(pair)
+    return np.sort(np.concatenate([chosen, np.array(added, dtype=np.int64)]))
+
+
+def _primal(relaxation: _Relaxation, reduced: FloatArray) -> IntArray:
+    values = relaxation.family_values(reduced)
+    chosen = relaxation.best_pairs(reduced, values)
+    return _fill(relaxation, reduced, _repair(relaxation, reduced, chosen))
+
+
+def _assignment(problem: Problem, chosen: IntArray) -> IntArray:
+    assignment = np.full(problem.n_families, -1, dtype=np.int64)
+    assignment[problem.pair_family[chosen]] = problem.pair_pool[chosen]
+    return assignment
+
+
+def _initial_multipliers(relaxation: _Relaxation) -> FloatArray:
+    """Start near the price at which each row would fill: scores per unit of the row."""
+    matrix, upper = relaxation.matrix, relaxation.upper
+    scores = relaxation.problem.pair_score
+    guess = np.zeros(len(upper))
+    for row in range(len(upper)):
+        start, stop = matrix.indptr[row], matrix.indptr[row + 1]
+        pairs, weights = matrix.indices[start:stop], matrix.data[start:stop]
+        if not len(pairs) or weights.sum() <= upper[row]:
+            continue
+        density = np.sort(scores[pairs] / weights)[::-1]
+        share = upper[row] / weights.sum()
+        guess[row] = max(0.0, float(density[min(len(density) - 1, int(share * len(density)))]))
+    return guess * 0.5
+
+
+def solve(
+    problem: Problem,
+    *,
+    gap: float = 0.0,
+    time_limit: float = 60.0,
+    close_with_milp: bool = True,
+    max_milp_pairs: int = 400_000,
+) -> Solution:
+    """The best proposal pools found within `time_limit`, with the certified gap.
+
+    Stops as soon as the gap is at most `gap` (0: proven optimal, up to floating point).
+    Deterministic for the same problem and options, as long as the time limit is not hit.
+    """
+    started = time.perf_counter()
+    stages: dict[str, float] = {}
+    target = max(gap, OPTIMALITY_TOLERANCE)
+    relaxation = _Relaxation(problem)
+    scores = problem.pair_score
+
+    def elapsed() -> float:
+        return time.perf_counter() - started
+
+    def gap_of(objective: float, bound: float) -> float:
+        return 0.0 if bound <= 0 else (bound - objective) / bound
+
+    # Dual: trust-region cutting planes over the multipliers.
+    center = _initial_multipliers(relaxation)
+    center_value, gradient, reduced = relaxation.evaluate(center)
+    best_bound, best_reduced, best_multipliers = center_value, reduced, center
+    incumbent = _primal(relaxation, reduced)
+    objective = float(scores[incumbent].sum())
+    cuts = [(center_value, gradient, center)]
+    radius = max(1.0, float(np.abs(scores).max(initial=1.0)))
+    iterations = 0
+    dual_budget = time_limit * (0.6 if close_with_milp else 0.95)
+    while (
+        len(center)
+        and gap_of(objective, best_bound) > target
+        and elapsed() < dual_budget
+        and iterations < 2000
+    ):
+        iterations += 1
+        candidate, model_value = _master(cuts, center, radius)
+        predicted = center_value - model_value
+        if predicted <= max(1e-12, 1e-12 * abs(center_value)):
+            break  # the model proves the centre optimal: the bound cannot improve
+        value, gradient, reduced = relaxation.evaluate(candidate)
+        cuts.append((value, gradient, candidate))
+        if len(cuts) > 4 * len(center) + 50:
+            cuts.pop(1)
+        if value < best_bound:
+            best_bound, best_reduced, best_multipliers = value, reduced, candidate
+        if center_value - value >= 0.1 * predicted:
+            if np.abs(candidate - center).max() >= 0.99 * radius:
+                radius *= 2.0
+            center, center_value = candidate, value
+            if iterations % 5 == 0 or gap_of(objective, best_bound) < 10 * target:
+                trial = _primal(relaxation, reduced)
+                if (trial_objective := float(scores[trial].sum())) > objective:
+                    incumbent, objective = trial, trial_objective
+        else:
+            radius = max(radius * 0.5, 1e-9)
+    trial = _primal(relaxation, best_reduced)
+    if (trial_objective := float(scores[trial].sum())) > objective:
+        incumbent, objective = trial, trial_objective
+    stages["dual_iterations"] = iterations
+    stages["dual_seconds"] = elapsed()
+    bound = best_bound
+
+    # Close the gap: fix out pairs that cannot be in a better solution, MILP over the rest.
+    status: Status = "within_gap"
+    if gap_of(objective, bound) > target and close_with_milp and elapsed() < time_limit:
+        values = relaxation.family_values(best_reduced)
+        slack = bound - objective
+        tolerance = 1e-9 * max(1.0, abs(bound))
+        family_value = np.repeat(values, relaxation.counts)
+        free = np.flatnonzero(
+            (best_reduced - family_value >= -slack - tolerance) & ~relaxation.blocked
+        )
+        stages["milp_pairs"] = len(free)
+        if len(free) <= max_milp_pairs:
+            result = solve_milp(
+                problem,
+                columns=free,
+                start=incumbent,
+                time_limit=time_limit - elapsed(),
+                relative_gap=gap,
+            )
+            if result.objective > objective:
+                incumbent, objective = result.chosen, result.objective
+            bound = min(bound, max(result.bound, objective))
+            if result.optimal and gap == 0.0:
+                bound = min(bound, objective)
+        stages["milp_seconds"] = elapsed() - stages["dual_seconds"]
+    del best_multipliers
+
+    assignment = _assignment(problem, incumbent)
+    problems = violations(problem, assignment)
+    if problems:
+        raise AssertionError(f"the matcher produced an infeasible answer: {problems[:5]}")
+    final_gap = gap_of(objective, bound)
+    if final_gap <= OPTIMALITY_TOLERANCE:
+        status = "optimal"
+    elif final_gap <= target:
+        status = "within_gap"
+    else:
+        status = "time_limit"
+    return Solution(assignment, objective, max(bound, objective), status, elapsed(), stages)
