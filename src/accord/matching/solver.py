@@ -157,39 +157,65 @@ def _repair(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> I
     raise AssertionError("repair did not converge")  # pragma: no cover - each round drops
 
 
+def _fits(relaxation: _Relaxation, residual: FloatArray, pairs: IntArray) -> BoolArray:
+    """Pairs whose every coefficient still fits what is left of its rows."""
+    columns = relaxation.columns
+    if not len(residual) or not len(pairs):
+        return np.ones(len(pairs), dtype=np.bool_)
+    starts, stops = columns.indptr[pairs], columns.indptr[pairs + 1]
+    lengths = stops - starts
+    entries = np.repeat(stops - np.cumsum(lengths), lengths) + np.arange(lengths.sum())
+    over = columns.data[entries] - residual[columns.indices[entries]] > 1e-9
+    owner = np.repeat(np.arange(len(pairs)), lengths)
+    return ~np.bincount(owner[over], minlength=len(pairs)).astype(np.bool_)
+
+
 def _fill(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> IntArray:
-    """Top up every pool with the unplaced families that still fit, best reduced score first."""
+    """Top up every pool with the unplaced families that still fit, best reduced score first.
+
+    Greedy in rounds rather than one pair at a time: each round offers every unplaced family's
+    best remaining pair and accepts, row by row, the prefix that fits, which is feasible by
+    construction and needs a handful of vectorized rounds instead of a Python loop per pair.
+    """
     problem = relaxation.problem
+    columns = relaxation.columns
     x = np.zeros(problem.n_pairs)
     x[chosen] = 1.0
     residual = relaxation.upper - relaxation.matrix @ x
     placed = np.zeros(problem.n_families, dtype=np.bool_)
     placed[problem.pair_family[chosen]] = True
-    columns = relaxation.columns
     candidates = np.flatnonzero(
         ~placed[problem.pair_family] & (problem.pair_score > 0) & ~relaxation.blocked
     )
-    if len(residual):
-        # Only pairs whose every coefficient fits what is left are worth a look.
-        nonzero = np.diff(columns.indptr) > 0
-        slack = columns.data - residual[columns.indices]
-        worst = np.full(problem.n_pairs, -np.inf)
-        starts = columns.indptr[:-1][nonzero]
-        worst[nonzero] = np.maximum.reduceat(slack, starts) if len(starts) else worst[nonzero]
-        candidates = candidates[worst[candidates] <= 1e-9]
-    order = candidates[np.lexsort((candidates, -reduced[candidates]))]
-    added = []
-    for pair in order.tolist():
-        family = problem.pair_family[pair]
-        if placed[family]:
-            continue
-        start, stop = columns.indptr[pair], columns.indptr[pair + 1]
-        rows, weights = columns.indices[start:stop], columns.data[start:stop]
-        if (weights <= residual[rows] + 1e-9).all():
-            residual[rows] -= weights
-            placed[family] = True
-            added.append(pair)
-    return np.sort(np.concatenate([chosen, np.array(added, dtype=np.int64)]))
+    candidates = candidates[np.lexsort((candidates, -reduced[candidates]))]
+    added: list[IntArray] = []
+    while len(candidates):
+        candidates = candidates[~placed[problem.pair_family[candidates]]]
+        candidates = candidates[_fits(relaxation, residual, candidates)]
+        if not len(candidates):
+            break
+        _, first = np.unique(problem.pair_family[candidates], return_index=True)
+        offered = candidates[np.sort(first)]
+        starts, stops = columns.indptr[offered], columns.indptr[offered + 1]
+        lengths = stops - starts
+        entries = np.repeat(stops - np.cumsum(lengths), lengths) + np.arange(lengths.sum())
+        owner = np.repeat(np.arange(len(offered)), lengths)
+        rows, weights = columns.indices[entries], columns.data[entries]
+        order = np.lexsort((owner, rows))
+        cumulative = np.cumsum(weights[order])
+        row_sorted = rows[order]
+        group_start = np.flatnonzero(np.r_[True, row_sorted[1:] != row_sorted[:-1]])
+        before = np.repeat(
+            np.r_[0.0, cumulative][group_start], np.diff(np.r_[group_start, len(order)])
+        )
+        too_much = cumulative - before > residual[row_sorted] + 1e-9
+        rejected = np.zeros(len(offered), dtype=np.bool_)
+        rejected[owner[order][too_much]] = True
+        accepted = offered[~rejected]
+        np.subtract.at(residual, rows[~rejected[owner]], weights[~rejected[owner]])
+        placed[problem.pair_family[accepted]] = True
+        added.append(accepted)
+    return np.sort(np.concatenate([chosen, *added]).astype(np.int64))
 
 
 def _primal(relaxation: _Relaxation, reduced: FloatArray) -> IntArray:
