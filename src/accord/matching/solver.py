@@ -146,12 +146,15 @@ def _repair(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> I
         for row in over:
             start, stop = matrix.indptr[row], matrix.indptr[row + 1]
             pairs, weights = matrix.indices[start:stop], matrix.data[start:stop]
-            keep = x[pairs] & ~pinned[pairs] & (weights > 0)
+            taken = x[pairs]
+            excess = float(weights[taken].sum()) - upper[row]
+            if excess <= 1e-9:
+                continue  # an earlier drop this round already relieved this row
+            keep = taken & ~pinned[pairs] & (weights > 0)
             pairs, weights = pairs[keep], weights[keep]
-            excess = (load[row] - upper[row]) if row < len(load) else 0.0
             order = np.lexsort((pairs, reduced[pairs] / weights))
-            dropped = np.searchsorted(np.cumsum(weights[order]), excess - 1e-9) + 1
-            if dropped > len(order) and excess > 1e-9:
+            dropped = int(np.searchsorted(np.cumsum(weights[order]), excess - 1e-9)) + 1
+            if dropped > len(order):
                 raise ProblemError("the pinned families alone exceed a pool's limits")
             x[pairs[order[:dropped]]] = False
     raise AssertionError("repair did not converge")  # pragma: no cover - each round drops
