@@ -66,18 +66,27 @@ def solve_milp(
     *,
     columns: IntArray | None = None,
     start: IntArray | None = None,
+    fixed: IntArray | None = None,
     time_limit: float = 60.0,
     relative_gap: float = 0.0,
 ) -> MilpResult:
     """Maximize the chosen pairs' scores over `columns` (default: every pair), all rows kept.
 
     `start` (pair indices, a feasible choice within `columns`) is handed to HiGHS as its first
-    incumbent.
+    incumbent. `fixed` pairs (outside `columns`) are taken as chosen: their share of every
+    row is used up before the model is built, and they are part of the answer.
     """
     columns = np.arange(problem.n_pairs) if columns is None else columns
+    fixed = np.zeros(0, dtype=np.int64) if fixed is None else fixed
     blocks = [rows for rows in all_rows(problem) if rows.count]
     matrix = sp.vstack([rows.matrix[:, columns] for rows in blocks], format="csc")
     upper: FloatArray = np.concatenate([rows.upper for rows in blocks])
+    if len(fixed):
+        taken = np.zeros(problem.n_pairs)
+        taken[fixed] = 1.0
+        upper = upper - np.concatenate([rows.matrix @ taken for rows in blocks])
+        if (upper < -1e-9).any():
+            raise ValueError("the fixed pairs alone break a constraint")
     used = np.flatnonzero(np.diff(matrix.tocsr().indptr) > 0)
     matrix = sp.csc_array(matrix.tocsr()[used].tocsc())
     upper = upper[used]
@@ -113,11 +122,11 @@ def solve_milp(
     if info.primal_solution_status == 0:  # no feasible point found in time
         return MilpResult(np.zeros(0, dtype=np.int64), -np.inf, np.inf, False, True)
     values = np.asarray(highs.getSolution().col_value)
-    chosen = columns[values > 0.5]
+    chosen = np.sort(np.concatenate([fixed, columns[values > 0.5]]))
     return MilpResult(
         chosen=chosen,
         objective=float(problem.pair_score[chosen].sum()),
-        bound=-float(info.mip_dual_bound),
+        bound=-float(info.mip_dual_bound) + float(problem.pair_score[fixed].sum()),
         optimal=status == highspy.HighsModelStatus.kOptimal,
         timed_out=status == highspy.HighsModelStatus.kTimeLimit,
     )

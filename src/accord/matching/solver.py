@@ -3,7 +3,7 @@
 Relaxing the capacity rows (pool person and family limits, nationality shares) with
 multipliers λ ≥ 0 leaves one independent choice per family: its best pair by reduced score,
 or nothing. That gives, for any λ, an upper bound on the optimum in one vectorized pass; the
-best λ is found by a trust-region cutting-plane (bundle) method over the few multipliers. The
+best λ is found by a proximal bundle method (a small QP per step, solved by HiGHS) over the few multipliers. The
 subproblem's answer, trimmed to fit and topped up greedily, is a feasible solution, so every
 answer carries a certified gap `(bound − objective) / bound`. Pairs whose reduced score proves
 they cannot be in any better solution are then fixed out, and HiGHS solves the MILP over the
@@ -89,9 +89,10 @@ class _Relaxation:
     def best_pairs(self, reduced: FloatArray, values: FloatArray) -> IntArray:
         """The first pair reaching each family's value, for families that take one."""
         per_pair = np.repeat(values, self.counts)
-        hits = np.flatnonzero((reduced == per_pair) & (per_pair > 0) | self.problem.pinned_in)
-        hits = hits[(reduced[hits] == per_pair[hits])]
-        _, first = np.unique(self.problem.pair_family[hits], return_index=True)
+        hits = np.flatnonzero((reduced == per_pair) & ((per_pair > 0) | self.problem.pinned_in))
+        families = self.problem.pair_family[hits]
+        first = np.ones(len(hits), dtype=np.bool_)
+        first[1:] = families[1:] != families[:-1]  # pairs are sorted by family
         return np.asarray(hits[first], dtype=np.int64)
 
     def evaluate(self, multipliers: FloatArray) -> tuple[float, FloatArray, FloatArray]:
@@ -106,20 +107,23 @@ class _Relaxation:
 
 
 def _master(
-    cuts: list[tuple[float, FloatArray, FloatArray]], center: FloatArray, radius: float
+    cuts: list[tuple[float, FloatArray, FloatArray]], center: FloatArray, step: float
 ) -> tuple[FloatArray, float]:
-    """Minimize the cutting-plane model of L inside a box around the centre (λ ≥ 0)."""
+    """The proximal bundle step: minimize the cutting-plane model of L plus ||λ − c||² / 2t.
+
+    Returns the candidate multipliers and the model's value there (without the proximal term).
+    """
     m = len(center)
     highs = new_highs(60.0)
     lp = highspy.HighsLp()
     lp.num_col_ = m + 1
     lp.num_row_ = len(cuts)
-    lp.col_cost_ = np.concatenate([np.zeros(m), [1.0]])
-    lp.col_lower_ = np.concatenate([np.maximum(0.0, center - radius), [-highspy.kHighsInf]])
-    lp.col_upper_ = np.concatenate([center + radius, [highspy.kHighsInf]])
+    # (1/2t)(λ − c)² = (1/2t)λ² − (c/t)λ + const
+    lp.col_cost_ = np.concatenate([-center / step, [1.0]])
+    lp.col_lower_ = np.concatenate([np.zeros(m), [-highspy.kHighsInf]])
+    lp.col_upper_ = np.full(m + 1, highspy.kHighsInf)
     # θ − g·λ ≥ L_i − g·λ_i
-    dense = np.array([np.concatenate([-g, [1.0]]) for _, g, _ in cuts])
-    matrix = sp.csc_array(dense)
+    matrix = sp.csc_array(np.array([np.concatenate([-g, [1.0]]) for _, g, _ in cuts]))
     lp.row_lower_ = np.array([value - g @ point for value, g, point in cuts])
     lp.row_upper_ = np.full(len(cuts), highspy.kHighsInf)
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
@@ -127,9 +131,18 @@ def _master(
     lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
     lp.a_matrix_.value_ = matrix.data
     highs.passModel(lp)
+    hessian = highspy.HighsHessian()
+    hessian.dim_ = m + 1
+    hessian.format_ = highspy.HessianFormat.kTriangular
+    hessian.start_ = np.concatenate([np.arange(m + 1), [m]]).astype(np.int32)
+    hessian.index_ = np.arange(m).astype(np.int32)
+    hessian.value_ = np.full(m, 1.0 / step)
+    highs.passHessian(hessian)
     highs.run()
     values = np.asarray(highs.getSolution().col_value)
-    return np.maximum(values[:m], 0.0), float(values[m])
+    candidate = np.maximum(values[:m], 0.0)
+    model = max(value + g @ (candidate - point) for value, g, point in cuts)
+    return candidate, float(model)
 
 
 def _repair(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> IntArray:
@@ -160,9 +173,17 @@ def _repair(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> I
     raise AssertionError("repair did not converge")  # pragma: no cover - each round drops
 
 
-def _fits(relaxation: _Relaxation, residual: FloatArray, pairs: IntArray) -> BoolArray:
-    """Pairs whose every coefficient still fits what is left of its rows."""
+def _fits(
+    relaxation: _Relaxation, residual: FloatArray, pairs: IntArray | None = None
+) -> BoolArray:
+    """Whether every coefficient of each pair (default: all pairs) fits what is left of its rows."""
     columns = relaxation.columns
+    if pairs is None:
+        if not len(residual):
+            return np.ones(relaxation.problem.n_pairs, dtype=np.bool_)
+        over = columns.data - residual[columns.indices] > 1e-9
+        owner = np.repeat(np.arange(relaxation.problem.n_pairs), np.diff(columns.indptr))
+        return ~np.bincount(owner[over], minlength=relaxation.problem.n_pairs).astype(np.bool_)
     if not len(residual) or not len(pairs):
         return np.ones(len(pairs), dtype=np.bool_)
     starts, stops = columns.indptr[pairs], columns.indptr[pairs + 1]
@@ -176,21 +197,49 @@ def _fits(relaxation: _Relaxation, residual: FloatArray, pairs: IntArray) -> Boo
 def _fill(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> IntArray:
     """Top up every pool with the unplaced families that still fit, best reduced score first.
 
-    Greedy in rounds rather than one pair at a time: each round offers every unplaced family's
-    best remaining pair and accepts, row by row, the prefix that fits, which is feasible by
-    construction and needs a handful of vectorized rounds instead of a Python loop per pair.
+    Greedy in rounds rather than one pair at a time (see `_fill_rounds`), and over a batch of
+    the best-ranked pairs rather than all of them: only a few can use up what is left.
     """
     problem = relaxation.problem
-    columns = relaxation.columns
     x = np.zeros(problem.n_pairs)
     x[chosen] = 1.0
     residual = relaxation.upper - relaxation.matrix @ x
     placed = np.zeros(problem.n_families, dtype=np.bool_)
     placed[problem.pair_family[chosen]] = True
-    candidates = np.flatnonzero(
-        ~placed[problem.pair_family] & (problem.pair_score > 0) & ~relaxation.blocked
+    remaining = np.flatnonzero(
+        ~placed[problem.pair_family]
+        & (problem.pair_score > 0)
+        & ~relaxation.blocked
+        & _fits(relaxation, residual)
     )
-    candidates = candidates[np.lexsort((candidates, -reduced[candidates]))]
+    added: list[IntArray] = [chosen]
+    while len(remaining):
+        batch_size = int(min(len(remaining), 8 * (residual.clip(0).sum() + 1) + 1000))
+        if batch_size < len(remaining):
+            top = np.argpartition(-reduced[remaining], batch_size - 1)[:batch_size]
+            in_batch = np.zeros(len(remaining), dtype=np.bool_)
+            in_batch[top] = True
+            candidates, remaining = remaining[in_batch], remaining[~in_batch]
+        else:
+            candidates, remaining = remaining, remaining[:0]
+        candidates = candidates[np.lexsort((candidates, -reduced[candidates]))]
+        added.extend(_fill_rounds(relaxation, residual, placed, candidates))
+        remaining = remaining[~placed[problem.pair_family[remaining]]]
+        remaining = remaining[_fits(relaxation, residual, remaining)]
+    return np.sort(np.concatenate(added).astype(np.int64))
+
+
+def _fill_rounds(
+    relaxation: _Relaxation, residual: FloatArray, placed: BoolArray, candidates: IntArray
+) -> list[IntArray]:
+    """Accept ranked candidates in rounds, updating `residual` and `placed` in place.
+
+    Each round offers every unplaced family's best remaining pair and accepts, row by row, the
+    prefix that fits: feasible by construction, and the round's best pair always fits, so
+    every round makes progress.
+    """
+    problem = relaxation.problem
+    columns = relaxation.columns
     added: list[IntArray] = []
     while len(candidates):
         candidates = candidates[~placed[problem.pair_family[candidates]]]
@@ -218,7 +267,7 @@ def _fill(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> Int
         np.subtract.at(residual, rows[~rejected[owner]], weights[~rejected[owner]])
         placed[problem.pair_family[accepted]] = True
         added.append(accepted)
-    return np.sort(np.concatenate([chosen, *added]).astype(np.int64))
+    return added
 
 
 def _primal(relaxation: _Relaxation, reduced: FloatArray) -> IntArray:
@@ -281,8 +330,9 @@ def solve(
     incumbent = _primal(relaxation, reduced)
     objective = float(scores[incumbent].sum())
     cuts = [(center_value, gradient, center)]
-    radius = max(1.0, float(np.abs(scores).max(initial=1.0)))
-    iterations = 0
+    radius = 1.0 / max(1.0, float(np.abs(relaxation.upper).max(initial=1.0)))
+    iterations = serious_steps = 0
+    history: list[float] = []
     dual_budget = time_limit * (0.6 if close_with_milp else 0.95)
     while (
         len(center)
@@ -291,7 +341,12 @@ def solve(
         and iterations < 2000
     ):
         iterations += 1
+        before = time.perf_counter()
         candidate, model_value = _master(cuts, center, radius)
+        stages["master_seconds"] = stages.get("master_seconds", 0.0) + time.perf_counter() - before
+        history.append(best_bound)
+        if len(history) > 15 and history[-16] - best_bound <= 1e-8 * abs(best_bound):
+            break  # the bound has stalled: what is left is for the MILP to close
         predicted = center_value - model_value
         if predicted <= max(1e-12, 1e-12 * abs(center_value)):
             break  # the model proves the centre optimal: the bound cannot improve
@@ -302,15 +357,16 @@ def solve(
         if value < best_bound:
             best_bound, best_reduced, best_multipliers = value, reduced, candidate
         if center_value - value >= 0.1 * predicted:
-            if np.abs(candidate - center).max() >= 0.99 * radius:
+            if center_value - value >= 0.5 * predicted:
                 radius *= 2.0
             center, center_value = candidate, value
-            if iterations % 5 == 0 or gap_of(objective, best_bound) < 10 * target:
+            serious_steps += 1
+            if serious_steps % 8 == 0:
                 trial = _primal(relaxation, reduced)
                 if (trial_objective := float(scores[trial].sum())) > objective:
                     incumbent, objective = trial, trial_objective
         else:
-            radius = max(radius * 0.5, 1e-9)
+            radius = max(radius * 0.7, 1e-12)
     trial = _primal(relaxation, best_reduced)
     if (trial_objective := float(scores[trial].sum())) > objective:
         incumbent, objective = trial, trial_objective
