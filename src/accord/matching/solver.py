@@ -323,14 +323,14 @@ def solve(
     def gap_of(objective: float, bound: float) -> float:
         return 0.0 if bound <= 0 else (bound - objective) / bound
 
-    # Dual: trust-region cutting planes over the multipliers.
+    # Dual: proximal bundle over the multipliers; `step` is the proximal parameter t.
     center = _initial_multipliers(relaxation)
     center_value, gradient, reduced = relaxation.evaluate(center)
     best_bound, best_reduced, best_multipliers = center_value, reduced, center
     incumbent = _primal(relaxation, reduced)
     objective = float(scores[incumbent].sum())
     cuts = [(center_value, gradient, center)]
-    radius = 1.0 / max(1.0, float(np.abs(relaxation.upper).max(initial=1.0)))
+    step = 1.0 / max(1.0, float(np.abs(relaxation.upper).max(initial=1.0)))
     iterations = serious_steps = 0
     history: list[float] = []
     dual_budget = time_limit * (0.6 if close_with_milp else 0.95)
@@ -342,7 +342,7 @@ def solve(
     ):
         iterations += 1
         before = time.perf_counter()
-        candidate, model_value = _master(cuts, center, radius)
+        candidate, model_value = _master(cuts, center, step)
         stages["master_seconds"] = stages.get("master_seconds", 0.0) + time.perf_counter() - before
         history.append(best_bound)
         if len(history) > 15 and history[-16] - best_bound <= 1e-8 * abs(best_bound):
@@ -358,7 +358,7 @@ def solve(
             best_bound, best_reduced, best_multipliers = value, reduced, candidate
         if center_value - value >= 0.1 * predicted:
             if center_value - value >= 0.5 * predicted:
-                radius *= 2.0
+                step *= 2.0
             center, center_value = candidate, value
             serious_steps += 1
             if serious_steps % 8 == 0:
@@ -366,7 +366,7 @@ def solve(
                 if (trial_objective := float(scores[trial].sum())) > objective:
                     incumbent, objective = trial, trial_objective
         else:
-            radius = max(radius * 0.7, 1e-12)
+            step = max(step * 0.7, 1e-12)
     trial = _primal(relaxation, best_reduced)
     if (trial_objective := float(scores[trial].sum())) > objective:
         incumbent, objective = trial, trial_objective
