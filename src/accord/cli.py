@@ -12,6 +12,7 @@ from accord.audit.cli import app as audit_app
 from accord.cases.cli import app as people_app
 from accord.cli_support import DbOption, new_app, out, settings_for
 from accord.db import make_engine, upgrade
+from accord.matching.cli import match_command, propose_command
 from accord.scenarios.cli import app as scenario_app
 from accord.screening.cli import explain_command, screen_command, whatif_command
 
@@ -26,6 +27,8 @@ app.add_typer(scenario_app, name="scenario")
 app.command("screen")(screen_command)
 app.command("explain")(explain_command)
 app.command("whatif")(whatif_command)
+app.command("match")(match_command)
+app.command("propose")(propose_command)
 
 db_app = new_app("The database schema.")
 app.add_typer(db_app, name="db")

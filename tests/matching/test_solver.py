@@ -123,7 +123,9 @@ def test_one_family_pinned_into_two_pools_is_refused() -> None:
 
 
 def brute_force(problem: Problem) -> float:
-    options = [[-1, *problem.pair_pool[problem.pair_family == f]] for f in range(problem.n_families)]
+    options = [
+        [-1, *problem.pair_pool[problem.pair_family == f]] for f in range(problem.n_families)
+    ]
     best = -np.inf
     for choice in itertools.product(*options):
         candidate = np.array(choice, dtype=np.int64)

@@ -20,6 +20,10 @@ from accord.matching.constraints import all_rows
 from accord.matching.problem import FloatArray, IntArray, Problem
 
 
+class FixedOverflow(ValueError):
+    """The pairs fixed as chosen already break a constraint: no answer contains them all."""
+
+
 @dataclass(frozen=True)
 class MilpResult:
     chosen: IntArray
@@ -86,7 +90,7 @@ def solve_milp(
         taken[fixed] = 1.0
         upper = upper - np.concatenate([rows.matrix @ taken for rows in blocks])
         if (upper < -1e-9).any():
-            raise ValueError("the fixed pairs alone break a constraint")
+            raise FixedOverflow("the fixed pairs alone break a constraint")
     used = np.flatnonzero(np.diff(matrix.tocsr().indptr) > 0)
     matrix = sp.csc_array(matrix.tocsr()[used].tocsc())
     upper = upper[used]

@@ -21,7 +21,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from accord.matching.constraints import all_rows, violations
-from accord.matching.milp import new_highs, solve_milp
+from accord.matching.milp import FixedOverflow, new_highs, solve_milp
 from accord.matching.problem import BoolArray, FloatArray, IntArray, Problem, ProblemError
 
 Status = Literal["optimal", "within_gap", "time_limit"]
@@ -107,14 +107,19 @@ class _Relaxation:
 
 
 def _master(
-    cuts: list[tuple[float, FloatArray, FloatArray]], center: FloatArray, step: float
-) -> tuple[FloatArray, float]:
+    cuts: list[tuple[float, FloatArray, FloatArray]],
+    center: FloatArray,
+    step: float,
+    time_limit: float,
+) -> tuple[FloatArray, float] | None:
     """The proximal bundle step: minimize the cutting-plane model of L plus ||λ − c||² / 2t.
 
-    Returns the candidate multipliers and the model's value there (without the proximal term).
+    Returns the candidate multipliers and the model's value there (without the proximal term),
+    or None when the QP is not solved in time (it can cycle on degenerate bundles): the dual
+    phase then ends and the MILP closes what is left.
     """
     m = len(center)
-    highs = new_highs(60.0)
+    highs = new_highs(time_limit)
     lp = highspy.HighsLp()
     lp.num_col_ = m + 1
     lp.num_row_ = len(cuts)
@@ -139,10 +144,43 @@ def _master(
     hessian.value_ = np.full(m, 1.0 / step)
     highs.passHessian(hessian)
     highs.run()
+    if highs.getModelStatus() != highspy.HighsModelStatus.kOptimal:
+        return None
     values = np.asarray(highs.getSolution().col_value)
     candidate = np.maximum(values[:m], 0.0)
     model = max(value + g @ (candidate - point) for value, g, point in cuts)
     return candidate, float(model)
+
+
+def _fixings(
+    relaxation: _Relaxation, reduced: FloatArray, slack: float
+) -> tuple[IntArray, IntArray]:
+    """Pairs every better answer must take, and the pairs still free to choose.
+
+    Any answer scores at most the bound minus, per family, what its choice loses against the
+    family's best reduced option. A better answer than the incumbent loses less than `slack`
+    in total, so a pair losing more is out, and a family whose best option beats its second by
+    more than `slack` must take it (when that option is a pair).
+    """
+    problem = relaxation.problem
+    tolerance = 1e-9 * max(1.0, slack)
+    values = relaxation.family_values(reduced)
+    loss = np.repeat(values, relaxation.counts) - reduced
+    possible = (loss <= slack + tolerance) & ~relaxation.blocked
+    best = relaxation.best_pairs(reduced, values)
+    others = reduced.copy()
+    others[best] = -np.inf
+    second = np.maximum(np.maximum.reduceat(others, relaxation.starts), relaxation.nothing)
+    family_best = np.full(problem.n_families, -1, dtype=np.int64)
+    family_best[problem.pair_family[best]] = best
+    forced_family = np.zeros(problem.n_families, dtype=np.bool_)
+    margin = values - second
+    decided = margin > slack + tolerance
+    forced_family[relaxation.family_of_start[decided]] = True
+    forced_family &= family_best >= 0
+    fixed = np.sort(family_best[forced_family])
+    free = np.flatnonzero(possible & ~forced_family[problem.pair_family])
+    return fixed, free
 
 
 def _repair(relaxation: _Relaxation, reduced: FloatArray, chosen: IntArray) -> IntArray:
@@ -342,11 +380,16 @@ def solve(
     ):
         iterations += 1
         before = time.perf_counter()
-        candidate, model_value = _master(cuts, center, step)
+        master = _master(cuts, center, step, min(1.0, max(0.01, dual_budget - elapsed())))
         stages["master_seconds"] = stages.get("master_seconds", 0.0) + time.perf_counter() - before
+        if master is None:
+            stages["master_unsolved"] = 1
+            break
+        candidate, model_value = master
         history.append(best_bound)
-        if len(history) > 15 and history[-16] - best_bound <= 1e-8 * abs(best_bound):
-            break  # the bound has stalled: what is left is for the MILP to close
+        stalled = max(1e-8 * abs(best_bound), 0.001 * (best_bound - objective))
+        if len(history) > 15 and history[-16] - best_bound <= stalled:
+            break  # the bound moves too slowly to close the gap: the MILP closes it
         predicted = center_value - model_value
         if predicted <= max(1e-12, 1e-12 * abs(center_value)):
             break  # the model proves the centre optimal: the bound cannot improve
@@ -374,30 +417,30 @@ def solve(
     stages["dual_seconds"] = elapsed()
     bound = best_bound
 
-    # Close the gap: fix out pairs that cannot be in a better solution, MILP over the rest.
+    # Close the gap: reduced-cost fixing, then a MILP over the pairs that can still matter.
     status: Status = "within_gap"
     if gap_of(objective, bound) > target and close_with_milp and elapsed() < time_limit:
-        values = relaxation.family_values(best_reduced)
-        slack = bound - objective
-        tolerance = 1e-9 * max(1.0, abs(bound))
-        family_value = np.repeat(values, relaxation.counts)
-        free = np.flatnonzero(
-            (best_reduced - family_value >= -slack - tolerance) & ~relaxation.blocked
-        )
+        fixed, free = _fixings(relaxation, best_reduced, bound - objective)
         stages["milp_pairs"] = len(free)
+        stages["fixed_pairs"] = len(fixed)
         if len(free) <= max_milp_pairs:
-            result = solve_milp(
-                problem,
-                columns=free,
-                start=incumbent,
-                time_limit=time_limit - elapsed(),
-                relative_gap=gap,
-            )
-            if result.objective > objective:
-                incumbent, objective = result.chosen, result.objective
-            bound = min(bound, max(result.bound, objective))
-            if result.optimal and gap == 0.0:
-                bound = min(bound, objective)
+            try:
+                result = solve_milp(
+                    problem,
+                    columns=free,
+                    start=np.setdiff1d(incumbent, fixed),
+                    fixed=fixed,
+                    time_limit=time_limit - elapsed(),
+                    relative_gap=gap,
+                )
+            except FixedOverflow:
+                bound = objective  # no better answer can hold every forced pair
+            else:
+                if result.objective > objective:
+                    incumbent, objective = result.chosen, result.objective
+                bound = min(bound, max(result.bound, objective))
+                if result.optimal and gap == 0.0:
+                    bound = min(bound, objective)
         stages["milp_seconds"] = elapsed() - stages["dual_seconds"]
     del best_multipliers
 

@@ -21,6 +21,9 @@ from accord.cases.reader import read_people
 from accord.cases.service import import_people, stored_people
 from accord.config import Settings
 from accord.db import unit_of_work
+from accord.matching.cli import report as report_proposal
+from accord.matching.proposal import propose
+from accord.matching.scoring import TransparentScorer
 from accord.reports.population import by_nationality, by_status, population_frame
 from accord.scenarios import arrangements_path
 from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
@@ -123,6 +126,21 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                     rules=None,
                 )
             )
+            in_force = [a for a in agreements if a.status == "in_force"]
+            with progress_bar() as bar:
+                task = bar.add_task("proposing pools for the agreements in force", total=None)
+                proposal = propose(
+                    in_force, records, results, REFERENCE_DATE, TransparentScorer(), time_limit=20
+                )
+                bar.update(task, total=1, completed=1)
+            report_proposal(proposal, None)
+            for pool in proposal.pools[:1]:
+                for family in pool.families[:3]:
+                    console.print(
+                        f"  {pool.agreement_id} {family.family_id} ({family.size}):"
+                        f" {escape(family.why)}",
+                        soft_wrap=True,
+                    )
             state = (
                 "intact"
                 if audit.ok

@@ -1,0 +1,209 @@
+"""`accord match` (files, any status) and `accord propose` (the registry, agreements in force)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from accord.agreements.loader import load_registry_file
+from accord.agreements.schemas import AgreementIn
+from accord.audit.service import Entry, record_many
+from accord.cases.reader import read_people
+from accord.cases.schemas import PersonRecord
+from accord.cases.service import stored_people
+from accord.cli_support import DbOption, actor, out, store_for
+from accord.db import unit_of_work
+from accord.errors import Conflict, InvalidInput, Problem
+from accord.matching.proposal import Balance, Proposal, gap_text, propose
+from accord.matching.scoring import FileScorer, Scorer, TransparentScorer, read_scores
+from accord.screening import service as screening
+from accord.screening.batch import screen_population
+from accord.screening.cli import AtOption
+from accord.screening.single import Screen
+
+PinOption = Annotated[
+    list[str] | None,
+    typer.Option(help="FAMILY_ID:AGREEMENT_ID, repeatable: a person's decision the matcher keeps."),
+]
+ScoresOption = Annotated[
+    Path | None,
+    typer.Option(help="Scores CSV (family_id,agreement_id,score): overrides the default scoring."),
+]
+ShareOption = Annotated[
+    float,
+    typer.Option(
+        min=0.01, max=1.0, help="Balance: at most this share of a pool from one nationality."
+    ),
+]
+PaceOption = Annotated[
+    bool, typer.Option("--pace-monthly", help="Balance: spread each period's cap across months.")
+]
+TimeOption = Annotated[float, typer.Option(min=0.1, help="Seconds the solver may take.")]
+OutOption = Annotated[
+    Path | None, typer.Option("--out", help="Write the proposal (JSON, DESIGN §7) here.")
+]
+
+
+def _pins(values: Sequence[str] | None, option: str) -> list[tuple[str, str]]:
+    pins, problems = [], []
+    for value in values or ():
+        family_id, colon, agreement_id = value.partition(":")
+        if not colon or not family_id or not agreement_id:
+            problems.append(Problem(f"{option} {value}", "expected FAMILY_ID:AGREEMENT_ID"))
+        pins.append((family_id, agreement_id))
+    if problems:
+        raise InvalidInput("options", problems)
+    return pins
+
+
+def _scorer(scores: Path | None) -> Scorer:
+    return FileScorer(read_scores(scores)) if scores else TransparentScorer()
+
+
+def proposal_table(proposal: Proposal) -> Table:
+    table = Table(
+        title=f"Proposal: objective {proposal.objective:,.3f}, {gap_text(proposal.solution)}"
+    )
+    for column in ("agreement", "pool limit", "families", "people", "pinned", "score"):
+        table.add_column(column)
+    for pool in proposal.pools:
+        table.add_row(
+            pool.agreement_id,
+            f"{pool.pool_limit:,}",
+            f"{len(pool.families):,}",
+            f"{sum(f.size for f in pool.families):,}",
+            f"{sum(f.pinned for f in pool.families):,}",
+            f"{sum(f.score for f in pool.families):,.3f}",
+        )
+    return table
+
+
+def report(proposal: Proposal, out_file: Path | None) -> None:
+    out.print(proposal_table(proposal))
+    for skipped in proposal.skipped:
+        out.print(f"{skipped.agreement_id}: {escape(skipped.note)}")
+    for family_id, agreement_id in proposal.pinned_out:
+        out.print(f"{family_id} pinned out of {agreement_id} by a person")
+    if out_file:
+        out_file.write_text(json.dumps(proposal.to_json(), indent=1, ensure_ascii=False) + "\n")
+        out.print(f"{out_file}: proposal written")
+
+
+def _run(
+    agreements: Sequence[AgreementIn],
+    records: Sequence[PersonRecord],
+    day: dt.date,
+    scores: Path | None,
+    pin_in: Sequence[str] | None,
+    pin_out: Sequence[str] | None,
+    balance: Balance,
+    time_limit: float,
+) -> Proposal:
+    results = screen_population(records, [Screen.of(a) for a in agreements], day)
+    return propose(
+        agreements,
+        records,
+        results,
+        day,
+        _scorer(scores),
+        balance=balance,
+        pinned_in=_pins(pin_in, "--pin-in"),
+        pinned_out=_pins(pin_out, "--pin-out"),
+        time_limit=time_limit,
+    )
+
+
+def match_command(
+    agreements: Annotated[Path, typer.Option(help="Agreements YAML (any status: what-if).")],
+    people: Annotated[Path, typer.Option(help="People file (JSON Lines, Parquet or CSV).")],
+    at: AtOption = None,
+    scores: ScoresOption = None,
+    agreement: Annotated[
+        list[str] | None, typer.Option(help="Only these agreement ids; default every one.")
+    ] = None,
+    pin_in: PinOption = None,
+    pin_out: PinOption = None,
+    max_nationality_share: ShareOption = 1.0,
+    pace_monthly: PaceOption = False,
+    time_limit: TimeOption = 30.0,
+    out_file: OutOption = None,
+) -> None:
+    """Screen, then choose the best proposal pools, on files alone (no database)."""
+    day = at.date() if at else dt.date.today()
+    registry = load_registry_file(agreements)
+    specs = [a for a in registry.agreements if not agreement or a.id in agreement]
+    records = [row.record for row in read_people(people)]
+    proposal = _run(
+        specs,
+        records,
+        day,
+        scores,
+        pin_in,
+        pin_out,
+        Balance(max_nationality_share, pace_monthly),
+        time_limit,
+    )
+    report(proposal, out_file)
+
+
+def propose_command(
+    agreement: Annotated[list[str], typer.Option(help="Agreement id(s) in force.")],
+    at: AtOption = None,
+    scores: ScoresOption = None,
+    pin_in: PinOption = None,
+    pin_out: PinOption = None,
+    max_nationality_share: ShareOption = 1.0,
+    pace_monthly: PaceOption = False,
+    time_limit: TimeOption = 30.0,
+    out_file: OutOption = None,
+    db: DbOption = None,
+) -> None:
+    """Propose pools for agreements in force from the stored people; the proposal is audited."""
+    day = at.date() if at else dt.date.today()
+    with store_for(db) as store, unit_of_work(store.sessions) as session:
+        specs = [screening.stored_agreement(session, a) for a in agreement]
+        not_in_force = [a.id for a in specs if a.status != "in_force"]
+        if not_in_force:
+            raise Conflict(
+                f"only agreements in force admit proposals: {', '.join(not_in_force)}"
+                " (use `accord match` on files for what-if work)"
+            )
+        records = stored_people(session)
+        proposal = _run(
+            specs,
+            records,
+            day,
+            scores,
+            pin_in,
+            pin_out,
+            Balance(max_nationality_share, pace_monthly),
+            time_limit,
+        )
+        record_many(
+            session,
+            actor(),
+            [
+                Entry(
+                    "proposal.computed",
+                    "agreement",
+                    pool.agreement_id,
+                    {
+                        "on": day.isoformat(),
+                        "pool_limit": pool.pool_limit,
+                        "families": [f.family_id for f in pool.families],
+                        "pinned_in": [f.family_id for f in pool.families if f.pinned],
+                        "objective": proposal.objective,
+                        "gap": proposal.solution.gap,
+                    },
+                )
+                for pool in proposal.pools
+            ],
+        )
+    report(proposal, out_file)
