@@ -26,8 +26,11 @@ format: $(VENV)/.synced
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
+# The quick forms; each script's docstring gives the full run behind docs/benchmarks.md.
 bench: $(VENV)/.synced
 	$(BIN)/python bench/import_people.py --count 100000 --baseline-count 10000
+	$(BIN)/python bench/screening.py --count 100000 --baseline-count 10000
+	$(BIN)/python bench/matching.py --quick
 
 serve: $(VENV)/.synced
 	$(BIN)/accord serve

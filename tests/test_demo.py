@@ -24,6 +24,10 @@ def test_demo_on_a_fresh_database(tmp_path: Path) -> None:
     assert "Synthetic population: 600 people" in output
     assert "By status in the sender and removal order" in output
     assert "audit chain intact" in output
+    # Pools are proposed for the agreements in force, with their certified gap.
+    assert "Proposal: objective" in output
+    assert "proven optimal" in output or "within" in output
+    assert "us-uz-2025: persons_per_period cap not known as a figure" in output
 
 
 def test_demo_uses_a_temporary_database_by_default() -> None:

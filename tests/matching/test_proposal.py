@@ -217,3 +217,101 @@ def test_propose_needs_an_agreement_in_force_and_is_audited(
     log = cli("audit", "log", "--limit", "5")
     assert "proposal.computed" in log.output
     assert cli("audit", "verify").exit_code == 0
+
+
+def _match(people_file: Path, out: Path, *options: str) -> Any:
+    return Cli("unused")(
+        "match",
+        "--agreements",
+        str(arrangements_path()),
+        "--people",
+        str(people_file),
+        "--at",
+        DAY,
+        "--agreement",
+        "us-xk-2025",
+        "--out",
+        str(out),
+        *options,
+        db=False,
+    )
+
+
+def test_a_scores_file_decides_the_ranking_and_unscored_families_stay_out(
+    tmp_path: Path, people_file: Path
+) -> None:
+    first = _match(people_file, tmp_path / "default.json")
+    assert first.exit_code == 0, first.output
+    default = json.loads((tmp_path / "default.json").read_text())["agreements"][0]["families"]
+    assert len(default) > 3
+    # Score only three of the proposed families, the last one highest: only they are proposed.
+    chosen = [f["family_id"] for f in default[-3:]]
+    scores = tmp_path / "scores.csv"
+    rows = [
+        f"{family},us-xk-2025,{points}" for family, points in zip(chosen, (1, 2, 9), strict=True)
+    ]
+    scores.write_text("family_id,agreement_id,score\n" + "\n".join(rows) + "\n")
+    result = _match(people_file, tmp_path / "scored.json", "--scores", str(scores))
+    assert result.exit_code == 0, result.output
+    families = json.loads((tmp_path / "scored.json").read_text())["agreements"][0]["families"]
+    assert {f["family_id"] for f in families} == set(chosen)
+    assert all(f["why"] == f"score {f['score']:.1f} (from file)" for f in families)
+    assert "the scores cover 3 of " in result.output
+
+
+def test_recorded_outcomes_train_the_learned_scorer(tmp_path: Path, people_file: Path) -> None:
+    from accord.agreements.loader import load_registry_file
+    from accord.cases.reader import read_people
+    from accord.scenarios.outcomes import synthetic_outcomes
+
+    registry = load_registry_file(arrangements_path())
+    family_members: dict[str, list[PersonRecord]] = {}
+    for row in read_people(people_file):
+        family_members.setdefault(row.record.family_id, []).append(row.record)
+    outcomes = synthetic_outcomes(
+        family_members, {a.id: a for a in registry.agreements}, seed=2, on=ON_DAY
+    )
+    path = tmp_path / "outcomes.csv"
+    path.write_text(
+        "family_id,agreement_id,outcome\n"
+        + "".join(f"{o.family_id},{o.agreement_id},{o.outcome}\n" for o in outcomes)
+    )
+    result = _match(people_file, tmp_path / "learned.json", "--outcomes", str(path))
+    assert result.exit_code == 0, result.output
+    families = json.loads((tmp_path / "learned.json").read_text())["agreements"][0]["families"]
+    assert families
+    assert all(f"learned from {len(outcomes)} outcomes" in f["why"] for f in families)
+
+
+def test_a_bad_outcomes_file_names_row_and_field_and_proposes_nothing(
+    tmp_path: Path, people_file: Path
+) -> None:
+    path = tmp_path / "outcomes.csv"
+    path.write_text(
+        "family_id,agreement_id,outcome\nF1,us-xk-2025,remained\nF2,us-xk-2025,vanished\n"
+        "F1,us-xk-2025,moved_on\n,us-xk-2025,remained\n"
+    )
+    out = tmp_path / "never.json"
+    result = _match(people_file, out, "--outcomes", str(path))
+    assert result.exit_code == 2, result.output
+    text = " ".join(result.output.split())
+    assert "row 3, outcome: expected one of remained" in text
+    assert "(got 'vanished')" in text
+    assert "row 4, family_id/agreement_id: pair F1/us-xk-2025 already recorded at row 2" in text
+    assert "row 5, family_id: empty" in text
+    assert not out.exists()
+
+
+def test_scores_and_outcomes_together_are_refused(tmp_path: Path, people_file: Path) -> None:
+    (tmp_path / "s.csv").write_text("family_id,agreement_id,score\n")
+    (tmp_path / "o.csv").write_text("family_id,agreement_id,outcome\n")
+    result = _match(
+        people_file,
+        tmp_path / "x.json",
+        "--scores",
+        str(tmp_path / "s.csv"),
+        "--outcomes",
+        str(tmp_path / "o.csv"),
+    )
+    assert result.exit_code == 2
+    assert "give one: a scores file or outcomes" in result.output

@@ -22,7 +22,14 @@ from accord.cli_support import DbOption, actor, out, store_for
 from accord.db import unit_of_work
 from accord.errors import Conflict, InvalidInput, Problem
 from accord.matching.proposal import Balance, Proposal, gap_text, propose
-from accord.matching.scoring import FileScorer, Scorer, TransparentScorer, read_scores
+from accord.matching.scoring import (
+    FileScorer,
+    LearnedScorer,
+    Scorer,
+    TransparentScorer,
+    read_outcomes,
+    read_scores,
+)
 from accord.screening import service as screening
 from accord.screening.batch import screen_population
 from accord.screening.cli import AtOption
@@ -46,6 +53,13 @@ PaceOption = Annotated[
     bool, typer.Option("--pace-monthly", help="Balance: spread each period's cap across months.")
 ]
 TimeOption = Annotated[float, typer.Option(min=0.1, help="Seconds the solver may take.")]
+OutcomesOption = Annotated[
+    Path | None,
+    typer.Option(
+        help="Onward outcomes CSV (family_id,agreement_id,outcome): score with a model learned"
+        " from them."
+    ),
+]
 OutOption = Annotated[
     Path | None, typer.Option("--out", help="Write the proposal (JSON, DESIGN §7) here.")
 ]
@@ -63,8 +77,31 @@ def _pins(values: Sequence[str] | None, option: str) -> list[tuple[str, str]]:
     return pins
 
 
-def _scorer(scores: Path | None) -> Scorer:
-    return FileScorer(read_scores(scores)) if scores else TransparentScorer()
+def _scorer(
+    scores: Path | None,
+    outcomes: Path | None,
+    agreements: Sequence[AgreementIn],
+    records: Sequence[PersonRecord],
+    day: dt.date,
+) -> Scorer:
+    """The scores file if given, else a model learned from the outcomes file, else the
+    transparent default. Outcomes name families among the people given."""
+    if scores and outcomes:
+        raise InvalidInput(
+            "options", [Problem("--scores/--outcomes", "give one: a scores file or outcomes")]
+        )
+    if scores:
+        return FileScorer(read_scores(scores))
+    if not outcomes:
+        return TransparentScorer()
+    recorded = read_outcomes(outcomes)
+    families: dict[str, list[PersonRecord]] = {}
+    for record in records:
+        families.setdefault(record.family_id, []).append(record)
+    try:
+        return LearnedScorer.fit(families, {a.id: a for a in agreements}, recorded, day)
+    except ValueError as exc:
+        raise InvalidInput(str(outcomes), [Problem(str(outcomes), str(exc))]) from None
 
 
 def proposal_table(proposal: Proposal) -> Table:
@@ -89,6 +126,11 @@ def report(proposal: Proposal, out_file: Path | None) -> None:
     out.print(proposal_table(proposal))
     for skipped in proposal.skipped:
         out.print(f"{skipped.agreement_id}: {escape(skipped.note)}")
+    if proposal.scored_pairs < proposal.eligible_pairs:
+        out.print(
+            f"the scores cover {proposal.scored_pairs:,} of {proposal.eligible_pairs:,} eligible"
+            " (family, agreement) pairs; the others were not proposed"
+        )
     for family_id, agreement_id in proposal.pinned_out:
         out.print(f"{family_id} pinned out of {agreement_id} by a person")
     if out_file:
@@ -100,7 +142,7 @@ def _run(
     agreements: Sequence[AgreementIn],
     records: Sequence[PersonRecord],
     day: dt.date,
-    scores: Path | None,
+    scorer: Scorer,
     pin_in: Sequence[str] | None,
     pin_out: Sequence[str] | None,
     balance: Balance,
@@ -112,7 +154,7 @@ def _run(
         records,
         results,
         day,
-        _scorer(scores),
+        scorer,
         balance=balance,
         pinned_in=_pins(pin_in, "--pin-in"),
         pinned_out=_pins(pin_out, "--pin-out"),
@@ -125,6 +167,7 @@ def match_command(
     people: Annotated[Path, typer.Option(help="People file (JSON Lines, Parquet or CSV).")],
     at: AtOption = None,
     scores: ScoresOption = None,
+    outcomes: OutcomesOption = None,
     agreement: Annotated[
         list[str] | None, typer.Option(help="Only these agreement ids; default every one.")
     ] = None,
@@ -140,11 +183,12 @@ def match_command(
     registry = load_registry_file(agreements)
     specs = [a for a in registry.agreements if not agreement or a.id in agreement]
     records = [row.record for row in read_people(people)]
+    scorer = _scorer(scores, outcomes, registry.agreements, records, day)
     proposal = _run(
         specs,
         records,
         day,
-        scores,
+        scorer,
         pin_in,
         pin_out,
         Balance(max_nationality_share, pace_monthly),
@@ -157,6 +201,7 @@ def propose_command(
     agreement: Annotated[list[str], typer.Option(help="Agreement id(s) in force.")],
     at: AtOption = None,
     scores: ScoresOption = None,
+    outcomes: OutcomesOption = None,
     pin_in: PinOption = None,
     pin_out: PinOption = None,
     max_nationality_share: ShareOption = 1.0,
@@ -176,11 +221,13 @@ def propose_command(
                 " (use `accord match` on files for what-if work)"
             )
         records = stored_people(session)
+        known = screening.stored_agreements(session) if outcomes else specs
+        scorer = _scorer(scores, outcomes, known, records, day)
         proposal = _run(
             specs,
             records,
             day,
-            scores,
+            scorer,
             pin_in,
             pin_out,
             Balance(max_nationality_share, pace_monthly),

@@ -125,6 +125,9 @@ class Proposal:
     skipped: tuple[PoolLimit, ...] = ()
     """Agreements for which no pool could be formed, with the reason."""
     pinned_out: tuple[tuple[str, str], ...] = field(default_factory=tuple)
+    eligible_pairs: int = 0
+    scored_pairs: int = 0
+    """Eligible pairs the scorer gave a score; an unscored pair is never proposed."""
 
     @property
     def objective(self) -> float:
@@ -264,7 +267,7 @@ def propose(
         for limit in open_limits
     )
     skipped = tuple(limit for limit in limits if limit.persons is None)
-    return Proposal(pools, solution, skipped, tuple(pinned_out))
+    return Proposal(pools, solution, skipped, tuple(pinned_out), len(pairs), len(scores))
 
 
 def gap_text(solution: Solution) -> str:

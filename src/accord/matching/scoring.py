@@ -11,6 +11,8 @@ Three scorers share one protocol:
 - `LearnedScorer`: a gradient-boosted classifier trained on recorded onward outcomes, scoring
   10 × the predicted chance of a stable outcome, explained one feature at a time;
 - `FileScorer`: scores someone else computed, read from a CSV by `read_scores`.
+
+`read_outcomes` reads recorded onward outcomes for training the learned scorer.
 """
 
 from __future__ import annotations
@@ -537,11 +539,14 @@ def _few(items: Iterable[str], shown: int = 5) -> str:
 SCORE_COLUMNS = ("family_id", "agreement_id", "score")
 
 
-def read_scores(path: Path | str) -> dict[Pair, float]:
-    """A scores CSV (DESIGN §7) as {(family_id, agreement_id): score}, all or nothing.
+def _csv_table(
+    path: Path | str, columns: tuple[str, ...]
+) -> tuple[list[tuple[str, dict[str, str]]], list[Problem]]:
+    """The whole rows of a CSV with exactly `columns`, each as (place, values), and the
+    problems of the others: a short or long row, an empty field.
 
-    Every bad row and field is reported at once, placed as `file:row N, field` where row 1 is
-    the header; nothing is returned unless the whole file is good.
+    A missing, unknown or repeated column is refused at once. Places read `file:row N, field`
+    (row 1 is the header); callers add their own checks and report everything together.
     """
     source = str(path)
     try:
@@ -555,19 +560,18 @@ def read_scores(path: Path | str) -> dict[Pair, float]:
         raise InvalidInput(source, [Problem(source, f"cannot read: {exc}")]) from None
     if not rows:
         raise InvalidInput(
-            source,
-            [Problem(f"{source}:row 1", "empty file: expected family_id,agreement_id,score")],
+            source, [Problem(f"{source}:row 1", f"empty file: expected {','.join(columns)}")]
         )
     header = [name.strip() for name in rows[0]]
     problems = [
         Problem(f"{source}:row 1, {name}", "required column missing")
-        for name in SCORE_COLUMNS
+        for name in columns
         if name not in header
     ]
     problems += [
         Problem(f"{source}:row 1, {name or '(blank)'}", "unknown column")
         for name in header
-        if name not in SCORE_COLUMNS
+        if name not in columns
     ]
     problems += [
         Problem(f"{source}:row 1, {name}", "column appears twice")
@@ -575,9 +579,8 @@ def read_scores(path: Path | str) -> dict[Pair, float]:
     ]
     if problems:
         raise InvalidInput(source, problems)
-    column = {name: header.index(name) for name in SCORE_COLUMNS}
-    scores: dict[Pair, float] = {}
-    first_row: dict[Pair, int] = {}
+    column = {name: header.index(name) for name in columns}
+    table = []
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # a blank line
@@ -585,30 +588,80 @@ def read_scores(path: Path | str) -> dict[Pair, float]:
         if len(row) != len(header):
             problems.append(Problem(place, f"{len(row)} fields where the header has {len(header)}"))
             continue
-        values = {name: row[column[name]].strip() for name in SCORE_COLUMNS}
-        row_problems = [
-            Problem(f"{place}, {name}", "empty") for name in SCORE_COLUMNS if not values[name]
-        ]
-        score = _score_value(values["score"]) if values["score"] else None
-        if isinstance(score, str):
-            row_problems.append(Problem(f"{place}, score", f"{score} (got {values['score']!r})"))
-        if row_problems or not isinstance(score, float):
-            problems += row_problems
-            continue
+        values = {name: row[column[name]].strip() for name in columns}
+        empty = [Problem(f"{place}, {name}", "empty") for name in columns if not values[name]]
+        problems += empty
+        if not empty:
+            table.append((place, values))
+    return table, problems
+
+
+def _check_pairs(
+    source: str, table: Sequence[tuple[str, dict[str, str]]], what: str
+) -> list[Problem]:
+    """A (family, agreement) pair appearing on two rows, each repeat named with the first."""
+    first: dict[Pair, str] = {}
+    problems = []
+    for place, values in table:
         pair = (values["family_id"], values["agreement_id"])
-        if pair in first_row:
+        if pair in first:
             problems.append(
                 Problem(
                     f"{place}, family_id/agreement_id",
-                    f"pair {pair[0]}/{pair[1]} already scored at row {first_row[pair]}",
+                    f"pair {pair[0]}/{pair[1]} already {what} at {first[pair]}",
                 )
             )
-            continue
-        first_row[pair] = number
-        scores[pair] = score
+        else:
+            first[pair] = place.removeprefix(f"{source}:")
+    return problems
+
+
+def read_scores(path: Path | str) -> dict[Pair, float]:
+    """A scores CSV (DESIGN §7) as {(family_id, agreement_id): score}, all or nothing."""
+    source = str(path)
+    table, problems = _csv_table(path, SCORE_COLUMNS)
+    problems += _check_pairs(source, table, "scored")
+    scores: dict[Pair, float] = {}
+    for place, values in table:
+        score = _score_value(values["score"])
+        if isinstance(score, str):
+            problems.append(Problem(f"{place}, score", f"{score} (got {values['score']!r})"))
+        else:
+            scores.setdefault((values["family_id"], values["agreement_id"]), score)
     if problems:
-        raise InvalidInput(source, problems)
+        raise InvalidInput(source, sorted(problems, key=_row_order))
     return scores
+
+
+OUTCOME_COLUMNS = ("family_id", "agreement_id", "outcome")
+
+
+def read_outcomes(path: Path | str) -> list[Outcome]:
+    """Recorded onward outcomes from a CSV (family_id,agreement_id,outcome), all or nothing."""
+    source = str(path)
+    table, problems = _csv_table(path, OUTCOME_COLUMNS)
+    problems += _check_pairs(source, table, "recorded")
+    kinds = get_args(OnwardOutcome)
+    outcomes = []
+    for place, values in table:
+        if values["outcome"] not in kinds:
+            problems.append(
+                Problem(
+                    f"{place}, outcome",
+                    f"expected one of {', '.join(kinds)} (got {values['outcome']!r})",
+                )
+            )
+        else:
+            outcomes.append(Outcome(values["family_id"], values["agreement_id"], values["outcome"]))  # type: ignore[arg-type]
+    if problems:
+        raise InvalidInput(source, sorted(problems, key=_row_order))
+    return outcomes
+
+
+def _row_order(problem: Problem) -> tuple[int, str]:
+    """Problems in file order: by row number, then field."""
+    row = problem.place.rsplit(":row ", 1)[-1].split(",", 1)[0]
+    return (int(row) if row.isdigit() else 0, problem.place)
 
 
 def _score_value(text: str) -> float | str:

@@ -27,6 +27,10 @@ def stored_agreement(session: Session, agreement_id: str) -> AgreementIn:
     return to_schema(agreement)
 
 
+def stored_agreements(session: Session) -> list[AgreementIn]:
+    return [to_schema(a) for a in agreements.list_agreements(session)]
+
+
 def screen_stored(
     session: Session, agreement_ids: Sequence[str], on: dt.date
 ) -> list[ScreeningResult]:
@@ -34,7 +38,7 @@ def screen_stored(
     if agreement_ids:
         specs = [stored_agreement(session, agreement_id) for agreement_id in agreement_ids]
     else:
-        specs = [to_schema(a) for a in agreements.list_agreements(session)]
+        specs = stored_agreements(session)
     return screen_population(stored_people(session), [Screen.of(s) for s in specs], on)
 
 
