@@ -21,6 +21,15 @@ TABLES = {
     "people",
     "audit_events",
     "audit_head",
+    "proposals",
+    "proposal_items",
+    "item_events",
+    "ledger_entries",
+    "notices",
+    "fear_claims",
+    "movements",
+    "check_ins",
+    "incidents",
 }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from pydantic import Field
@@ -20,3 +21,5 @@ class Settings(BaseSettings):
     auto_migrate: bool = True
     """Bring the schema to the newest revision before a command runs (off for managed servers)."""
     sql_echo: bool = False
+    now: dt.datetime | None = None
+    """ACCORD_NOW: stand the workflow's clock at this moment (UTC) instead of the system's."""

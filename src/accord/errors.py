@@ -19,6 +19,13 @@ class NotFound(AccordError):
     title = "Not found"
 
 
+class Forbidden(AccordError):
+    """The acting user's role or party may not do this."""
+
+    status_code = 403
+    title = "Not allowed"
+
+
 class Conflict(AccordError):
     status_code = 409
     title = "Conflict with the current state"

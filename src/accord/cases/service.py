@@ -19,7 +19,7 @@ from accord.cases import repository
 from accord.cases.families import FamilyFinding, MemberState, check_families
 from accord.cases.reader import Row
 from accord.cases.schemas import PersonRecord
-from accord.errors import InvalidInput, Problem
+from accord.errors import Conflict, InvalidInput, NotFound, Problem
 from accord.models import Person
 
 
@@ -35,7 +35,10 @@ class ImportReport:
 
 def to_columns(row: Row) -> dict[str, Any]:
     """A validated record as the people table's columns: the record as JSON and its projections."""
-    record = row.record
+    return record_columns(row.record)
+
+
+def record_columns(record: PersonRecord) -> dict[str, Any]:
     text = record.model_dump_json()
     return {
         "case_id": record.case_id,
@@ -56,6 +59,20 @@ def to_columns(row: Row) -> dict[str, Any]:
 def to_record(person: Person) -> PersonRecord:
     """A stored person back in the exchange schema: what screening and exports work on."""
     return PersonRecord.model_validate_json(person.record)
+
+
+def replace_record(session: Session, record: PersonRecord, when: dt.datetime) -> None:
+    """Store a changed record of a known person (a claim, stay or fear claim recorded by the
+    workflow), keeping the projections in step. The caller writes the audit event."""
+    person = repository.get_person(session, record.case_id)
+    if person is None:
+        raise NotFound(f"no person {record.case_id!r}")
+    if person.family_id != record.family_id:
+        raise Conflict(f"{record.case_id}: a workflow change cannot move a person between families")
+    for column, value in record_columns(record).items():
+        setattr(person, column, value)
+    person.updated_at = when
+    session.flush()
 
 
 def stored_people(session: Session, *, family_id: str | None = None) -> list[PersonRecord]:

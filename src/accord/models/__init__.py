@@ -4,6 +4,17 @@ from accord.models.agreement import Agreement, AgreementCap, AgreementCriterion,
 from accord.models.audit import AuditEvent, AuditHead
 from accord.models.party import Party
 from accord.models.person import Family, Person
+from accord.models.proposal import (
+    CheckIn,
+    FearClaimRecord,
+    Incident,
+    ItemEvent,
+    LedgerEntry,
+    Movement,
+    NoticeRecord,
+    Proposal,
+    ProposalItem,
+)
 
 __all__ = [
     "Agreement",
@@ -11,9 +22,18 @@ __all__ = [
     "AgreementCriterion",
     "AuditEvent",
     "AuditHead",
+    "CheckIn",
     "Family",
+    "FearClaimRecord",
+    "Incident",
+    "ItemEvent",
+    "LedgerEntry",
+    "Movement",
+    "NoticeRecord",
     "Party",
     "Person",
+    "Proposal",
+    "ProposalItem",
     "Source",
     "StatusEvent",
 ]

@@ -1,0 +1,182 @@
+"""Proposals, their items' workflow, the quota ledger and what happens to each item."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column
+
+from accord.db import Base
+from accord.models.types import JSONDocument, UtcDateTime
+
+
+class Proposal(Base):
+    """A pool of families proposed to one agreement on one day."""
+
+    __tablename__ = "proposals"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), index=True)
+    proposed_on: Mapped[dt.date] = mapped_column(Date)
+    proposed_by: Mapped[str] = mapped_column(String(128))
+    method: Mapped[str] = mapped_column(String(16))
+    """`matcher` (optimal pool with its gap) or `screening` (families chosen by a person)."""
+    pool_limit: Mapped[int] = mapped_column(Integer)
+    objective: Mapped[float | None] = mapped_column(Float)
+    gap: Mapped[float | None] = mapped_column(Float)
+
+
+class ProposalItem(Base):
+    """One family in one pool, moving through the workflow (DESIGN §3).
+
+    `open_family` holds the family id while the item is open (before transfer) and is NULL
+    otherwise; its unique constraint keeps a family in at most one open item, whatever the
+    concurrency.
+    """
+
+    __tablename__ = "proposal_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    proposal_id: Mapped[int] = mapped_column(ForeignKey("proposals.id"), index=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), index=True)
+    family_id: Mapped[str] = mapped_column(ForeignKey("families.id"), index=True)
+    open_family: Mapped[str | None] = mapped_column(String(64), unique=True)
+    size: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float | None] = mapped_column(Float)
+    why: Mapped[str] = mapped_column(Text, default="")
+    state: Mapped[str] = mapped_column(String(24), index=True)
+    state_since: Mapped[dt.date] = mapped_column(Date)
+    reserved_on: Mapped[dt.date | None] = mapped_column(Date)
+    scheduled_for: Mapped[dt.date | None] = mapped_column(Date)
+    transferred_on: Mapped[dt.date | None] = mapped_column(Date)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+
+
+class ItemEvent(Base):
+    """One move of an item: the timeline a reviewer or monitor reads.
+
+    `request_id`, when the caller gives one, makes a retried request a no-op.
+    """
+
+    __tablename__ = "item_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("proposal_items.id"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[str | None] = mapped_column(String(24))
+    to_state: Mapped[str] = mapped_column(String(24))
+    day: Mapped[dt.date] = mapped_column(Date)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    actor: Mapped[str] = mapped_column(String(128))
+    role: Mapped[str] = mapped_column(String(16))
+    reason_code: Mapped[str | None] = mapped_column(String(64))
+    reason_text: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    request_id: Mapped[str | None] = mapped_column(String(128), unique=True)
+
+
+class LedgerEntry(Base):
+    """A quota ledger row (S13): reserve, consume, release or depart, for one item."""
+
+    __tablename__ = "ledger_entries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), index=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("proposal_items.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(8))
+    persons: Mapped[int] = mapped_column(Integer)
+    families: Mapped[int] = mapped_column(Integer)
+    day: Mapped[dt.date] = mapped_column(Date)
+    reserved_on: Mapped[dt.date] = mapped_column(Date)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class NoticeRecord(Base):
+    """An attempt to serve written notice naming the receiver (S6), valid or not."""
+
+    __tablename__ = "notices"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("proposal_items.id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("people.case_id"))
+    recipient: Mapped[str] = mapped_column(String(8))
+    served_on: Mapped[dt.date] = mapped_column(Date)
+    language: Mapped[str] = mapped_column(String(8))
+    outcome: Mapped[str] = mapped_column(String(32))
+    by: Mapped[str] = mapped_column(String(128))
+
+
+class FearClaimRecord(Base):
+    """A fear claim about the receiver (S5), its interview and its outcome."""
+
+    __tablename__ = "fear_claims"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("proposal_items.id"), index=True)
+    case_id: Mapped[str] = mapped_column(ForeignKey("people.case_id"))
+    receiver: Mapped[str] = mapped_column(String(16))
+    asserted_on: Mapped[dt.date] = mapped_column(Date)
+    interview_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    interview_notice_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    outcome: Mapped[str] = mapped_column(String(8), default="pending")
+    decided_on: Mapped[dt.date | None] = mapped_column(Date)
+    reopening_until: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Movement(Base):
+    """A leg: the transfer to the receiver, or the onward move after it."""
+
+    __tablename__ = "movements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("proposal_items.id"), index=True)
+    leg: Mapped[str] = mapped_column(String(8))
+    """`transfer` or `onward`."""
+    scheduled_for: Mapped[dt.date | None] = mapped_column(Date)
+    happened_on: Mapped[dt.date | None] = mapped_column(Date)
+    outcome: Mapped[str | None] = mapped_column(String(24))
+    detail: Mapped[str | None] = mapped_column(Text)
+    """e.g. the status under which a person remained (temporary protection)."""
+
+
+class CheckIn(Base):
+    """A monitoring check-in, due 30, 90 and 180 days after transfer."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (UniqueConstraint("item_id", "due_days"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("proposal_items.id"), index=True)
+    due_days: Mapped[int] = mapped_column(Integer)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+    done_on: Mapped[dt.date | None] = mapped_column(Date)
+    by: Mapped[str | None] = mapped_column(String(128))
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Incident(Base):
+    """An incident reported for an agreement; onward removal or ill-treatment suspends it (S15)."""
+
+    __tablename__ = "incidents"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    agreement_id: Mapped[str] = mapped_column(ForeignKey("agreements.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(24))
+    reported_on: Mapped[dt.date] = mapped_column(Date)
+    reported_by: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    suspends: Mapped[bool] = mapped_column(Boolean)
+    lifted_on: Mapped[dt.date | None] = mapped_column(Date)
+    lifted_by: Mapped[str | None] = mapped_column(String(128))
+    lift_reason: Mapped[str | None] = mapped_column(Text)

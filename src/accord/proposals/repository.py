@@ -1,0 +1,160 @@
+"""Every query of the workflow: items, their events, the ledger, notices, claims, check-ins."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.models import (
+    CheckIn,
+    FearClaimRecord,
+    Incident,
+    ItemEvent,
+    LedgerEntry,
+    Movement,
+    NoticeRecord,
+    Proposal,
+    ProposalItem,
+)
+from accord.workflow.guards import Notice
+from accord.workflow.quota import LedgerKind, LedgerRow
+
+
+def get_item(session: Session, item_id: int, *, for_update: bool = False) -> ProposalItem | None:
+    query = select(ProposalItem).where(ProposalItem.id == item_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.execute(query).scalar_one_or_none()
+
+
+def items(
+    session: Session,
+    *,
+    agreement_id: str | None = None,
+    proposal_id: int | None = None,
+    family_id: str | None = None,
+    states: Sequence[str] | None = None,
+) -> list[ProposalItem]:
+    query = select(ProposalItem).order_by(ProposalItem.id)
+    if agreement_id is not None:
+        query = query.where(ProposalItem.agreement_id == agreement_id)
+    if proposal_id is not None:
+        query = query.where(ProposalItem.proposal_id == proposal_id)
+    if family_id is not None:
+        query = query.where(ProposalItem.family_id == family_id)
+    if states is not None:
+        query = query.where(ProposalItem.state.in_(list(states)))
+    return list(session.execute(query).scalars())
+
+
+def open_families(session: Session) -> set[str]:
+    query = select(ProposalItem.open_family).where(ProposalItem.open_family.is_not(None))
+    return {family for family in session.execute(query).scalars() if family}
+
+
+def get_proposal(session: Session, proposal_id: int) -> Proposal | None:
+    return session.get(Proposal, proposal_id)
+
+
+def proposals(session: Session, agreement_id: str | None = None) -> list[Proposal]:
+    query = select(Proposal).order_by(Proposal.id)
+    if agreement_id is not None:
+        query = query.where(Proposal.agreement_id == agreement_id)
+    return list(session.execute(query).scalars())
+
+
+def events(session: Session, item_id: int) -> list[ItemEvent]:
+    query = select(ItemEvent).where(ItemEvent.item_id == item_id).order_by(ItemEvent.id)
+    return list(session.execute(query).scalars())
+
+
+def events_of_agreement(session: Session, agreement_id: str) -> list[ItemEvent]:
+    query = (
+        select(ItemEvent)
+        .join(ProposalItem, ProposalItem.id == ItemEvent.item_id)
+        .where(ProposalItem.agreement_id == agreement_id)
+        .order_by(ItemEvent.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def event_by_request(session: Session, request_id: str) -> ItemEvent | None:
+    query = select(ItemEvent).where(ItemEvent.request_id == request_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def ledger(session: Session, agreement_id: str) -> list[LedgerRow]:
+    query = (
+        select(LedgerEntry).where(LedgerEntry.agreement_id == agreement_id).order_by(LedgerEntry.id)
+    )
+    return [
+        LedgerRow(str(e.item_id), _kind(e.kind), e.persons, e.families, e.day, e.reserved_on)
+        for e in session.execute(query).scalars()
+    ]
+
+
+def ledger_entries(session: Session, agreement_id: str) -> list[LedgerEntry]:
+    query = (
+        select(LedgerEntry).where(LedgerEntry.agreement_id == agreement_id).order_by(LedgerEntry.id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def last_ledger_day(session: Session, agreement_id: str) -> dt.date | None:
+    entries = ledger_entries(session, agreement_id)
+    return max((e.day for e in entries), default=None)
+
+
+def _kind(kind: str) -> LedgerKind:
+    if kind not in ("reserve", "release", "consume", "depart"):
+        raise ValueError(f"unknown ledger row kind {kind!r}")
+    return kind  # type: ignore[return-value]
+
+
+def notices(session: Session, item_id: int) -> list[Notice]:
+    query = select(NoticeRecord).where(NoticeRecord.item_id == item_id).order_by(NoticeRecord.id)
+    return [
+        Notice(n.case_id, n.recipient, n.served_on, n.language, n.outcome)  # type: ignore[arg-type]
+        for n in session.execute(query).scalars()
+    ]
+
+
+def open_fear_claim(session: Session, item_id: int) -> FearClaimRecord | None:
+    query = (
+        select(FearClaimRecord)
+        .where(FearClaimRecord.item_id == item_id, FearClaimRecord.outcome == "pending")
+        .order_by(FearClaimRecord.id.desc())
+    )
+    return session.execute(query).scalars().first()
+
+
+def fear_claims(session: Session, item_id: int) -> list[FearClaimRecord]:
+    query = select(FearClaimRecord).where(FearClaimRecord.item_id == item_id)
+    return list(session.execute(query.order_by(FearClaimRecord.id)).scalars())
+
+
+def movements(session: Session, item_id: int) -> list[Movement]:
+    query = select(Movement).where(Movement.item_id == item_id).order_by(Movement.id)
+    return list(session.execute(query).scalars())
+
+
+def check_ins(session: Session, item_id: int) -> list[CheckIn]:
+    query = select(CheckIn).where(CheckIn.item_id == item_id).order_by(CheckIn.due_days)
+    return list(session.execute(query).scalars())
+
+
+def check_ins_due(session: Session, on: dt.date) -> list[CheckIn]:
+    query = (
+        select(CheckIn)
+        .where(CheckIn.done_on.is_(None), CheckIn.due_on <= on)
+        .order_by(CheckIn.due_on, CheckIn.item_id)
+    )
+    return list(session.execute(query).scalars())
+
+
+def incidents(session: Session, agreement_id: str) -> list[Incident]:
+    query = select(Incident).where(Incident.agreement_id == agreement_id).order_by(Incident.id)
+    return list(session.execute(query).scalars())

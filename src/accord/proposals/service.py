@@ -1,0 +1,819 @@
+"""The workflow applied to the store: every move checked, written with its ledger row and its
+audit event in the caller's transaction. Never commits: the command or request is the unit.
+
+Concurrency: a move locks its item and its agreement (row locks on PostgreSQL; SQLite takes
+the write lock when the transaction begins), so two moves against one agreement's quota queue
+rather than both reading the same room left.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from accord.agreements import repository as agreements
+from accord.agreements.lifecycle import Status
+from accord.agreements.schemas import AgreementIn, SourceIn
+from accord.agreements.service import change_status, to_schema
+from accord.audit.service import Entry, record, record_many
+from accord.cases.repository import get_person
+from accord.cases.schemas import FearClaim, PersonRecord, ProtectionEntry
+from accord.cases.service import replace_record, stored_people, to_record
+from accord.clock import Clock, today
+from accord.errors import Conflict, Forbidden, NotFound
+from accord.models import (
+    CheckIn,
+    FearClaimRecord,
+    Incident,
+    ItemEvent,
+    LedgerEntry,
+    Movement,
+    NoticeRecord,
+    Proposal,
+    ProposalItem,
+)
+from accord.proposals import repository
+from accord.safeguards.predicates import REOPENING_DAYS
+from accord.workflow.guards import (
+    INTERVIEW_NOTICE,
+    MONITORING_DAYS,
+    Facts,
+    Recipient,
+    agreement_open,
+    check_ins_due,
+    failures,
+    family_eligible,
+    last_service,
+    notice_outcome,
+)
+from accord.workflow.quota import over_cap
+from accord.workflow.transitions import (
+    BY_ACTION,
+    OPEN,
+    PROPOSE,
+    Role,
+    State,
+    Transition,
+    releases_on,
+    transition,
+)
+
+REJECTION_CODES = ("criteria", "public_order", "documents", "capacity", "other")
+"""Why a receiver turns a family down; the text says the rest."""
+INCIDENT_KINDS = ("onward_removal", "ill_treatment", "other")
+SUSPENDING = frozenset({"onward_removal", "ill_treatment"})
+
+
+class GuardFailed(Conflict):
+    title = "A safeguard stops this move"
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a named user with one role, of one party (a reviewer's is the receiver)."""
+
+    name: str
+    role: Role
+    party: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Moved:
+    item_id: int
+    action: str
+    from_state: str | None
+    to_state: str
+    repeated: bool
+    """True when the request had been applied already: nothing new was written."""
+
+
+def _authorize(actor: Actor, row: Transition, agreement: AgreementIn) -> None:
+    if actor.role not in row.roles:
+        allowed = ", ".join(sorted(row.roles))
+        raise Forbidden(f"{actor.name} ({actor.role}) may not {row.action}; only {allowed} may")
+    if actor.role == "reviewer" and actor.party != agreement.receiver:
+        raise Forbidden(
+            f"{actor.name} reviews for {actor.party or 'no party'}, not for {agreement.receiver}"
+        )
+    if actor.role in ("officer", "supervisor") and actor.party not in (None, agreement.sender):
+        raise Forbidden(f"{actor.name} acts for {actor.party}, not for {agreement.sender}")
+
+
+def _agreement(session: Session, agreement_id: str, *, lock: bool) -> AgreementIn:
+    stored = agreements.get_agreement(session, agreement_id, for_update=lock)
+    if stored is None:
+        raise NotFound(f"no agreement {agreement_id!r}")
+    return to_schema(stored)
+
+
+def _item(session: Session, item_id: int) -> ProposalItem:
+    item = repository.get_item(session, item_id, for_update=True)
+    if item is None:
+        raise NotFound(f"no proposal item {item_id}")
+    return item
+
+
+def _members(session: Session, item: ProposalItem) -> tuple[PersonRecord, ...]:
+    """The family as stored now; a family that changed since it was proposed cannot move."""
+    members = tuple(stored_people(session, family_id=item.family_id))
+    if len(members) != item.size:
+        raise GuardFailed(
+            f"item {item.id}: family {item.family_id} has {len(members)} members now,"
+            f" {item.size} when proposed; a family moves whole or not at all (S9)"
+        )
+    return members
+
+
+def move(
+    session: Session,
+    item_id: int,
+    action: str,
+    actor: Actor,
+    clock: Clock,
+    *,
+    request_id: str | None = None,
+    reason_code: str | None = None,
+    reason_text: str | None = None,
+    medical_confirmed: bool = False,
+    data: dict[str, Any] | None = None,
+) -> Moved:
+    """Apply one move to one item, or refuse it with every reason; retries are no-ops."""
+    if request_id is not None and (done := repository.event_by_request(session, request_id)):
+        if done.item_id != item_id or done.action != action:
+            raise Conflict(f"request {request_id} was already used for another move")
+        return Moved(item_id, action, done.from_state, done.to_state, repeated=True)
+    item = _item(session, item_id)
+    agreement = _agreement(session, item.agreement_id, lock=True)
+    current = State(item.state)
+    row = BY_ACTION.get(action)
+    if row is not None and request_id is None and current == row.target:
+        history = repository.events(session, item.id)
+        if history and history[-1].action == action:
+            last = history[-1]
+            return Moved(item_id, action, last.from_state, last.to_state, repeated=True)
+    row = transition(action, current)
+    _authorize(actor, row, agreement)
+    now = clock.now()
+    day = now.date()
+    if day < item.state_since:
+        raise Conflict(f"item {item.id} last moved on {item.state_since}; {day} is before it")
+    members = _members(session, item)
+    claim = repository.open_fear_claim(session, item.id)
+    facts = Facts(
+        day=day,
+        now=now,
+        agreement=agreement,
+        members=members,
+        notices=tuple(repository.notices(session, item.id)),
+        interview_at=claim.interview_at if claim else None,
+        scheduled_for=item.scheduled_for,
+        reason_code=reason_code,
+        reason_text=reason_text,
+        signed_by=actor.name if actor.role == "supervisor" else None,
+        medical_confirmed=medical_confirmed,
+        transferred_on=item.transferred_on,
+        check_ins_done=tuple(
+            c.due_days for c in repository.check_ins(session, item.id) if c.done_on
+        ),
+    )
+    required = agreement.selection.reason_required if action == "reject" else True
+    problems = failures(row, facts, reason_required=required)
+    if reason_code is not None and action == "reject" and reason_code not in REJECTION_CODES:
+        problems.append(
+            f"reason: unknown code {reason_code!r}; codes: {', '.join(REJECTION_CODES)}"
+        )
+    if "S13" in row.guards:
+        step: Literal["reserve", "consume"] = "reserve" if row.ledger == "reserve" else "consume"
+        ledger = repository.ledger(session, agreement.id)
+        latest = max((r.day for r in ledger), default=None)
+        if latest is not None and day < latest:
+            problems.append(f"S13: the ledger already holds {latest}; it does not go back in time")
+        problems += [
+            f"S13: {reason}"
+            for reason in over_cap(agreement, ledger, day, persons=item.size, families=1, step=step)
+        ]
+    if problems:
+        raise GuardFailed(
+            f"cannot {action} item {item.id} (family {item.family_id}, {agreement.id}): "
+            + "; ".join(problems)
+        )
+    _write_ledger(session, item, row, current, day, now)
+    event = ItemEvent(
+        item_id=item.id,
+        action=action,
+        from_state=current.value,
+        to_state=row.target.value,
+        day=day,
+        at=now,
+        actor=actor.name,
+        role=actor.role,
+        reason_code=reason_code,
+        reason_text=reason_text,
+        data=data or {},
+        request_id=request_id,
+    )
+    session.add(event)
+    item.state = row.target.value
+    item.state_since = day
+    item.version += 1
+    item.open_family = item.family_id if row.target in OPEN else None
+    if row.target == State.TRANSFERRED:
+        item.transferred_on = day
+    record(
+        session,
+        actor.name,
+        Entry(
+            f"item.{action}",
+            "proposal_item",
+            str(item.id),
+            {
+                "agreement": agreement.id,
+                "family": item.family_id,
+                "from": current.value,
+                "to": row.target.value,
+                "day": day.isoformat(),
+                "role": actor.role,
+                "reason_code": reason_code,
+                "guards": list(row.guards),
+                **(data or {}),
+            },
+        ),
+        at=now,
+    )
+    session.flush()
+    return Moved(item.id, action, current.value, row.target.value, repeated=False)
+
+
+def _write_ledger(
+    session: Session,
+    item: ProposalItem,
+    row: Transition,
+    current: State,
+    day: dt.date,
+    now: dt.datetime,
+) -> None:
+    kind = row.ledger
+    if kind is None or (kind == "release" and not releases_on(row, current)):
+        return
+    if kind == "reserve":
+        item.reserved_on = day
+    if item.reserved_on is None:
+        raise Conflict(f"item {item.id} has no reservation to {kind}")
+    session.add(
+        LedgerEntry(
+            agreement_id=item.agreement_id,
+            item_id=item.id,
+            kind=kind,
+            persons=item.size,
+            families=1,
+            day=day,
+            reserved_on=item.reserved_on,
+            at=now,
+        )
+    )
+
+
+# --- Proposals ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class PoolFamily:
+    family_id: str
+    score: float | None = None
+    why: str = ""
+
+
+def create_pool(
+    session: Session,
+    agreement_id: str,
+    families: Sequence[PoolFamily],
+    actor: Actor,
+    clock: Clock,
+    *,
+    method: Literal["matcher", "screening"],
+    pool_limit: int,
+    objective: float | None = None,
+    gap: float | None = None,
+) -> Proposal:
+    """A pool for an agreement in force; every family re-screened today, whole, and in no
+    other open item. All or nothing: one family that fails refuses the pool, naming each."""
+    agreement = _agreement(session, agreement_id, lock=True)
+    _authorize(actor, PROPOSE, agreement)
+    now = clock.now()
+    day = now.date()
+    problems = [f"S12: {reason}" for reason in agreement_open(agreement, day)]
+    taken = repository.open_families(session)
+    members_of: dict[str, list[PersonRecord]] = {}
+    for family in families:
+        members = stored_people(session, family_id=family.family_id)
+        if not members:
+            problems.append(f"{family.family_id}: no such family")
+            continue
+        if family.family_id in taken:
+            problems.append(f"{family.family_id}: already in an open proposal item")
+        problems += [f"{family.family_id}: {r}" for r in family_eligible(agreement, members, day)]
+        members_of[family.family_id] = members
+    size = sum(len(m) for m in members_of.values())
+    if size > pool_limit:
+        problems.append(f"the pool holds {size} people, over its limit of {pool_limit}")
+    if len({f.family_id for f in families}) != len(families):
+        problems.append("a family appears twice in the pool")
+    if problems:
+        raise GuardFailed(f"cannot propose to {agreement_id}: " + "; ".join(problems))
+    proposal = Proposal(
+        agreement_id=agreement_id,
+        proposed_on=day,
+        proposed_by=actor.name,
+        method=method,
+        pool_limit=pool_limit,
+        objective=objective,
+        gap=gap,
+    )
+    session.add(proposal)
+    session.flush()
+    created = []
+    for family in families:
+        item = ProposalItem(
+            proposal_id=proposal.id,
+            agreement_id=agreement_id,
+            family_id=family.family_id,
+            open_family=family.family_id,
+            size=len(members_of[family.family_id]),
+            score=family.score,
+            why=family.why,
+            state=State.PROPOSED.value,
+            state_since=day,
+        )
+        created.append(item)
+    session.add_all(created)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another pool took one of these families meanwhile
+        raise Conflict(
+            f"cannot propose to {agreement_id}: a family was proposed elsewhere"
+        ) from exc
+    session.add_all(
+        ItemEvent(
+            item_id=item.id,
+            action="propose",
+            from_state=None,
+            to_state=State.PROPOSED.value,
+            day=day,
+            at=now,
+            actor=actor.name,
+            role=actor.role,
+            data={"proposal": proposal.id},
+        )
+        for item in created
+    )
+    record_many(
+        session,
+        actor.name,
+        [
+            Entry(
+                "proposal.created",
+                "proposal",
+                str(proposal.id),
+                {
+                    "agreement": agreement_id,
+                    "day": day.isoformat(),
+                    "method": method,
+                    "pool_limit": pool_limit,
+                    "families": [f.family_id for f in families],
+                    "objective": objective,
+                    "gap": gap,
+                },
+            )
+        ],
+        at=now,
+    )
+    session.flush()
+    return proposal
+
+
+def withdraw(session: Session, item_id: int, reason: str, actor: Actor, clock: Clock) -> Moved:
+    return move(
+        session, item_id, "cancel", actor, clock, reason_code="withdrawal", reason_text=reason
+    )
+
+
+# --- Notice (S6) ------------------------------------------------------------------------------
+
+
+def record_notice(
+    session: Session,
+    item_id: int,
+    case_id: str,
+    recipient: Recipient,
+    language: str,
+    signed: bool,
+    actor: Actor,
+    clock: Clock,
+) -> tuple[str, Moved | None]:
+    """Record an attempt to serve notice; when every adult and counsel is validly served, the
+    item becomes `notified`. Returns the attempt's outcome and the move, if any."""
+    item = _item(session, item_id)
+    agreement = _agreement(session, item.agreement_id, lock=False)
+    _authorize(actor, BY_ACTION["notify"], agreement)
+    if item.state != State.ACCEPTED.value:
+        raise Conflict(f"notice is served on accepted items; item {item.id} is {item.state}")
+    members = _members(session, item)
+    person = next((m for m in members if m.case_id == case_id), None)
+    if person is None:
+        raise NotFound(f"{case_id} is not a member of family {item.family_id}")
+    if recipient == "counsel" and person.counsel is None:
+        raise Conflict(f"{case_id} has no counsel on record")
+    day = today(clock)
+    outcome = notice_outcome(person, recipient, language, signed)
+    session.add(
+        NoticeRecord(
+            item_id=item.id,
+            case_id=case_id,
+            recipient=recipient,
+            served_on=day,
+            language=language,
+            outcome=outcome,
+            by=actor.name,
+        )
+    )
+    record(
+        session,
+        actor.name,
+        Entry(
+            "notice.recorded",
+            "proposal_item",
+            str(item.id),
+            {"case": case_id, "recipient": recipient, "language": language, "outcome": outcome},
+        ),
+        at=clock.now(),
+    )
+    session.flush()
+    if last_service(members, repository.notices(session, item.id), day) is None:
+        return outcome, None
+    return outcome, move(session, item.id, "notify", actor, clock)
+
+
+# --- Fear claims (S5) -------------------------------------------------------------------------
+
+
+def _update_person(
+    session: Session, record_: PersonRecord, actor: Actor, clock: Clock, what: str
+) -> None:
+    replace_record(session, record_, clock.now())
+    record(
+        session,
+        actor.name,
+        Entry("person.updated", "person", record_.case_id, {"change": what}),
+        at=clock.now(),
+    )
+
+
+def claim_fear(session: Session, item_id: int, case_id: str, actor: Actor, clock: Clock) -> Moved:
+    """A member fears the receiver: the item stops, and the person's record carries a pending
+    fear claim about the receiver, so screening blocks them for it until it is decided."""
+    item = _item(session, item_id)
+    agreement = _agreement(session, item.agreement_id, lock=False)
+    person = next((m for m in _members(session, item) if m.case_id == case_id), None)
+    if person is None:
+        raise NotFound(f"{case_id} is not a member of family {item.family_id}")
+    moved = move(session, item.id, "claim_fear", actor, clock, data={"case": case_id})
+    day = today(clock)
+    session.add(
+        FearClaimRecord(
+            item_id=item.id, case_id=case_id, receiver=agreement.receiver, asserted_on=day
+        )
+    )
+    claims = [
+        *person.fear_claims,
+        FearClaim(country=agreement.receiver, asserted=day, outcome="pending"),
+    ]
+    _update_person(
+        session, person.model_copy(update={"fear_claims": claims}), actor, clock, "fear claim"
+    )
+    session.flush()
+    return moved
+
+
+def schedule_interview(
+    session: Session, item_id: int, at: dt.datetime, actor: Actor, clock: Clock
+) -> FearClaimRecord:
+    """The fear interview, with at least 72 hours' notice to the person and to counsel."""
+    item = _item(session, item_id)
+    agreement = _agreement(session, item.agreement_id, lock=False)
+    _authorize(actor, BY_ACTION["fear_negative"], agreement)
+    claim = repository.open_fear_claim(session, item.id)
+    if item.state != State.FEAR_CLAIMED.value or claim is None:
+        raise Conflict(f"item {item.id} has no pending fear claim (it is {item.state})")
+    now = clock.now()
+    if at < now + INTERVIEW_NOTICE:
+        raise GuardFailed(
+            f"S5: the interview needs at least 72 hours' notice to the person and counsel;"
+            f" the earliest is {(now + INTERVIEW_NOTICE):%Y-%m-%d %H:%M} UTC"
+        )
+    claim.interview_at = at
+    claim.interview_notice_at = now
+    record(
+        session,
+        actor.name,
+        Entry(
+            "fear.interview_scheduled",
+            "proposal_item",
+            str(item.id),
+            {"case": claim.case_id, "at": at.isoformat(), "notice_given": now.isoformat()},
+        ),
+        at=now,
+    )
+    session.flush()
+    return claim
+
+
+def decide_fear(
+    session: Session,
+    item_id: int,
+    outcome: Literal["positive", "negative"],
+    actor: Actor,
+    clock: Clock,
+) -> Moved:
+    """Positive: the family is blocked from this receiver for good, its place released.
+    Negative: a reopening window of 15 days runs before the family can be cleared."""
+    item = _item(session, item_id)
+    claim = repository.open_fear_claim(session, item.id)
+    if claim is None:
+        raise Conflict(f"item {item.id} has no pending fear claim")
+    moved = move(session, item.id, f"fear_{outcome}", actor, clock, data={"case": claim.case_id})
+    day = today(clock)
+    claim.outcome = outcome
+    claim.decided_on = day
+    claim.reopening_until = (
+        day + dt.timedelta(days=REOPENING_DAYS) if outcome == "negative" else None
+    )
+    person = next(
+        m for m in stored_people(session, family_id=item.family_id) if m.case_id == claim.case_id
+    )
+    claims = [
+        c.model_copy(update={"outcome": outcome, "decided": day})
+        if c.country == claim.receiver and c.outcome == "pending"
+        else c
+        for c in person.fear_claims
+    ]
+    _update_person(
+        session,
+        person.model_copy(update={"fear_claims": claims}),
+        actor,
+        clock,
+        f"fear claim {outcome}",
+    )
+    session.flush()
+    return moved
+
+
+# --- Clearance, movement, onward, check-ins ---------------------------------------------------
+
+
+def clear(
+    session: Session, item_id: int, actor: Actor, clock: Clock, *, medical_confirmed: bool
+) -> Moved:
+    """One supervisor's sign-off for one family (S14), with medical fitness confirmed (S10)."""
+    return move(session, item_id, "clear", actor, clock, medical_confirmed=medical_confirmed)
+
+
+def schedule(session: Session, item_id: int, on: dt.date, actor: Actor, clock: Clock) -> Moved:
+    item = _item(session, item_id)
+    if on < today(clock):
+        raise Conflict(f"a transfer cannot be scheduled in the past ({on})")
+    moved = move(session, item.id, "schedule", actor, clock, data={"scheduled_for": on.isoformat()})
+    if not moved.repeated:
+        item.scheduled_for = on
+        session.add(Movement(item_id=item.id, leg="transfer", scheduled_for=on))
+    session.flush()
+    return moved
+
+
+def confirm_arrival(session: Session, item_id: int, actor: Actor, clock: Clock) -> Moved:
+    """The receiver confirms arrival: the reservation is consumed and check-ins fall due."""
+    moved = move(session, item_id, "transfer", actor, clock)
+    if moved.repeated:
+        return moved
+    item = _item(session, item_id)
+    day = today(clock)
+    for movement in repository.movements(session, item.id):
+        if movement.leg == "transfer" and movement.happened_on is None:
+            movement.happened_on = day
+    for days, due in check_ins_due(day):
+        session.add(CheckIn(item_id=item.id, due_days=days, due_on=due))
+    session.flush()
+    return moved
+
+
+OnwardOutcome = Literal["returned_home", "remained", "moved_on", "absconded", "re_transferred"]
+
+
+def record_onward(
+    session: Session,
+    item_id: int,
+    outcome: OnwardOutcome,
+    actor: Actor,
+    clock: Clock,
+    *,
+    detail: str | None = None,
+) -> Moved:
+    moved = move(session, item_id, f"onward_{outcome}", actor, clock, data={"detail": detail})
+    if not moved.repeated:
+        session.add(
+            Movement(
+                item_id=item_id,
+                leg="onward",
+                happened_on=today(clock),
+                outcome=outcome,
+                detail=detail,
+            )
+        )
+        session.flush()
+    return moved
+
+
+CHECK_IN_ROLES: frozenset[Role] = frozenset({"officer", "supervisor", "reviewer", "monitor"})
+
+
+def record_check_in(
+    session: Session, item_id: int, days: int, note: str, actor: Actor, clock: Clock
+) -> CheckIn:
+    """A monitoring check-in, recorded on or after the day it falls due."""
+    if actor.role not in CHECK_IN_ROLES:
+        raise Forbidden(f"{actor.name} ({actor.role}) may not record check-ins")
+    if days not in MONITORING_DAYS:
+        raise Conflict(
+            f"check-ins fall due at {', '.join(map(str, MONITORING_DAYS))} days, not {days}"
+        )
+    item = _item(session, item_id)
+    due = next((c for c in repository.check_ins(session, item.id) if c.due_days == days), None)
+    if due is None:
+        raise Conflict(f"item {item.id} has no check-ins: it has not been transferred")
+    day = today(clock)
+    if day < due.due_on:
+        raise Conflict(f"the {days}-day check-in of item {item.id} falls due on {due.due_on}")
+    if due.done_on is not None:
+        return due
+    due.done_on, due.by, due.note = day, actor.name, note
+    record(
+        session,
+        actor.name,
+        Entry(
+            "checkin.recorded",
+            "proposal_item",
+            str(item.id),
+            {"days": days, "day": day.isoformat()},
+        ),
+        at=clock.now(),
+    )
+    session.flush()
+    return due
+
+
+# --- Claims, stays and appeals before transfer (S3) -------------------------------------------
+
+CaseChange = Literal["stay", "new_claim", "appeal"]
+
+
+def record_case_change(
+    session: Session,
+    case_id: str,
+    change: CaseChange,
+    actor: Actor,
+    clock: Clock,
+    *,
+    against: str | None = None,
+    claim_type: Literal["refugee", "withholding", "cat", "temporary"] = "refugee",
+) -> list[Moved]:
+    """A court stay, a new protection claim or an appeal: recorded on the person, and every
+    open item of the family before transfer is cancelled, releasing its place."""
+    if actor.role not in ("officer", "supervisor"):
+        raise Forbidden(f"{actor.name} ({actor.role}) may not record a case change")
+    stored = get_person(session, case_id)
+    if stored is None:
+        raise NotFound(f"no person {case_id!r}")
+    person_row = to_record(stored)
+    day = today(clock)
+    if change == "stay":
+        updated = person_row.model_copy(update={"stay_of_removal": True})
+    elif change == "appeal":
+        updated = person_row.model_copy(update={"appeal_pending": True})
+    else:
+        if against is None:
+            raise Conflict("a new protection claim names the country it is against")
+        entry = ProtectionEntry(type=claim_type, status="pending", against=against, date=day)
+        updated = person_row.model_copy(update={"protection": [*person_row.protection, entry]})
+    _update_person(session, updated, actor, clock, change)
+    cancelled = []
+    for item in repository.items(
+        session, family_id=person_row.family_id, states=[s.value for s in OPEN]
+    ):
+        cancelled.append(
+            move(
+                session,
+                item.id,
+                "cancel",
+                actor,
+                clock,
+                reason_code=change,
+                reason_text=f"{change.replace('_', ' ')} recorded for {case_id}",
+            )
+        )
+    return cancelled
+
+
+# --- Monitoring: incidents suspend (S15) ------------------------------------------------------
+
+
+def report_incident(
+    session: Session,
+    agreement_id: str,
+    kind: str,
+    text: str,
+    actor: Actor,
+    clock: Clock,
+) -> Incident:
+    """Onward removal or ill-treatment suspends the agreement at once: no new proposals,
+    acceptances or transfers until a supervisor lifts the suspension with a reason."""
+    if kind not in INCIDENT_KINDS:
+        raise Conflict(f"unknown incident kind {kind!r}; kinds: {', '.join(INCIDENT_KINDS)}")
+    if actor.role not in ("officer", "supervisor", "monitor", "reviewer"):
+        raise Forbidden(f"{actor.name} ({actor.role}) may not report incidents")
+    day = today(clock)
+    stored = agreements.get_agreement(session, agreement_id, for_update=True)
+    if stored is None:
+        raise NotFound(f"no agreement {agreement_id!r}")
+    incident = Incident(
+        agreement_id=agreement_id,
+        kind=kind,
+        reported_on=day,
+        reported_by=actor.name,
+        text=text,
+        suspends=kind in SUSPENDING,
+    )
+    session.add(incident)
+    session.flush()
+    record(
+        session,
+        actor.name,
+        Entry(
+            "incident.reported", "agreement", agreement_id, {"incident": incident.id, "kind": kind}
+        ),
+        at=clock.now(),
+    )
+    if incident.suspends and stored.status == Status.IN_FORCE.value:
+        change_status(
+            session,
+            agreement_id,
+            Status.SUSPENDED,
+            date=day,
+            actor=actor.name,
+            source_key=f"incident-{incident.id}",
+            new_source=SourceIn(
+                publisher=f"Accord incident {incident.id} ({actor.name})",
+                date=day,
+                statement=f"{kind.replace('_', ' ')} reported: {text}",
+            ),
+            note="suspended by an incident (S15)",
+        )
+    session.flush()
+    return incident
+
+
+def lift_suspension(
+    session: Session, agreement_id: str, reason: str, actor: Actor, clock: Clock
+) -> None:
+    if actor.role != "supervisor":
+        raise Forbidden(f"{actor.name} ({actor.role}) may not lift a suspension; a supervisor may")
+    if len(reason.strip()) < 10:
+        raise Conflict("lifting a suspension needs a reason (at least 10 characters)")
+    stored = agreements.get_agreement(session, agreement_id, for_update=True)
+    if stored is None:
+        raise NotFound(f"no agreement {agreement_id!r}")
+    if stored.status != Status.SUSPENDED.value:
+        raise Conflict(f"agreement {agreement_id} is {stored.status}, not suspended")
+    day = today(clock)
+    open_incidents = [
+        i for i in repository.incidents(session, agreement_id) if i.suspends and i.lifted_on is None
+    ]
+    for incident in open_incidents:
+        incident.lifted_on, incident.lifted_by, incident.lift_reason = day, actor.name, reason
+    key = f"lift-{open_incidents[-1].id if open_incidents else day.isoformat()}"
+    change_status(
+        session,
+        agreement_id,
+        Status.IN_FORCE,
+        date=day,
+        actor=actor.name,
+        source_key=key,
+        new_source=SourceIn(
+            publisher=f"Accord supervisor {actor.name}", date=day, statement=reason
+        ),
+        note="suspension lifted by a supervisor",
+    )
+    session.flush()
