@@ -1,0 +1,72 @@
+"""A store holding the workflow demo agreement and hand-built families, and the actors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from accord.agreements.loader import load_registry_file
+from accord.agreements.service import load
+from accord.cases.reader import read_people
+from accord.cases.service import import_people
+from accord.clock import SetClock
+from accord.db import unit_of_work
+from accord.proposals import repository
+from accord.proposals.service import Actor, PoolFamily, create_pool
+from accord.scenarios import workflow_agreement_path
+from accord.store import Store
+from tests.support import person
+
+AGREEMENT = "demo-xk-year"
+START = dt.date(2026, 1, 12)
+"""A Monday inside the demo agreement's term (2026), with its safety assessment current."""
+
+OFFICER = Actor("olga", "officer", "US")
+SUPERVISOR = Actor("sam", "supervisor", "US")
+REVIEWER = Actor("rita", "reviewer", "XK")
+OTHER_REVIEWER = Actor("ruth", "reviewer", "AL")
+MONITOR = Actor("mona", "monitor", "MON-XK")
+
+
+def load_agreement(store: Store, **changes: Any) -> None:
+    """The demo agreement, with top-level fields changed (e.g. caps) for a test."""
+    registry = load_registry_file(workflow_agreement_path())
+    if changes:
+        spec = registry.agreements[0].model_copy(update=changes)
+        registry = registry.model_copy(update={"agreements": [spec]})
+    with unit_of_work(store.sessions) as session:
+        load(session, registry, "test")
+
+
+def import_records(store: Store, tmp_path: Path, records: Sequence[dict[str, Any]]) -> None:
+    path = tmp_path / f"people-{len(list(tmp_path.iterdir()))}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with unit_of_work(store.sessions) as session:
+        import_people(session, read_people(path), source=str(path), actor="test")
+
+
+def single(case_id: str, **overrides: Any) -> dict[str, Any]:
+    """An adult alone, eligible under the demo agreement, medically fit, speaking Spanish."""
+    return person(case_id, f"F-{case_id}", medical_fit=True, **overrides)
+
+
+def propose(
+    store: Store, clock: SetClock, families: Sequence[str], *, limit: int = 75
+) -> list[int]:
+    """A pool of these families; returns the item ids in the order given."""
+    with unit_of_work(store.sessions) as session:
+        proposal = create_pool(
+            session,
+            AGREEMENT,
+            [PoolFamily(f) for f in families],
+            OFFICER,
+            clock,
+            method="screening",
+            pool_limit=limit,
+        )
+        by_family = {i.family_id: i.id for i in repository.items(session, proposal_id=proposal.id)}
+    return [by_family[f] for f in families]
+
