@@ -13,6 +13,14 @@ from accord.cases.cli import app as people_app
 from accord.cli_support import DbOption, new_app, out, settings_for
 from accord.db import make_engine, upgrade
 from accord.matching.cli import match_command, propose_command
+from accord.proposals.cli import (
+    case_app,
+    incident_app,
+    item_app,
+    ledger_app,
+    pool_app,
+    review_command,
+)
 from accord.scenarios.cli import app as scenario_app
 from accord.screening.cli import explain_command, screen_command, whatif_command
 
@@ -23,12 +31,18 @@ app.add_typer(agreements_app, name="agreements")
 app.add_typer(people_app, name="people")
 app.add_typer(audit_app, name="audit")
 app.add_typer(scenario_app, name="scenario")
+app.add_typer(pool_app, name="pool")
+app.add_typer(item_app, name="item")
+app.add_typer(case_app, name="case")
+app.add_typer(incident_app, name="incident")
+app.add_typer(ledger_app, name="ledger")
 
 app.command("screen")(screen_command)
 app.command("explain")(explain_command)
 app.command("whatif")(whatif_command)
 app.command("match")(match_command)
 app.command("propose")(propose_command)
+app.command("review")(review_command)
 
 db_app = new_app("The database schema.")
 app.add_typer(db_app, name="db")
@@ -54,7 +68,8 @@ def demo(
     count: Annotated[int, typer.Option(min=1, help="Synthetic people to generate.")] = 5000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 1,
 ) -> None:
-    """The built-in scenario end to end: reported arrangements, a synthetic pool, a summary."""
+    """The built-in scenario end to end: reported arrangements, a synthetic pool, a summary,
+    then a year of the workflow under a synthetic Kosovo-style agreement."""
     from accord.scenarios.demo import run_demo
 
     run_demo(out, db=db, count=count, seed=seed)

@@ -69,4 +69,3 @@ def propose(
         )
         by_family = {i.family_id: i.id for i in repository.items(session, proposal_id=proposal.id)}
     return [by_family[f] for f in families]
-

@@ -25,8 +25,8 @@ from accord.workflow.quota import LedgerKind, LedgerRow
 
 def get_item(session: Session, item_id: int, *, for_update: bool = False) -> ProposalItem | None:
     query = select(ProposalItem).where(ProposalItem.id == item_id)
-    if for_update:
-        query = query.with_for_update()
+    if for_update:  # the row as it is once locked, not as this session may have read it before
+        query = query.with_for_update().execution_options(populate_existing=True)
     return session.execute(query).scalar_one_or_none()
 
 

@@ -54,6 +54,7 @@ from accord.workflow.guards import (
 from accord.workflow.quota import over_cap
 from accord.workflow.transitions import (
     BY_ACTION,
+    ONWARD,
     OPEN,
     PROPOSE,
     Role,
@@ -104,6 +105,22 @@ def _authorize(actor: Actor, row: Transition, agreement: AgreementIn) -> None:
         raise Forbidden(f"{actor.name} acts for {actor.party}, not for {agreement.sender}")
 
 
+def _acts_for(actor: Actor, agreement: AgreementIn) -> None:
+    """The actor's party is one of the agreement's: the sender's staff, the receiver's
+    reviewer, or a monitor the agreement names (for steps outside the transition table)."""
+    parties: dict[str, set[str | None]] = {
+        "officer": {None, agreement.sender},
+        "supervisor": {None, agreement.sender},
+        "reviewer": {agreement.receiver},
+        "monitor": {*agreement.monitors},
+    }
+    if actor.party not in parties.get(actor.role, set()):
+        raise Forbidden(
+            f"{actor.name} ({actor.role} of {actor.party or 'no party'}) does not act for"
+            f" agreement {agreement.id}"
+        )
+
+
 def _agreement(session: Session, agreement_id: str, *, lock: bool) -> AgreementIn:
     stored = agreements.get_agreement(session, agreement_id, for_update=lock)
     if stored is None:
@@ -144,7 +161,7 @@ def move(
 ) -> Moved:
     """Apply one move to one item, or refuse it with every reason; retries are no-ops."""
     if request_id is not None and (done := repository.event_by_request(session, request_id)):
-        if done.item_id != item_id or done.action != action:
+        if done.item_id != item_id or done.action != action or done.actor != actor.name:
             raise Conflict(f"request {request_id} was already used for another move")
         return Moved(item_id, action, done.from_state, done.to_state, repeated=True)
     item = _item(session, item_id)
@@ -154,6 +171,7 @@ def move(
     if row is not None and request_id is None and current == row.target:
         history = repository.events(session, item.id)
         if history and history[-1].action == action:
+            _authorize(actor, row, agreement)  # a retry is no way round who may make the move
             last = history[-1]
             return Moved(item_id, action, last.from_state, last.to_state, repeated=True)
     row = transition(action, current)
@@ -281,6 +299,17 @@ def _write_ledger(
 # --- Proposals ------------------------------------------------------------------------------
 
 
+AFTER_TRANSFER = frozenset({State.TRANSFERRED, *ONWARD, State.CLOSED})
+
+
+def transferred_families(session: Session) -> dict[str, str]:
+    """Families already moved to a receiver: never proposed again (they are no longer here)."""
+    return {
+        item.family_id: f"item {item.id} under {item.agreement_id} on {item.transferred_on}"
+        for item in repository.items(session, states=[s.value for s in AFTER_TRANSFER])
+    }
+
+
 @dataclass(frozen=True, slots=True)
 class PoolFamily:
     family_id: str
@@ -308,6 +337,7 @@ def create_pool(
     day = now.date()
     problems = [f"S12: {reason}" for reason in agreement_open(agreement, day)]
     taken = repository.open_families(session)
+    gone = transferred_families(session)
     members_of: dict[str, list[PersonRecord]] = {}
     for family in families:
         members = stored_people(session, family_id=family.family_id)
@@ -316,6 +346,8 @@ def create_pool(
             continue
         if family.family_id in taken:
             problems.append(f"{family.family_id}: already in an open proposal item")
+        if family.family_id in gone:
+            problems.append(f"{family.family_id}: already transferred ({gone[family.family_id]})")
         problems += [f"{family.family_id}: {r}" for r in family_eligible(agreement, members, day)]
         members_of[family.family_id] = members
     size = sum(len(m) for m in members_of.values())
@@ -418,7 +450,9 @@ def record_notice(
     """Record an attempt to serve notice; when every adult and counsel is validly served, the
     item becomes `notified`. Returns the attempt's outcome and the move, if any."""
     item = _item(session, item_id)
-    agreement = _agreement(session, item.agreement_id, lock=False)
+    # Lock the agreement now, before the notice's audit entry locks the chain: every move takes
+    # item, agreement, then chain, and another order deadlocks against a concurrent move.
+    agreement = _agreement(session, item.agreement_id, lock=True)
     _authorize(actor, BY_ACTION["notify"], agreement)
     if item.state != State.ACCEPTED.value:
         raise Conflict(f"notice is served on accepted items; item {item.id} is {item.state}")
@@ -482,6 +516,11 @@ def claim_fear(session: Session, item_id: int, case_id: str, actor: Actor, clock
     if person is None:
         raise NotFound(f"{case_id} is not a member of family {item.family_id}")
     moved = move(session, item.id, "claim_fear", actor, clock, data={"case": case_id})
+    if moved.repeated and any(
+        c.case_id == case_id and c.outcome == "pending"
+        for c in repository.fear_claims(session, item.id)
+    ):
+        return moved  # a retry: this person's claim is recorded already
     day = today(clock)
     session.add(
         FearClaimRecord(
@@ -651,6 +690,7 @@ def record_check_in(
             f"check-ins fall due at {', '.join(map(str, MONITORING_DAYS))} days, not {days}"
         )
     item = _item(session, item_id)
+    _acts_for(actor, _agreement(session, item.agreement_id, lock=False))
     due = next((c for c in repository.check_ins(session, item.id) if c.due_days == days), None)
     if due is None:
         raise Conflict(f"item {item.id} has no check-ins: it has not been transferred")
@@ -708,11 +748,20 @@ def record_case_change(
             raise Conflict("a new protection claim names the country it is against")
         entry = ProtectionEntry(type=claim_type, status="pending", against=against, date=day)
         updated = person_row.model_copy(update={"protection": [*person_row.protection, entry]})
+    # Lock the family's open items and their agreements before the person's audit entry locks
+    # the chain (the order every move takes: item, agreement, chain; another order deadlocks),
+    # and look at each item again under its lock: it may have moved on meanwhile.
+    found = repository.items(
+        session, family_id=person_row.family_id, states=[s.value for s in OPEN]
+    )
+    locked = [_item(session, item.id) for item in found]
+    for item in locked:
+        _agreement(session, item.agreement_id, lock=True)
     _update_person(session, updated, actor, clock, change)
     cancelled = []
-    for item in repository.items(
-        session, family_id=person_row.family_id, states=[s.value for s in OPEN]
-    ):
+    for item in locked:
+        if State(item.state) not in OPEN:
+            continue
         cancelled.append(
             move(
                 session,
@@ -748,6 +797,7 @@ def report_incident(
     stored = agreements.get_agreement(session, agreement_id, for_update=True)
     if stored is None:
         raise NotFound(f"no agreement {agreement_id!r}")
+    _acts_for(actor, to_schema(stored))  # no party foreign to the agreement may suspend it
     incident = Incident(
         agreement_id=agreement_id,
         kind=kind,
@@ -795,6 +845,7 @@ def lift_suspension(
     stored = agreements.get_agreement(session, agreement_id, for_update=True)
     if stored is None:
         raise NotFound(f"no agreement {agreement_id!r}")
+    _acts_for(actor, to_schema(stored))  # only the sender's own supervisor lifts it
     if stored.status != Status.SUSPENDED.value:
         raise Conflict(f"agreement {agreement_id} is {stored.status}, not suspended")
     day = today(clock)

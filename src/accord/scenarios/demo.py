@@ -19,14 +19,17 @@ from accord.audit.service import verify
 from accord.cases.cli import print_report, progress_bar
 from accord.cases.reader import read_people
 from accord.cases.service import import_people, stored_people
+from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.matching.cli import report as report_proposal
 from accord.matching.proposal import propose
 from accord.matching.scoring import TransparentScorer
 from accord.reports.population import by_nationality, by_status, population_frame
-from accord.scenarios import arrangements_path
+from accord.scenarios import arrangements_path, workflow_agreement_path
 from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
+from accord.scenarios.workflow_demo import START as YEAR_START
+from accord.scenarios.workflow_demo import play_year, print_year
 from accord.screening.batch import screen_population
 from accord.screening.cli import summary_table
 from accord.screening.single import Screen
@@ -88,7 +91,6 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                 ]
                 records = stored_people(session)
                 frame = population_frame(records)
-                audit = verify(session)
 
             console.print(agreements_table(agreements))
             sources = Table(title="Sources of each status (as reported)")
@@ -141,6 +143,18 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                         f" {escape(family.why)}",
                         soft_wrap=True,
                     )
+            with unit_of_work(store.sessions) as session:
+                registry = load_registry_file(
+                    workflow_agreement_path(), agreements_repository.party_codes(session)
+                )
+                agreements_service.load(session, registry, DEMO_ACTOR)
+            with progress_bar() as bar:
+                task = bar.add_task("playing a year of the workflow", total=None)
+                year = play_year(store.sessions, SetClock.on(YEAR_START), seed=seed)
+                bar.update(task, total=1, completed=1)
+            print_year(year, console)
+            with unit_of_work(store.sessions) as session:
+                audit = verify(session)
             state = (
                 "intact"
                 if audit.ok

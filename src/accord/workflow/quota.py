@@ -8,7 +8,8 @@ released; consuming it turns the place from reserved into used in the same perio
 A present-at-once cap counts the people who have arrived and not left.
 
 Periods follow the cap's anchor: `term_start` (periods of the cap's length from the term's
-start), `calendar` (from 1 January) or `rolling` (the period's length back from the day).
+start), `calendar` (from 1 January) or `rolling` (the period's length back from the day). A cap
+with no period holds over the whole term.
 """
 
 from __future__ import annotations
@@ -48,7 +49,9 @@ def period_length(period: str) -> relativedelta:
 
 def period_bounds(cap: CapIn, term_start: dt.date | None, day: dt.date) -> tuple[dt.date, dt.date]:
     """The half-open period [start, end) of a per-period cap that holds `day`."""
-    length = period_length(cap.period or "P1Y")
+    if cap.period is None:  # no period: the limit holds over the whole term (docs/formats.md)
+        return dt.date.min, dt.date.max
+    length = period_length(cap.period)
     if cap.anchor == "rolling":
         return day - length + dt.timedelta(days=1), day + dt.timedelta(days=1)
     anchor = dt.date(day.year, 1, 1) if cap.anchor == "calendar" else term_start
@@ -124,7 +127,7 @@ def _cap_name(cap: CapIn) -> str:
     if cap.kind == "present_at_once":
         return f"present-at-once cap of {cap.limit}"
     noun = "families" if cap.kind == "families_per_period" else "people"
-    return f"cap of {cap.limit} {noun} per {cap.period or 'P1Y'}"
+    return f"cap of {cap.limit} {noun} " + (f"per {cap.period}" if cap.period else "over the term")
 
 
 def over_cap(
@@ -153,6 +156,10 @@ def over_cap(
             continue
         adding = families if cap.kind == "families_per_period" else persons
         if h.held + adding > cap.limit:
-            where = f" in {h.period[0]} to {h.period[1] - dt.timedelta(days=1)}" if h.period else ""
+            where = (
+                f" in {h.period[0]} to {h.period[1] - dt.timedelta(days=1)}"
+                if h.period and cap.period
+                else ""
+            )
             reasons.append(f"{_cap_name(cap)} holds {h.held}{where}; {adding} more would exceed it")
     return reasons

@@ -1,0 +1,728 @@
+"""`accord pool|item|review|case|incident|ledger …`: the workflow, one command per step.
+
+Thin over the service: each command is one unit of work (one transaction), except `review`,
+which applies each decision in its own. The day of every move comes from the clock: ACCORD_NOW
+when set, else the system clock. Who acts is given by `--as`, `--role` and `--party` until real
+accounts exist; the service checks the role and party of every move.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.markup import escape
+from sqlalchemy.orm import Session
+
+from accord.cli_support import DbOption, actor, new_app, out, store_for
+from accord.clock import Clock, SetClock, SystemClock, today
+from accord.config import Settings
+from accord.db import unit_of_work
+from accord.errors import InvalidInput, Problem
+from accord.proposals import service, views
+from accord.proposals.batch import Decision, review_batch
+from accord.proposals.pools import propose_pool
+from accord.proposals.render import (
+    caps_table,
+    item_renderable,
+    ledger_rows_table,
+    ledger_totals,
+    matched_pool_text,
+    moved_text,
+    outcome_text,
+    pool_table,
+)
+from accord.proposals.service import Actor, Moved
+
+# --- Who acts, and when -----------------------------------------------------------------------
+
+
+class RoleName(StrEnum):
+    officer = "officer"
+    supervisor = "supervisor"
+    reviewer = "reviewer"
+    monitor = "monitor"
+
+
+AsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--as",
+        metavar="NAME",
+        help="Who acts, recorded on every event and audit entry (default: your login). With"
+        " --role and --party, this stands for the acting user until real accounts exist.",
+        show_default=False,
+    ),
+]
+RoleOption = Annotated[
+    RoleName,
+    typer.Option(
+        "--role",
+        help="The acting user's role: officer or supervisor (sender), reviewer (receiver),"
+        " monitor.",
+        case_sensitive=False,
+    ),
+]
+PartyOption = Annotated[
+    str | None,
+    typer.Option(
+        "--party",
+        metavar="CODE",
+        help="The acting user's party: a reviewer's is the receiver, a monitor's is named in"
+        " the agreement, an officer's or supervisor's is the sender (may be left out).",
+        show_default=False,
+    ),
+]
+ItemArg = Annotated[int, typer.Argument(metavar="ITEM_ID", help="A proposal item (one family).")]
+RequestOption = Annotated[
+    str | None,
+    typer.Option(
+        "--request-id",
+        help="An id for this request: sending the same request again changes nothing.",
+        show_default=False,
+    ),
+]
+
+
+def acting(name: str | None, role: RoleName, party: str | None) -> Actor:
+    return Actor(name or actor(), role.value, party)
+
+
+def clock_for(settings: Settings) -> Clock:
+    """ACCORD_NOW when set (UTC when no zone is given), else the system clock."""
+    if settings.now is None:
+        return SystemClock()
+    now = settings.now
+    return SetClock(now if now.tzinfo else now.replace(tzinfo=dt.UTC))
+
+
+@contextmanager
+def _unit(db: str | None) -> Iterator[tuple[Session, Clock]]:
+    """One transaction, committed when the block ends without an error."""
+    with store_for(db) as store, unit_of_work(store.sessions) as session:
+        yield session, clock_for(store.settings)
+
+
+def _apply(db: str | None, step: Callable[[Session, Clock], Moved]) -> None:
+    with _unit(db) as (session, clock):
+        moved = step(session, clock)
+    out.print(moved_text(moved))
+
+
+# --- Pools ------------------------------------------------------------------------------------
+
+pool_app = new_app("Proposal pools: the matcher's pool for an agreement in force, and its items.")
+
+
+@pool_app.command("propose")
+def pool_propose(
+    agreement: Annotated[str, typer.Option(help="An agreement in force.")],
+    role: RoleOption,
+    at: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--at",
+            formats=["%Y-%m-%d"],
+            help="The day of the proposal (default: ACCORD_NOW, else today).",
+            show_default=False,
+        ),
+    ] = None,
+    pin_out: Annotated[
+        list[str] | None,
+        typer.Option(metavar="FAMILY_ID", help="Repeatable: a family to leave out of the pool."),
+    ] = None,
+    time_limit: Annotated[float, typer.Option(min=0.1, help="Seconds the matcher may take.")] = 20,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Propose a pool: the stored people screened on the day, families in open items left out,
+    up to floor(pool_factor × places left); the matcher chooses, every family is re-screened."""
+    with _unit(db) as (session, clock):
+        if at is not None:
+            clock = SetClock(at.replace(tzinfo=dt.UTC))
+        matched = propose_pool(
+            session,
+            agreement,
+            acting(as_, role, party),
+            clock,
+            pinned_out=pin_out or (),
+            time_limit=time_limit,
+        )
+        view = views.pool_view(session, matched.proposal.id, acting(as_, role, party))
+        text = matched_pool_text(matched)
+    out.print(text, soft_wrap=True)
+    out.print(pool_table(view))
+
+
+@pool_app.command("show")
+def pool_show(
+    proposal_id: Annotated[int, typer.Argument(metavar="ID", help="A pool (proposal) id.")],
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """A pool's families and where each one is now."""
+    with _unit(db) as (session, _):
+        view = views.pool_view(session, proposal_id, acting(as_, role, party))
+        table = pool_table(view)
+    out.print(table)
+
+
+# --- Items ------------------------------------------------------------------------------------
+
+item_app = new_app("One family's way through the workflow: each command is one move.")
+
+
+@item_app.command("show")
+def item_show(
+    item_id: ItemArg,
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """The item's timeline: moves, notices, fear claims, movements and check-ins (a receiver or
+    monitor sees no notice, claim or interview). The read is audited."""
+    with _unit(db) as (session, _):
+        view = views.item_view(session, item_id, acting(as_, role, party))
+        renderable = item_renderable(view)
+    out.print(renderable)
+
+
+@item_app.command("accept")
+def item_accept(
+    item_id: ItemArg,
+    role: RoleOption,
+    request_id: RequestOption = None,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """The receiver accepts the family: a place is reserved (S13), after S12 and screening."""
+    who = acting(as_, role, party)
+    _apply(db, lambda s, c: service.move(s, item_id, "accept", who, c, request_id=request_id))
+
+
+CodeOption = Annotated[
+    str,
+    typer.Option(
+        "--code", help="Reason code: " + ", ".join(service.REJECTION_CODES) + " (rejection)."
+    ),
+]
+TextOption = Annotated[str, typer.Option("--text", help="The reason in words.")]
+
+
+@item_app.command("reject")
+def item_reject(
+    item_id: ItemArg,
+    code: CodeOption,
+    text: TextOption,
+    role: RoleOption,
+    request_id: RequestOption = None,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """The receiver turns the family down, with a reason code and text."""
+    who = acting(as_, role, party)
+    _apply(
+        db,
+        lambda s, c: service.move(
+            s, item_id, "reject", who, c, request_id=request_id, reason_code=code, reason_text=text
+        ),
+    )
+
+
+@item_app.command("revoke")
+def item_revoke(
+    item_id: ItemArg,
+    code: Annotated[str, typer.Option("--code", help="Reason code.")],
+    text: TextOption,
+    role: RoleOption,
+    request_id: RequestOption = None,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """The receiver takes back an acceptance before transfer, with a reason: the place is
+    released."""
+    who = acting(as_, role, party)
+    _apply(
+        db,
+        lambda s, c: service.move(
+            s, item_id, "revoke", who, c, request_id=request_id, reason_code=code, reason_text=text
+        ),
+    )
+
+
+@item_app.command("withdraw")
+def item_withdraw(
+    item_id: ItemArg,
+    reason: Annotated[str, typer.Option(help="Why the sender withdraws the family.")],
+    role: RoleOption,
+    request_id: RequestOption = None,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """The sender withdraws the family before transfer (cancelled): any place is released."""
+    who = acting(as_, role, party)
+    _apply(
+        db,
+        lambda s, c: service.move(
+            s,
+            item_id,
+            "cancel",
+            who,
+            c,
+            request_id=request_id,
+            reason_code="withdrawal",
+            reason_text=reason,
+        ),
+    )
+
+
+class RecipientName(StrEnum):
+    person = "person"
+    counsel = "counsel"
+
+
+@item_app.command("notice")
+def item_notice(
+    item_id: ItemArg,
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The member served.")],
+    language: Annotated[str, typer.Option(help="ISO 639-1 language of the written notice.")],
+    role: RoleOption,
+    to: Annotated[
+        RecipientName, typer.Option("--to", help="The person, or the person's counsel.")
+    ] = RecipientName.person,
+    refused_to_sign: Annotated[
+        bool, typer.Option("--refused-to-sign", help="The person refused to sign: not service.")
+    ] = False,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Record written notice naming the receiver (S6). Valid only in a language the person
+    understands and signed; once every adult and counsel is served, the item is notified."""
+    who = acting(as_, role, party)
+    with _unit(db) as (session, clock):
+        outcome, moved = service.record_notice(
+            session,
+            item_id,
+            case_id,
+            to.value,
+            language,
+            not refused_to_sign,
+            who,
+            clock,
+        )
+        day = today(clock)
+    out.print(
+        f"notice to {case_id} ({to.value}) in {escape(language)} on {day}:"
+        f" {outcome.replace('_', ' ')}" + ("" if outcome == "served" else " (not service)")
+    )
+    out.print(
+        moved_text(moved)
+        if moved
+        else f"item {item_id} stays accepted until every adult and counsel is validly served"
+    )
+
+
+@item_app.command("fear")
+def item_fear(
+    item_id: ItemArg,
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The member who fears.")],
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Record a fear claim about the receiver (S5): the item stops until it is decided."""
+    who = acting(as_, role, party)
+    _apply(db, lambda s, c: service.claim_fear(s, item_id, case_id, who, c))
+
+
+@item_app.command("interview")
+def item_interview(
+    item_id: ItemArg,
+    at: Annotated[
+        dt.datetime,
+        typer.Option(
+            "--at",
+            formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"],
+            help="When (UTC), at least 72 hours from now.",
+        ),
+    ],
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Schedule the fear interview, with at least 72 hours' notice to the person and counsel."""
+    who = acting(as_, role, party)
+    with _unit(db) as (session, clock):
+        claim = service.schedule_interview(session, item_id, at.replace(tzinfo=dt.UTC), who, clock)
+        case_id = claim.case_id
+    out.print(f"item {item_id}: fear interview of {case_id} set for {at:%Y-%m-%d %H:%M} UTC")
+
+
+class FearOutcome(StrEnum):
+    positive = "positive"
+    negative = "negative"
+
+
+@item_app.command("fear-outcome")
+def item_fear_outcome(
+    item_id: ItemArg,
+    outcome: Annotated[FearOutcome, typer.Argument(help="The interview's outcome.")],
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Record the fear claim's outcome after the interview: positive blocks this receiver for
+    good and releases the place; negative opens a 15-day reopening window."""
+    who = acting(as_, role, party)
+    _apply(db, lambda s, c: service.decide_fear(s, item_id, outcome.value, who, c))
+
+
+@item_app.command("clear")
+def item_clear(
+    item_ids: Annotated[
+        list[int], typer.Argument(metavar="ITEM_ID", help="Exactly one item (S14).")
+    ],
+    role: RoleOption,
+    medical_fit_confirmed: Annotated[
+        bool,
+        typer.Option(
+            "--medical-fit-confirmed", help="The supervisor confirms fitness to travel (S10)."
+        ),
+    ] = False,
+    request_id: RequestOption = None,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """A supervisor's individual sign-off for ONE family (S14: no bulk clearance), after the
+    notice period (S6), with medical fitness confirmed (S10)."""
+    if len(item_ids) != 1:
+        raise InvalidInput(
+            "clear",
+            [
+                Problem(
+                    "ITEM_ID",
+                    f"{len(item_ids)} items given; clearance is one supervisor's sign-off for one"
+                    " family at a time (S14: no bulk clearance)",
+                )
+            ],
+        )
+    [item_id] = item_ids
+    who = acting(as_, role, party)
+    _apply(
+        db,
+        lambda s, c: service.move(
+            s,
+            item_id,
+            "clear",
+            who,
+            c,
+            request_id=request_id,
+            medical_confirmed=medical_fit_confirmed,
+        ),
+    )
+
+
+@item_app.command("schedule")
+def item_schedule(
+    item_id: ItemArg,
+    on: Annotated[dt.datetime, typer.Option("--on", formats=["%Y-%m-%d"], help="Transfer day.")],
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Schedule the transfer of a cleared family."""
+    who = acting(as_, role, party)
+    _apply(db, lambda s, c: service.schedule(s, item_id, on.date(), who, c))
+
+
+@item_app.command("arrive")
+def item_arrive(
+    item_id: ItemArg,
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """The receiver confirms arrival: the place is used, check-ins fall due at 30/90/180 days."""
+    who = acting(as_, role, party)
+    _apply(db, lambda s, c: service.confirm_arrival(s, item_id, who, c))
+
+
+class OnwardName(StrEnum):
+    returned_home = "returned_home"
+    remained = "remained"
+    moved_on = "moved_on"
+    absconded = "absconded"
+    re_transferred = "re_transferred"
+
+
+@item_app.command("onward")
+def item_onward(
+    item_id: ItemArg,
+    outcome: Annotated[OnwardName, typer.Argument(help="What became of the family.")],
+    role: RoleOption,
+    detail: Annotated[
+        str | None, typer.Option(help="e.g. the status under which the family remained.")
+    ] = None,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """The receiver records the onward outcome after transfer."""
+    who = acting(as_, role, party)
+    _apply(db, lambda s, c: service.record_onward(s, item_id, outcome.value, who, c, detail=detail))
+
+
+@item_app.command("check-in")
+def item_check_in(
+    item_id: ItemArg,
+    days: Annotated[int, typer.Argument(metavar="DAYS", help="30, 90 or 180.")],
+    note: Annotated[str, typer.Option(help="What the check-in found.")],
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Record a monitoring check-in, on or after the day it falls due."""
+    who = acting(as_, role, party)
+    with _unit(db) as (session, clock):
+        check_in = service.record_check_in(session, item_id, days, note, who, clock)
+        done = check_in.done_on
+    out.print(f"item {item_id}: {days}-day check-in recorded on {done}")
+
+
+@item_app.command("close")
+def item_close(
+    item_id: ItemArg,
+    role: RoleOption,
+    request_id: RequestOption = None,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Close the item once the onward outcome and every check-in are recorded."""
+    who = acting(as_, role, party)
+    _apply(db, lambda s, c: service.move(s, item_id, "close", who, c, request_id=request_id))
+
+
+# --- A review file ----------------------------------------------------------------------------
+
+REVIEW_COLUMNS = ("item_id", "decision", "reason_code", "reason_text")
+
+
+def read_decisions(path: Path) -> list[Decision]:
+    """item_id,decision,reason_code,reason_text; every bad row is listed, nothing applied."""
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise InvalidInput(str(path), [Problem(str(path), exc.strerror or str(exc))]) from None
+    reader = csv.DictReader(text.splitlines())
+    header = [name.strip() for name in reader.fieldnames or []]
+    missing = [c for c in REVIEW_COLUMNS[:2] if c not in header]
+    unknown = [c for c in header if c not in REVIEW_COLUMNS]
+    if missing or unknown:
+        problems = [Problem("header", f"missing column {c}") for c in missing]
+        problems += [Problem("header", f"unknown column {c}") for c in unknown]
+        raise InvalidInput(str(path), problems)
+    decisions, problems = [], []
+    for number, raw in enumerate(reader, start=2):
+        row = {(k or "").strip(): (v or "").strip() for k, v in raw.items()}
+        item, decision = row.get("item_id", ""), row.get("decision", "")
+        if not item.isdigit():
+            problems.append(Problem(f"row {number} item_id", f"not an item id: {item!r}"))
+        if decision not in ("accept", "reject"):
+            problems.append(
+                Problem(f"row {number} decision", f"expected accept or reject, got {decision!r}")
+            )
+        if item.isdigit() and decision in ("accept", "reject"):
+            decisions.append(
+                Decision(
+                    int(item),
+                    "accept" if decision == "accept" else "reject",
+                    row.get("reason_code") or None,
+                    row.get("reason_text") or None,
+                )
+            )
+    if problems:
+        raise InvalidInput(str(path), problems)
+    return decisions
+
+
+def review_command(
+    file: Annotated[
+        Path, typer.Argument(help="CSV: item_id,decision(accept|reject),reason_code,reason_text.")
+    ],
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Apply a receiver's review file, one transaction per decision: a refused decision is
+    reported and the rest still applied; running the same file again changes nothing."""
+    decisions = read_decisions(file)
+    who = acting(as_, role, party)
+    with store_for(db) as store:
+        outcomes = review_batch(
+            store.sessions,
+            decisions,
+            who,
+            clock_for(store.settings),
+            after_each=lambda outcome: out.print(outcome_text(outcome), soft_wrap=True),
+        )
+    done = sum(o.done and not o.repeated for o in outcomes)
+    repeated = sum(o.repeated for o in outcomes)
+    refused = sum(not o.done for o in outcomes)
+    out.print(f"{file}: {done} decided, {repeated} already decided, {refused} refused")
+    if refused:
+        raise typer.Exit(1)
+
+
+# --- Case changes, incidents, the ledger ------------------------------------------------------
+
+case_app = new_app("Changes to a case that stop a transfer: a court stay, a new claim, an appeal.")
+
+
+class ChangeName(StrEnum):
+    stay = "stay"
+    new_claim = "new_claim"
+    appeal = "appeal"
+
+
+class ClaimType(StrEnum):
+    refugee = "refugee"
+    withholding = "withholding"
+    cat = "cat"
+    temporary = "temporary"
+
+
+@case_app.command("change")
+def case_change(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    change: Annotated[ChangeName, typer.Argument(help="stay, new_claim or appeal.")],
+    role: RoleOption,
+    against: Annotated[
+        str | None,
+        typer.Option(metavar="XX", help="A new claim: the country it is against (required)."),
+    ] = None,
+    claim_type: Annotated[ClaimType, typer.Option(help="A new claim: its type.")] = (
+        ClaimType.refugee
+    ),
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Record the change on the person (S3); every open item of the family is cancelled and
+    its place released."""
+    who = acting(as_, role, party)
+    with _unit(db) as (session, clock):
+        cancelled = service.record_case_change(
+            session,
+            case_id,
+            change.value,
+            who,
+            clock,
+            against=against,
+            claim_type=claim_type.value,
+        )
+    out.print(f"{case_id}: {change.value.replace('_', ' ')} recorded")
+    for moved in cancelled:
+        out.print(moved_text(moved))
+    if not cancelled:
+        out.print("no open item of the family was affected")
+
+
+incident_app = new_app("Incidents under an agreement; onward removal or ill-treatment suspends it.")
+
+
+class IncidentKind(StrEnum):
+    onward_removal = "onward_removal"
+    ill_treatment = "ill_treatment"
+    other = "other"
+
+
+@incident_app.command("report")
+def incident_report(
+    agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
+    kind: Annotated[IncidentKind, typer.Option(help="What happened.")],
+    text: Annotated[str, typer.Option(help="What was reported, in words.")],
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Report an incident; onward removal or ill-treatment suspends the agreement (S15)."""
+    who = acting(as_, role, party)
+    with _unit(db) as (session, clock):
+        incident = service.report_incident(session, agreement, kind.value, text, who, clock)
+        number, suspends = incident.id, incident.suspends
+    out.print(
+        f"incident {number} reported under {agreement}"
+        + ("; the agreement is suspended (S15)" if suspends else "")
+    )
+
+
+@incident_app.command("lift")
+def incident_lift(
+    agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
+    reason: Annotated[str, typer.Option(help="Why the suspension ends (10 characters or more).")],
+    role: RoleOption,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """A supervisor lifts a suspension, with a reason: the agreement is in force again."""
+    who = acting(as_, role, party)
+    with _unit(db) as (session, clock):
+        service.lift_suspension(session, agreement, reason, who, clock)
+    out.print(f"{agreement}: suspension lifted; in force again")
+
+
+ledger_app = new_app("The quota ledger (S13): what each cap holds and every row.")
+
+
+@ledger_app.command("show")
+def ledger_show(
+    agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
+    role: RoleOption,
+    at: Annotated[
+        dt.datetime | None,
+        typer.Option(
+            "--at",
+            formats=["%Y-%m-%d"],
+            help="Count the periods as on this day (default: ACCORD_NOW, else today).",
+            show_default=False,
+        ),
+    ] = None,
+    rows: Annotated[bool, typer.Option(help="List every ledger row.")] = True,
+    as_: AsOption = None,
+    party: PartyOption = None,
+    db: DbOption = None,
+) -> None:
+    """Per cap: limit, held (reserved + used in the period), left and the period; the rows."""
+    with _unit(db) as (session, clock):
+        day = at.date() if at else today(clock)
+        view = views.ledger_view(session, agreement, day, acting(as_, role, party))
+    out.print(caps_table(view))
+    out.print(ledger_totals(view))
+    if rows:
+        out.print(ledger_rows_table(view))

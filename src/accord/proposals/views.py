@@ -1,0 +1,323 @@
+"""What an acting user may read of the workflow, assembled from the store: a pool, one item's
+timeline, the ledger of an agreement, and an agreement's months.
+
+Who may read what (DESIGN §1, §6): the sender's officers and supervisors read everything of
+the sender's agreements; a receiver's reviewer reads the pools proposed to its own state, and a
+monitor the agreements that name it, both without notices, fear claims, interviews or the
+grounds of a cancellation, and with the states that would reveal a fear claim shown as held or
+withdrawn by the sender.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session
+
+from accord.agreements.schemas import AgreementIn
+from accord.audit.service import Entry, record
+from accord.errors import Forbidden, NotFound
+from accord.models import CheckIn, ItemEvent, LedgerEntry, Movement, Proposal, ProposalItem
+from accord.proposals import repository
+from accord.proposals.service import Actor
+from accord.screening.service import stored_agreement
+from accord.workflow.quota import Held, held, present
+from accord.workflow.transitions import State, moves_from
+
+SEES_CLAIMS = frozenset({"officer", "supervisor"})
+"""Roles that see notices, fear claims, interviews and the grounds of a cancellation."""
+
+_MASKED_STATES = {
+    State.FEAR_CLAIMED.value: "held by the sender",
+    State.REOPENING.value: "held by the sender",
+    State.BLOCKED_PROTECTION.value: "withdrawn by the sender",
+}
+_MASKED_ACTIONS = {
+    "claim_fear": "held by the sender",
+    "fear_negative": "held by the sender",
+    "fear_positive": "withdrawn by the sender",
+}
+_PROTECTION_REASONS = frozenset({"stay", "new_claim", "appeal"})
+
+
+def may_read(actor: Actor, agreement: AgreementIn) -> None:
+    """Refuse a read the actor's role and party do not allow."""
+    if actor.role in SEES_CLAIMS:
+        if actor.party not in (None, agreement.sender):
+            raise Forbidden(f"{actor.name} acts for {actor.party}, not for {agreement.sender}")
+    elif actor.role == "reviewer":
+        if actor.party != agreement.receiver:
+            raise Forbidden(
+                f"{actor.name} reviews for {actor.party or 'no party'},"
+                f" not for {agreement.receiver}"
+            )
+    elif actor.role == "monitor":
+        if actor.party not in agreement.monitors:
+            raise Forbidden(
+                f"{actor.name} ({actor.party or 'no party'}) is not a monitor named in"
+                f" {agreement.id}"
+            )
+    else:
+        raise Forbidden(f"{actor.name} ({actor.role}) may not read proposals")
+
+
+def shown_state(state: str, actor: Actor) -> str:
+    return state if actor.role in SEES_CLAIMS else _MASKED_STATES.get(state, state)
+
+
+# --- One item ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    day: dt.date
+    what: str
+    who: str = ""
+    at: dt.datetime | None = None
+    rank: int = 1
+    """Orders entries of one day: moves, then date-only records (notices, check-ins), then the
+    moves those records allow (notified, closed)."""
+
+
+@dataclass(frozen=True)
+class ItemView:
+    item: ProposalItem
+    agreement: AgreementIn
+    state: str
+    entries: list[TimelineEntry]
+    movements: list[Movement]
+    check_ins: list[CheckIn]
+    next_moves: list[str]
+
+
+def _event_entry(event: ItemEvent, actor: Actor) -> TimelineEntry:
+    sees = actor.role in SEES_CLAIMS
+    if not sees and event.action in _MASKED_ACTIONS:
+        what = _MASKED_ACTIONS[event.action]
+    else:
+        to_state = shown_state(event.to_state, actor)
+        what = f"{event.action}: " + (
+            f"{shown_state(event.from_state, actor)} → {to_state}" if event.from_state else to_state
+        )
+    if event.reason_code:
+        if sees or event.reason_code not in _PROTECTION_REASONS:
+            what += f"; reason {event.reason_code}"
+            if event.reason_text:
+                what += f": {event.reason_text}"
+        else:
+            what += "; cancelled by the sender"
+    details = {k: v for k, v in (event.data or {}).items() if v is not None}
+    if not sees:
+        details.pop("case", None)
+    if details:
+        what += " (" + ", ".join(f"{k} {v}" for k, v in sorted(details.items())) + ")"
+    return TimelineEntry(
+        event.day,
+        what,
+        f"{event.actor} ({event.role})",
+        event.at,
+        rank=2 if event.action in ("notify", "close") else 0,
+    )
+
+
+def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
+    """One item's timeline as the actor may see it; the read is written to the audit log."""
+    item = repository.get_item(session, item_id)
+    if item is None:
+        raise NotFound(f"no proposal item {item_id}")
+    agreement = stored_agreement(session, item.agreement_id)
+    may_read(actor, agreement)
+    entries = [_event_entry(e, actor) for e in repository.events(session, item.id)]
+    if actor.role in SEES_CLAIMS:
+        entries += [
+            TimelineEntry(
+                n.served_on,
+                f"notice to {n.case_id} ({n.recipient}) in {n.language}:"
+                f" {n.outcome.replace('_', ' ')}",
+            )
+            for n in repository.notices(session, item.id)
+        ]
+        for claim in repository.fear_claims(session, item.id):
+            if claim.interview_at is not None and claim.interview_notice_at is not None:
+                entries.append(
+                    TimelineEntry(
+                        claim.interview_notice_at.date(),
+                        f"fear interview of {claim.case_id} set for"
+                        f" {claim.interview_at:%Y-%m-%d %H:%M} UTC",
+                        at=claim.interview_notice_at,
+                    )
+                )
+            if claim.reopening_until is not None and claim.decided_on is not None:
+                entries.append(
+                    TimelineEntry(
+                        claim.decided_on,
+                        f"reopening window for {claim.case_id} until {claim.reopening_until}",
+                    )
+                )
+    entries += [
+        TimelineEntry(c.done_on, f"{c.due_days}-day check-in: {c.note or 'recorded'}", c.by or "")
+        for c in repository.check_ins(session, item.id)
+        if c.done_on is not None
+    ]
+    midnight = dt.time(0, tzinfo=dt.UTC)
+    order = {id(e): n for n, e in enumerate(entries)}
+    entries.sort(
+        key=lambda e: (e.day, e.rank, e.at or dt.datetime.combine(e.day, midnight), order[id(e)])
+    )
+    record(
+        session,
+        actor.name,
+        Entry("item.read", "proposal_item", str(item.id), {"role": actor.role}),
+    )
+    next_moves = moves_from(State(item.state)) if actor.role in SEES_CLAIMS else []
+    return ItemView(
+        item,
+        agreement,
+        shown_state(item.state, actor),
+        entries,
+        repository.movements(session, item.id),
+        repository.check_ins(session, item.id),
+        next_moves,
+    )
+
+
+# --- A pool -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolView:
+    proposal: Proposal
+    agreement: AgreementIn
+    items: list[ProposalItem]
+    states: dict[int, str]
+
+
+def pool_view(session: Session, proposal_id: int, actor: Actor) -> PoolView:
+    proposal = repository.get_proposal(session, proposal_id)
+    if proposal is None:
+        raise NotFound(f"no proposal {proposal_id}")
+    agreement = stored_agreement(session, proposal.agreement_id)
+    may_read(actor, agreement)
+    items = repository.items(session, proposal_id=proposal.id)
+    return PoolView(proposal, agreement, items, {i.id: shown_state(i.state, actor) for i in items})
+
+
+# --- The ledger -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class LedgerView:
+    agreement: AgreementIn
+    day: dt.date
+    caps: list[Held]
+    present: int
+    entries: list[LedgerEntry]
+
+
+def ledger_view(session: Session, agreement_id: str, day: dt.date, actor: Actor) -> LedgerView:
+    """Each cap's limit, what it holds on `day` and what is left; every ledger row."""
+    agreement = stored_agreement(session, agreement_id)
+    may_read(actor, agreement)
+    rows = repository.ledger(session, agreement.id)
+    return LedgerView(
+        agreement,
+        day,
+        held(agreement, rows, day),
+        present(rows),
+        repository.ledger_entries(session, agreement.id),
+    )
+
+
+# --- An agreement's months --------------------------------------------------------------------
+
+
+@dataclass
+class Month:
+    """What happened under an agreement in one calendar month."""
+
+    month: str
+    pools: list[tuple[int, int, int, int]] = field(default_factory=list)
+    """(proposal id, families, people, pool limit)."""
+    accepted: list[int] = field(default_factory=list)
+    """Family sizes."""
+    rejected: Counter[str] = field(default_factory=Counter)
+    revoked: Counter[str] = field(default_factory=Counter)
+    notices: Counter[str] = field(default_factory=Counter)
+    notified: int = 0
+    fear_raised: int = 0
+    fear_decided: Counter[str] = field(default_factory=Counter)
+    cleared: Counter[str] = field(default_factory=Counter)
+    """Clearances per supervisor."""
+    cancelled: Counter[str] = field(default_factory=Counter)
+    scheduled: int = 0
+    transferred: list[int] = field(default_factory=list)
+    onward: Counter[str] = field(default_factory=Counter)
+    check_ins: Counter[int] = field(default_factory=Counter)
+    closed: int = 0
+    incidents: list[str] = field(default_factory=list)
+
+
+def months(session: Session, agreement_id: str, actor: Actor) -> list[Month]:
+    """Month by month: pools, decisions, notices, fear claims, clearances, transfers, onward
+    outcomes, check-ins and incidents (the sender's view: officers and supervisors only)."""
+    agreement = stored_agreement(session, agreement_id)
+    may_read(actor, agreement)
+    if actor.role not in SEES_CLAIMS:
+        raise Forbidden(f"{actor.name} ({actor.role}) may not read the sender's month by month")
+    by_month: dict[str, Month] = {}
+
+    def at(day: dt.date) -> Month:
+        key = f"{day:%Y-%m}"
+        return by_month.setdefault(key, Month(key))
+
+    items = {i.id: i for i in repository.items(session, agreement_id=agreement_id)}
+    for proposal in repository.proposals(session, agreement_id):
+        members = [i for i in items.values() if i.proposal_id == proposal.id]
+        at(proposal.proposed_on).pools.append(
+            (proposal.id, len(members), sum(i.size for i in members), proposal.pool_limit)
+        )
+    for event in repository.events_of_agreement(session, agreement_id):
+        month, size = at(event.day), items[event.item_id].size
+        action, code = event.action, event.reason_code or "none"
+        if action == "accept":
+            month.accepted.append(size)
+        elif action == "reject":
+            month.rejected[code] += 1
+        elif action == "revoke":
+            month.revoked[code] += 1
+        elif action == "notify":
+            month.notified += 1
+        elif action == "claim_fear":
+            month.fear_raised += 1
+        elif action.startswith("fear_"):
+            month.fear_decided[action.removeprefix("fear_")] += 1
+        elif action == "clear":
+            month.cleared[event.actor] += 1
+        elif action == "cancel":
+            month.cancelled[code] += 1
+        elif action == "schedule":
+            month.scheduled += 1
+        elif action == "transfer":
+            month.transferred.append(size)
+        elif action.startswith("onward_"):
+            month.onward[action.removeprefix("onward_")] += 1
+        elif action == "close":
+            month.closed += 1
+    for item in items.values():
+        for notice in repository.notices(session, item.id):
+            at(notice.served_on).notices[notice.outcome] += 1
+        for check_in in repository.check_ins(session, item.id):
+            if check_in.done_on is not None:
+                at(check_in.done_on).check_ins[check_in.due_days] += 1
+    for incident in repository.incidents(session, agreement_id):
+        suspends = ", agreement suspended (S15)" if incident.suspends else ""
+        at(incident.reported_on).incidents.append(
+            f"{incident.kind.replace('_', ' ')} reported by {incident.reported_by}{suspends}"
+        )
+        if incident.lifted_on is not None:
+            at(incident.lifted_on).incidents.append(
+                f"suspension lifted by {incident.lifted_by}: {incident.lift_reason}"
+            )
+    return [by_month[key] for key in sorted(by_month)]
