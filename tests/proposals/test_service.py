@@ -407,7 +407,8 @@ def test_a_reviewer_of_another_party_is_forbidden_even_on_an_accepted_item(
     singles(store, tmp_path, "A1")
     [item] = propose(store, clock, ["F-A1"])
     accept(store, clock, item)
-    refused(lambda: accept(store, clock, item, OTHER_REVIEWER), Forbidden)
+    detail = refused(lambda: accept(store, clock, item, OTHER_REVIEWER), Forbidden)
+    assert "ruth reviews for AL, not for XK" in detail
 
 
 def test_an_officer_cannot_clear(store: Store, tmp_path: Path, clock: SetClock) -> None:
@@ -715,10 +716,13 @@ def test_a_request_id_replayed_by_someone_else_is_a_conflict(
     singles(store, tmp_path, "A1")
     [item] = propose(store, clock, ["F-A1"])
     run(store, move, item, "accept", REVIEWER, clock, request_id="req-1")
-    refused(
+    detail = refused(
         lambda: run(store, move, item, "accept", OTHER_REVIEWER, clock, request_id="req-1"),
         Conflict,
     )
+    assert "req-1" in detail
+    with unit_of_work(store.sessions) as session:
+        assert len(repository.ledger(session, AGREEMENT)) == 1
 
 
 def test_a_fear_claim_recorded_twice_is_one_claim(

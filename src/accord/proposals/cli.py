@@ -109,6 +109,17 @@ def _unit(db: str | None) -> Iterator[tuple[Session, Clock]]:
         yield session, clock_for(store.settings)
 
 
+DayOption = Annotated[
+    dt.datetime | None,
+    typer.Option(
+        "--at",
+        formats=["%Y-%m-%d"],
+        help="The day to act as on (default: ACCORD_NOW, else today).",
+        show_default=False,
+    ),
+]
+
+
 def _apply(db: str | None, step: Callable[[Session, Clock], Moved]) -> None:
     with _unit(db) as (session, clock):
         moved = step(session, clock)
@@ -124,15 +135,7 @@ pool_app = new_app("Proposal pools: the matcher's pool for an agreement in force
 def pool_propose(
     agreement: Annotated[str, typer.Option(help="An agreement in force.")],
     role: RoleOption,
-    at: Annotated[
-        dt.datetime | None,
-        typer.Option(
-            "--at",
-            formats=["%Y-%m-%d"],
-            help="The day of the proposal (default: ACCORD_NOW, else today).",
-            show_default=False,
-        ),
-    ] = None,
+    at: DayOption = None,
     pin_out: Annotated[
         list[str] | None,
         typer.Option(metavar="FAMILY_ID", help="Repeatable: a family to leave out of the pool."),
@@ -704,15 +707,7 @@ ledger_app = new_app("The quota ledger (S13): what each cap holds and every row.
 def ledger_show(
     agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
     role: RoleOption,
-    at: Annotated[
-        dt.datetime | None,
-        typer.Option(
-            "--at",
-            formats=["%Y-%m-%d"],
-            help="Count the periods as on this day (default: ACCORD_NOW, else today).",
-            show_default=False,
-        ),
-    ] = None,
+    at: DayOption = None,
     rows: Annotated[bool, typer.Option(help="List every ledger row.")] = True,
     as_: AsOption = None,
     party: PartyOption = None,
