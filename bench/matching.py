@@ -7,7 +7,7 @@ process on the same instance; every answer is checked by the independent validat
 each answer is given against its own bound (when the method has one) and against the best bound
 any method proved in the run.
 
-    .venv/bin/python bench/matching.py            # the full table (about 30 minutes)
+    .venv/bin/python bench/matching.py            # the full table (about 26 minutes)
     .venv/bin/python bench/matching.py --quick    # 1,000 and 10,000 families x 50, short limits
 
 Targets: 100,000 x 50 within 0.001 % in under 15 s; 10,000 x 50 proven optimal at least 10x

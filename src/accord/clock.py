@@ -43,3 +43,11 @@ class SetClock:
 
 def today(clock: Clock) -> dt.date:
     return clock.now().date()
+
+
+def clock_for(now: dt.datetime | None) -> Clock:
+    """The clock a command or the server runs on: ACCORD_NOW when set (UTC when no zone is
+    given), else the system clock."""
+    if now is None:
+        return SystemClock()
+    return SetClock(now if now.tzinfo else now.replace(tzinfo=dt.UTC))

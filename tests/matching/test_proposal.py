@@ -203,19 +203,22 @@ def test_match_rejects_a_malformed_pin(people_file: Path) -> None:
     assert "--pin-in nocolon: expected FAMILY_ID:AGREEMENT_ID" in result.output
 
 
-def test_propose_needs_an_agreement_in_force_and_is_audited(
+def test_propose_needs_an_agreement_in_force_and_open_under_S12(
     database_url: str, people_file: Path
 ) -> None:
+    """The reported arrangements record no instrument and no safety assessment: even in force,
+    no pool is proposed to them, not even as a dry run (S12); the refusal names each gap."""
     cli = Cli(database_url)
     assert cli("agreements", "load", str(arrangements_path())).exit_code == 0
     assert cli("people", "import", str(people_file)).exit_code == 0
-    refused = cli("propose", "--agreement", "us-sz-2025", "--at", DAY)
+    refused = cli("propose", "--agreement", "us-sz-2025", "--at", DAY, "--dry-run")
     assert refused.exit_code == 1
     assert "only agreements in force admit proposals: us-sz-2025" in refused.output
-    done = cli("propose", "--agreement", "us-xk-2025", "--at", DAY)
-    assert done.exit_code == 0, done.output
-    log = cli("audit", "log", "--limit", "5")
-    assert "proposal.computed" in log.output
+    closed = cli("propose", "--agreement", "us-xk-2025", "--at", DAY, "--dry-run")
+    assert closed.exit_code == 1
+    assert "us-xk-2025: S12: the instrument lacks: admission" in closed.output
+    assert "us-xk-2025: S12: no country-safety assessment is recorded" in closed.output
+    assert "proposal.computed" not in cli("audit", "log", "--limit", "5").output
     assert cli("audit", "verify").exit_code == 0
 
 

@@ -68,6 +68,34 @@ def proposed(cli: Cli) -> dict[str, int]:
     return {family: item for family, (item, _) in items(cli.database_url).items()}
 
 
+def test_accord_propose_creates_pools_through_the_workflow_or_only_computes_them(
+    cli: Cli,
+) -> None:
+    """`accord propose`: a dry run computes and audits, creating nothing; a real run stores
+    the pool with its items; a second run leaves out the families now in open items."""
+    dry = cli("propose", "--agreement", AGREEMENT, "--dry-run")
+    assert dry.exit_code == 0, dry.output
+    assert "dry run: no pool created" in dry.output
+    assert items(cli.database_url) == {}
+    unnamed = cli("propose", "--agreement", AGREEMENT)
+    assert unnamed.exit_code == 2
+    assert "--role: give officer or supervisor, or use --dry-run" in unnamed.output
+    reviewer = cli("propose", "--agreement", AGREEMENT, *REVIEWER)
+    assert reviewer.exit_code == 1
+    assert "rita (reviewer) may not propose a pool" in reviewer.output
+    made = cli("propose", "--agreement", AGREEMENT, *OFFICER)
+    assert made.exit_code == 0, made.output
+    assert "pool 1 proposed to demo-xk-year on 2026-01-12: 4 families, 5 people" in made.output
+    assert set(items(cli.database_url)) == {"F-A1", "F-A2", "F-A3", "F-M"}
+    again = cli("propose", "--agreement", AGREEMENT, *OFFICER)
+    assert again.exit_code == 0, again.output
+    assert "no pool created" in again.output
+    assert len(items(cli.database_url)) == 4
+    log = cli("audit", "log", "--limit", "20").output
+    assert "proposal.computed" in log and "proposal.created" in log
+    assert cli("audit", "verify").exit_code == 0
+
+
 def review_file(tmp_path: Path, *rows: str) -> str:
     path = tmp_path / "review.csv"
     path.write_text("item_id,decision,reason_code,reason_text\n" + "".join(f"{r}\n" for r in rows))

@@ -4,6 +4,7 @@ from the failing case, with its ledger rows, item events and audit chain (DESIGN
 from __future__ import annotations
 
 import datetime as dt
+import io
 import itertools
 from collections.abc import Callable, Sequence
 from decimal import Decimal
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import pytest
+from rich.console import Console
 
 from accord.agreements import repository as agreements
 from accord.agreements.schemas import CapIn, SelectionIn
@@ -20,7 +22,7 @@ from accord.cases.service import stored_people
 from accord.clock import SetClock
 from accord.db import unit_of_work
 from accord.errors import AccordError, Conflict, Forbidden, IllegalTransition
-from accord.proposals import repository
+from accord.proposals import render, repository
 from accord.proposals.service import (
     Actor,
     GuardFailed,
@@ -41,6 +43,7 @@ from accord.proposals.service import (
     schedule,
     schedule_interview,
 )
+from accord.proposals.views import item_view
 from accord.store import Store
 from tests.proposals.support import (
     AGREEMENT,
@@ -777,9 +780,202 @@ def test_a_family_whose_membership_changed_since_proposal_cannot_move(
     [item] = propose(store, clock, ["F-A1"])
     import_records(store, tmp_path, [person("A2", "F-A1", relationship="spouse", medical_fit=True)])
     detail = refused(lambda: accept(store, clock, item))
-    assert "family F-A1 has 2 members now, 1 when proposed" in detail
+    assert "S9: the family has 2 members now, 1 when proposed" in detail
     assert state(store, item) == "proposed"
     assert ledger(store) == []
+
+
+@pytest.mark.parametrize("exit_by", ["revoke", "cancel"])
+def test_a_family_whose_membership_changed_can_still_leave_the_process(
+    store: Store, tmp_path: Path, clock: SetClock, exit_by: str
+) -> None:
+    """S9 stops moves towards transfer; revoking or cancelling never waits on it, and gives
+    the place back."""
+    singles(store, tmp_path, "A1")
+    [item] = propose(store, clock, ["F-A1"])
+    accept(store, clock, item)
+    import_records(store, tmp_path, [person("A2", "F-A1", relationship="spouse", medical_fit=True)])
+    assert serve(store, clock, item, "A1") == ("served", None)  # A2 is an adult to serve too
+    detail = refused(lambda: serve(store, clock, item, "A2"))
+    assert "S9: the family has 2 members now" in detail
+    actor = REVIEWER if exit_by == "revoke" else OFFICER
+    moved = run(
+        store, move, item, exit_by, actor, clock, reason_code="other", reason_text="family changed"
+    )
+    assert moved.to_state == {"revoke": "revoked", "cancel": "cancelled"}[exit_by]
+    assert ledger(store) == [(item, "reserve", 1), (item, "release", 1)]
+
+
+# --- Notice served late, fear claims of several members, schedules called off -----------------
+
+
+def test_a_fear_claim_raised_before_notice_clears_once_notice_is_served_and_runs(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    """A claim raised before notice, refused: notice is served during the reopening window and
+    clearance waits for both the window and the notice period."""
+    singles(store, tmp_path, "A1")
+    [item] = propose(store, clock, ["F-A1"])
+    accept(store, clock, item)
+    run(store, claim_fear, item, "A1", OFFICER, clock)
+    run(store, schedule_interview, item, clock.now() + dt.timedelta(hours=72), OFFICER, clock)
+    clock.advance(days=3)
+    assert run(store, decide_fear, item, "negative", OFFICER, clock).to_state == "reopening"
+    clock.advance(days=15)  # the window has passed; no notice yet
+    detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
+    assert "S6: no valid written notice served on A1 (person)" in detail
+    outcome, moved = serve(store, clock, item, "A1")
+    assert (outcome, moved, state(store, item)) == ("served", None, "reopening")
+    clock.advance(days=9)
+    detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
+    assert "10 days to raise fear run until 2026-02-09" in detail
+    clock.advance(days=1)
+    assert run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True).to_state == "cleared"
+
+
+def test_a_child_who_turns_18_after_notice_is_served_before_clearance(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    """Notice goes to every adult on the day of each move: a new adult is served on the
+    notified item, and the notice period runs again from that service."""
+    load_agreement(store)
+    import_records(
+        store,
+        tmp_path,
+        [
+            person("M1", "F-M", medical_fit=True, languages=["es"]),
+            person(
+                "C1",
+                "F-M",
+                relationship="child",
+                birth_date="2008-01-20",
+                medical_fit=True,
+                languages=["es"],
+            ),
+        ],
+    )
+    [item] = propose(store, clock, ["F-M"])
+    accept(store, clock, item)
+    serve(store, clock, item, "M1")
+    assert state(store, item) == "notified"
+    clock.advance(days=10)  # C1 is 18 since 2026-01-20
+    detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
+    assert "S6: no valid written notice served on C1 (person)" in detail
+    assert serve(store, clock, item, "C1") == ("served", None)
+    clock.advance(days=10)
+    assert run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True).to_state == "cleared"
+
+
+def two_adults_claiming(store: Store, tmp_path: Path, clock: SetClock) -> int:
+    """A couple, notified; both fear the receiver; both interviews held."""
+    load_agreement(store)
+    import_records(
+        store,
+        tmp_path,
+        [
+            person("H1", "F-H", medical_fit=True, languages=["es"]),
+            person("H2", "F-H", relationship="spouse", medical_fit=True, languages=["es"]),
+        ],
+    )
+    [item] = propose(store, clock, ["F-H"])
+    accept(store, clock, item)
+    serve(store, clock, item, "H1")
+    serve(store, clock, item, "H2")
+    run(store, claim_fear, item, "H1", OFFICER, clock)
+    moved = run(store, claim_fear, item, "H2", OFFICER, clock)
+    assert (moved.from_state, moved.to_state, moved.repeated) == (
+        "fear_claimed",
+        "fear_claimed",
+        False,
+    )
+    at = clock.now() + dt.timedelta(hours=72)
+    detail = refused(lambda: run(store, schedule_interview, item, at, OFFICER, clock), Conflict)
+    assert "fear claims pending for H1, H2: name the person" in detail
+    for case_id in ("H1", "H2"):
+        run(store, schedule_interview, item, at, OFFICER, clock, case_id=case_id)
+    clock.advance(hours=72)
+    return item
+
+
+def test_each_members_fear_claim_is_decided_and_the_window_opens_after_the_last(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    item = two_adults_claiming(store, tmp_path, clock)
+    first = run(store, decide_fear, item, "negative", OFFICER, clock, case_id="H1")
+    assert (first.action, first.to_state) == ("fear_negative_others_pending", "fear_claimed")
+    clock.advance(days=2)
+    last = run(store, decide_fear, item, "negative", OFFICER, clock, case_id="H2")
+    assert (last.action, last.to_state) == ("fear_negative", "reopening")
+    with unit_of_work(store.sessions) as session:
+        decided = {(c.case_id, c.outcome) for c in repository.fear_claims(session, item)}
+        assert decided == {("H1", "negative"), ("H2", "negative")}
+    clock.advance(days=14)  # H2's window runs until 2026-02-01
+    detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
+    assert "H2: S5 fear claim about XK refused on 2026-01-17" in detail
+    assert "H1:" not in detail
+    clock.advance(days=1)
+    assert run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True).to_state == "cleared"
+
+
+def receiver_reads(store: Store, item: int) -> str:
+    """Everything the receiver's reviewer reads of an item, rendered as text."""
+    console = Console(file=io.StringIO(), width=200, color_system=None)
+    with unit_of_work(store.sessions) as session:
+        console.print(render.item_renderable(item_view(session, item, REVIEWER)))
+    return console.file.getvalue()
+
+
+def test_the_receiver_reads_nothing_of_several_members_claims(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    item = two_adults_claiming(store, tmp_path, clock)
+    run(store, decide_fear, item, "negative", OFFICER, clock, case_id="H1")
+    seen = receiver_reads(store, item)
+    assert "held by the sender" in seen
+    assert not {"fear", "claim", "interview", "H1", "H2"} & set(seen.replace(",", " ").split())
+
+
+def test_one_members_upheld_fear_claim_blocks_the_whole_family(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    item = two_adults_claiming(store, tmp_path, clock)
+    run(store, decide_fear, item, "negative", OFFICER, clock, case_id="H2")
+    moved = run(store, decide_fear, item, "positive", OFFICER, clock, case_id="H1")
+    assert moved.to_state == "blocked_protection"
+    assert ledger(store) == [(item, "reserve", 2), (item, "release", 2)]
+
+
+def test_a_fear_claim_voids_the_schedule_and_arrival_follows_the_new_one(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    """The planned leg of a voided schedule stays on record as called off; only the new one
+    is marked as happened on arrival."""
+    singles(store, tmp_path, "A1")
+    item = notified(store, clock)
+    clock.advance(days=10)
+    run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True)
+    run(store, schedule, item, clock.now().date() + dt.timedelta(days=5), OFFICER, clock)
+    run(store, claim_fear, item, "A1", OFFICER, clock)
+    run(store, schedule_interview, item, clock.now() + dt.timedelta(hours=72), OFFICER, clock)
+    clock.advance(days=3)
+    run(store, decide_fear, item, "negative", OFFICER, clock)
+    clock.advance(days=15)
+    run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True)
+    on = clock.now().date() + dt.timedelta(days=2)
+    run(store, schedule, item, on, OFFICER, clock)
+    clock.advance(days=2)
+    run(store, confirm_arrival, item, REVIEWER, clock)
+    with unit_of_work(store.sessions) as session:
+        legs = [
+            (m.scheduled_for, m.happened_on, m.outcome) for m in repository.movements(session, item)
+        ]
+    assert legs == [
+        (dt.date(2026, 1, 27), None, "called_off"),
+        (on, on, None),
+    ]
+    seen = receiver_reads(store, item)
+    assert "transfer scheduled for 2026-01-27, called off on 2026-01-22" in seen
+    assert "fear" not in seen and "claim" not in seen
 
 
 # --- Pools -------------------------------------------------------------------------------------

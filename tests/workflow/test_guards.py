@@ -70,6 +70,32 @@ def test_every_guard_but_the_quota_is_a_pure_function() -> None:
     assert set(GUARDS) == set(get_args(Guard)) - {"S13"}
 
 
+# --- S9: the family as proposed -------------------------------------------------------------
+
+
+def test_S9_refuses_a_family_grown_since_it_was_proposed() -> None:
+    grown = (member("P1"), member("P2", relationship="spouse"))
+    assert guard("S9", facts(members=grown, proposed_size=1)) == [
+        "the family has 2 members now, 1 when proposed; a family moves whole or not at all"
+    ]
+
+
+def test_S9_refuses_a_family_that_lost_a_member_since_it_was_proposed() -> None:
+    assert guard("S9", facts(proposed_size=2)) == [
+        "the family has 1 member now, 2 when proposed; a family moves whole or not at all"
+    ]
+
+
+def test_S9_passes_the_family_as_proposed() -> None:
+    assert guard("S9", facts(proposed_size=1)) == []
+
+
+def test_S9_is_checked_on_every_move_towards_transfer_and_on_no_way_out() -> None:
+    towards = {"accept", "notify", "clear", "schedule", "transfer"}
+    for action, row in BY_ACTION.items():
+        assert ("S9" in row.guards) == (action in towards), action
+
+
 # --- S12: the agreement is open -----------------------------------------------------------
 
 

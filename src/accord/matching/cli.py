@@ -1,4 +1,5 @@
-"""`accord match` (files, any status) and `accord propose` (the registry, agreements in force)."""
+"""`accord match` (files, any status) and `accord propose` (the store: agreements in force,
+their ledgers and open items; pools created through the workflow)."""
 
 from __future__ import annotations
 
@@ -19,9 +20,10 @@ from accord.cases.reader import read_people
 from accord.cases.schemas import PersonRecord
 from accord.cases.service import stored_people
 from accord.cli_support import DbOption, actor, out, store_for
+from accord.clock import SetClock, today
 from accord.db import unit_of_work
 from accord.errors import Conflict, InvalidInput, Problem
-from accord.matching.proposal import Balance, Proposal, gap_text, propose
+from accord.matching.proposal import Balance, Proposal, ProposedPool, gap_text, propose
 from accord.matching.scoring import (
     FileScorer,
     LearnedScorer,
@@ -30,6 +32,9 @@ from accord.matching.scoring import (
     read_outcomes,
     read_scores,
 )
+from accord.proposals.cli import AsOption, PartyOption, RoleName, acting, clock_for
+from accord.proposals.pools import match_stored, propose_pools
+from accord.proposals.render import matched_pool_text
 from accord.screening import service as screening
 from accord.screening.batch import screen_population
 from accord.screening.cli import AtOption
@@ -199,6 +204,15 @@ def match_command(
 
 def propose_command(
     agreement: Annotated[list[str], typer.Option(help="Agreement id(s) in force.")],
+    role: Annotated[
+        RoleName | None,
+        typer.Option(
+            "--role",
+            help="Who proposes: officer or supervisor of the sender (not needed with --dry-run).",
+            case_sensitive=False,
+            show_default=False,
+        ),
+    ] = None,
     at: AtOption = None,
     scores: ScoresOption = None,
     outcomes: OutcomesOption = None,
@@ -207,12 +221,30 @@ def propose_command(
     max_nationality_share: ShareOption = 1.0,
     pace_monthly: PaceOption = False,
     time_limit: TimeOption = 30.0,
+    dry_run: Annotated[
+        bool,
+        typer.Option(
+            "--dry-run", help="Compute and audit the proposal; create no pool (what-if work)."
+        ),
+    ] = False,
     out_file: OutOption = None,
+    as_: AsOption = None,
+    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Propose pools for agreements in force from the stored people; the proposal is audited."""
-    day = at.date() if at else dt.date.today()
+    """Propose pools for agreements in force from the stored people: each agreement limited by
+    what its ledger leaves, families in open items or already transferred left out, one pool at
+    most per family. Each pool is created through the workflow (every family screened again),
+    or, with --dry-run, only computed and audited."""
+    if role is None and not dry_run:
+        raise InvalidInput(
+            "options", [Problem("--role", "give officer or supervisor, or use --dry-run")]
+        )
     with store_for(db) as store, unit_of_work(store.sessions) as session:
+        clock = clock_for(store.settings)
+        if at is not None:
+            clock = SetClock(at.replace(tzinfo=dt.UTC))
+        day = today(clock)
         specs = [screening.stored_agreement(session, a) for a in agreement]
         not_in_force = [a.id for a in specs if a.status != "in_force"]
         if not_in_force:
@@ -220,37 +252,59 @@ def propose_command(
                 f"only agreements in force admit proposals: {', '.join(not_in_force)}"
                 " (use `accord match` on files for what-if work)"
             )
-        records = stored_people(session)
         known = screening.stored_agreements(session) if outcomes else specs
-        scorer = _scorer(scores, outcomes, known, records, day)
-        proposal = _run(
-            specs,
-            records,
-            day,
-            scorer,
-            pin_in,
-            pin_out,
-            Balance(max_nationality_share, pace_monthly),
-            time_limit,
-        )
-        record_many(
-            session,
-            actor(),
-            [
-                Entry(
-                    "proposal.computed",
-                    "agreement",
-                    pool.agreement_id,
-                    {
-                        "on": day.isoformat(),
-                        "pool_limit": pool.pool_limit,
-                        "families": [f.family_id for f in pool.families],
-                        "pinned_in": [f.family_id for f in pool.families if f.pinned],
-                        "objective": proposal.objective,
-                        "gap": proposal.solution.gap,
-                    },
-                )
-                for pool in proposal.pools
-            ],
-        )
+        scorer = _scorer(scores, outcomes, known, stored_people(session), day)
+        balance = Balance(max_nationality_share, pace_monthly)
+        pins_in, pins_out = _pins(pin_in, "--pin-in"), _pins(pin_out, "--pin-out")
+        if dry_run:
+            proposal = match_stored(
+                session,
+                specs,
+                day,
+                scorer=scorer,
+                pinned_in=pins_in,
+                pinned_out=pins_out,
+                balance=balance,
+                time_limit=time_limit,
+            )
+            record_many(
+                session, actor(), [_computed(pool, proposal, day) for pool in proposal.pools]
+            )
+            created: list[str] = []
+        else:
+            assert role is not None
+            proposal, stored = propose_pools(
+                session,
+                agreement,
+                acting(as_, role, party),
+                clock,
+                scorer=scorer,
+                pinned_in=pins_in,
+                pinned_out=pins_out,
+                balance=balance,
+                time_limit=time_limit,
+            )
+            created = [matched_pool_text(m) for m in stored]
     report(proposal, out_file)
+    if dry_run:
+        out.print("dry run: no pool created")
+    elif not created:
+        out.print("no pool created: no eligible family fits, outside open items and pins")
+    for text in created:
+        out.print(text, soft_wrap=True)
+
+
+def _computed(pool: ProposedPool, proposal: Proposal, day: dt.date) -> Entry:
+    return Entry(
+        "proposal.computed",
+        "agreement",
+        pool.agreement_id,
+        {
+            "on": day.isoformat(),
+            "pool_limit": pool.pool_limit,
+            "families": [f.family_id for f in pool.families],
+            "pinned_in": [f.family_id for f in pool.families if f.pinned],
+            "objective": proposal.objective,
+            "gap": proposal.solution.gap,
+        },
+    )

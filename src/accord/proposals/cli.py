@@ -21,7 +21,8 @@ from rich.markup import escape
 from sqlalchemy.orm import Session
 
 from accord.cli_support import DbOption, actor, new_app, out, store_for
-from accord.clock import Clock, SetClock, SystemClock, today
+from accord.clock import Clock, SetClock, today
+from accord.clock import clock_for as clock_from
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import InvalidInput, Problem
@@ -95,11 +96,7 @@ def acting(name: str | None, role: RoleName, party: str | None) -> Actor:
 
 
 def clock_for(settings: Settings) -> Clock:
-    """ACCORD_NOW when set (UTC when no zone is given), else the system clock."""
-    if settings.now is None:
-        return SystemClock()
-    now = settings.now
-    return SetClock(now if now.tzinfo else now.replace(tzinfo=dt.UTC))
+    return clock_from(settings.now)
 
 
 @contextmanager
@@ -354,6 +351,14 @@ def item_fear(
     _apply(db, lambda s, c: service.claim_fear(s, item_id, case_id, who, c))
 
 
+ClaimantOption = Annotated[
+    str | None,
+    typer.Option(
+        "--case", help="Whose claim, when several members' claims are pending on the item."
+    ),
+]
+
+
 @item_app.command("interview")
 def item_interview(
     item_id: ItemArg,
@@ -366,6 +371,7 @@ def item_interview(
         ),
     ],
     role: RoleOption,
+    case: ClaimantOption = None,
     as_: AsOption = None,
     party: PartyOption = None,
     db: DbOption = None,
@@ -373,7 +379,9 @@ def item_interview(
     """Schedule the fear interview, with at least 72 hours' notice to the person and counsel."""
     who = acting(as_, role, party)
     with _unit(db) as (session, clock):
-        claim = service.schedule_interview(session, item_id, at.replace(tzinfo=dt.UTC), who, clock)
+        claim = service.schedule_interview(
+            session, item_id, at.replace(tzinfo=dt.UTC), who, clock, case_id=case
+        )
         case_id = claim.case_id
     out.print(f"item {item_id}: fear interview of {case_id} set for {at:%Y-%m-%d %H:%M} UTC")
 
@@ -388,14 +396,16 @@ def item_fear_outcome(
     item_id: ItemArg,
     outcome: Annotated[FearOutcome, typer.Argument(help="The interview's outcome.")],
     role: RoleOption,
+    case: ClaimantOption = None,
     as_: AsOption = None,
     party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Record the fear claim's outcome after the interview: positive blocks this receiver for
-    good and releases the place; negative opens a 15-day reopening window."""
+    good and releases the place; negative opens a 15-day reopening window once no other
+    member's claim is pending."""
     who = acting(as_, role, party)
-    _apply(db, lambda s, c: service.decide_fear(s, item_id, outcome.value, who, c))
+    _apply(db, lambda s, c: service.decide_fear(s, item_id, outcome.value, who, c, case_id=case))
 
 
 @item_app.command("clear")

@@ -1,16 +1,15 @@
-"""A pool proposed by the matcher for one agreement in force, stored as a proposal.
+"""Pools proposed by the matcher for agreements in force, stored as proposals.
 
 The matcher chooses among the families eligible on the day that are in no open item and were
-never transferred, up to
-floor(pool_factor × places left), where the places left come from the quota ledger (what is
-reserved or used in the current period). The pool is then stored by `create_pool`, which
-screens every family again and refuses the whole pool if one fails.
+never transferred, up to floor(pool_factor × places left), where the places left come from the
+quota ledger (what is reserved or used in the current period). Each pool is then stored by
+`create_pool`, which screens every family again and refuses the whole pool if one fails.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
@@ -19,9 +18,17 @@ from accord.agreements.schemas import AgreementIn
 from accord.cases.service import stored_people
 from accord.clock import Clock, today
 from accord.errors import Conflict, Forbidden
-from accord.matching.proposal import ProposedPool, Used, gap_text, pool_limit, propose
+from accord.matching.proposal import (
+    Balance,
+    Proposal,
+    ProposedPool,
+    Used,
+    gap_text,
+    pool_limit,
+    propose,
+)
 from accord.matching.scoring import Scorer, TransparentScorer
-from accord.models import Proposal
+from accord.models import Proposal as StoredProposal
 from accord.proposals import repository
 from accord.proposals.service import (
     Actor,
@@ -40,7 +47,7 @@ from accord.workflow.transitions import PROPOSE
 
 @dataclass(frozen=True)
 class MatchedPool:
-    proposal: Proposal
+    proposal: StoredProposal
     pool: ProposedPool
     limit_note: str
     """How the pool limit was reached, e.g. `persons: 1.5 × 43 left of 50`."""
@@ -56,6 +63,105 @@ def used_places(session: Session, agreement: AgreementIn, day: dt.date) -> Used:
     return Used(persons=persons, families=families)
 
 
+def match_stored(
+    session: Session,
+    agreements: Sequence[AgreementIn],
+    day: dt.date,
+    *,
+    scorer: Scorer | None = None,
+    pinned_in: Sequence[tuple[str, str]] = (),
+    pinned_out: Sequence[tuple[str, str]] = (),
+    balance: Balance = Balance(),
+    time_limit: float = 20.0,
+) -> Proposal:
+    """The matcher on the store: agreements open on the day (S12), each limited by what its
+    ledger leaves in the current period, over the families in no open item and never
+    transferred, screened on the day. Chooses; stores nothing."""
+    problems = [f"{a.id}: S12: {reason}" for a in agreements for reason in agreement_open(a, day)]
+    if problems:
+        raise GuardFailed("cannot propose: " + "; ".join(problems))
+    used = {a.id: used_places(session, a, day) for a in agreements}
+    taken = repository.open_families(session) | set(transferred_families(session))
+    records = [r for r in stored_people(session) if r.family_id not in taken]
+    results = screen_population(records, [Screen.of(a) for a in agreements], day)
+    return propose(
+        agreements,
+        records,
+        results,
+        day,
+        scorer or TransparentScorer(),
+        used=used,
+        balance=balance,
+        pinned_in=pinned_in,
+        pinned_out=pinned_out,
+        time_limit=time_limit,
+    )
+
+
+def store_pools(
+    session: Session,
+    matched: Proposal,
+    actor: Actor,
+    clock: Clock,
+    *,
+    used: Mapping[str, Used],
+    balance: Balance = Balance(),
+) -> list[MatchedPool]:
+    """Each non-empty pool of the matcher's proposal, created through the workflow (every
+    family screened again; a pool is stored whole or refused)."""
+    stored = []
+    for pool in matched.pools:
+        if not pool.families:
+            continue
+        agreement = stored_agreement(session, pool.agreement_id)
+        limit = pool_limit(agreement, today(clock), used[agreement.id], balance)
+        proposal = create_pool(
+            session,
+            agreement.id,
+            [PoolFamily(f.family_id, f.score, f.why) for f in pool.families],
+            actor,
+            clock,
+            method="matcher",
+            pool_limit=pool.pool_limit,
+            objective=matched.objective,
+            gap=matched.solution.gap,
+        )
+        stored.append(MatchedPool(proposal, pool, limit.note, gap_text(matched.solution)))
+    return stored
+
+
+def propose_pools(
+    session: Session,
+    agreement_ids: Sequence[str],
+    actor: Actor,
+    clock: Clock,
+    *,
+    scorer: Scorer | None = None,
+    pinned_in: Sequence[tuple[str, str]] = (),
+    pinned_out: Sequence[tuple[str, str]] = (),
+    balance: Balance = Balance(),
+    time_limit: float = 20.0,
+) -> tuple[Proposal, list[MatchedPool]]:
+    """The matcher's pools for several agreements at once (a family goes to one pool at most),
+    each stored as a proposal through the workflow."""
+    if actor.role not in PROPOSE.roles:  # before the work; create_pool checks party too
+        raise Forbidden(f"{actor.name} ({actor.role}) may not propose a pool")
+    agreements = [stored_agreement(session, a) for a in agreement_ids]
+    day = today(clock)
+    matched = match_stored(
+        session,
+        agreements,
+        day,
+        scorer=scorer,
+        pinned_in=pinned_in,
+        pinned_out=pinned_out,
+        balance=balance,
+        time_limit=time_limit,
+    )
+    used = {a.id: used_places(session, a, day) for a in agreements}
+    return matched, store_pools(session, matched, actor, clock, used=used, balance=balance)
+
+
 def propose_pool(
     session: Session,
     agreement_id: str,
@@ -66,52 +172,35 @@ def propose_pool(
     pinned_out: Collection[str] = (),
     time_limit: float = 20.0,
 ) -> MatchedPool:
-    """Screen the stored people on the day, let the matcher choose, store the pool.
+    """One agreement's pool, refused with the reason when no pool can be formed.
 
     `pinned_out` names families a person decided to leave out of this pool (e.g. families the
     receiver turned down before); the matcher keeps that decision.
     """
-    if actor.role not in PROPOSE.roles:  # before the work; create_pool checks party too
+    if actor.role not in PROPOSE.roles:
         raise Forbidden(f"{actor.name} ({actor.role}) may not propose a pool")
     agreement = stored_agreement(session, agreement_id)
     day = today(clock)
     problems = agreement_open(agreement, day)
     if problems:
         raise GuardFailed(f"cannot propose to {agreement_id}: S12: " + "; S12: ".join(problems))
-    used = used_places(session, agreement, day)
-    limit = pool_limit(agreement, day, used)
+    limit = pool_limit(agreement, day, used_places(session, agreement, day))
     if limit.persons is None:
         raise Conflict(f"cannot propose to {agreement_id}: {limit.note}")
     if limit.persons == 0:
         raise Conflict(f"cannot propose to {agreement_id}: no places left ({limit.note})")
-    taken = repository.open_families(session) | set(transferred_families(session))
-    records = [r for r in stored_people(session) if r.family_id not in taken]
-    results = screen_population(records, [Screen.of(agreement)], day)
-    matched = propose(
-        [agreement],
-        records,
-        results,
-        day,
-        scorer or TransparentScorer(),
-        used={agreement.id: used},
-        pinned_out=[(family_id, agreement.id) for family_id in sorted(set(pinned_out))],
+    _, stored = propose_pools(
+        session,
+        [agreement_id],
+        actor,
+        clock,
+        scorer=scorer,
+        pinned_out=[(family_id, agreement_id) for family_id in sorted(set(pinned_out))],
         time_limit=time_limit,
     )
-    pool = next((p for p in matched.pools if p.agreement_id == agreement.id), None)
-    if pool is None or not pool.families:
+    if not stored:
         raise Conflict(
             f"cannot propose to {agreement_id}: no eligible family on {day} fits the pool limit"
             f" of {limit.persons} ({limit.note}) outside open items and families left out"
         )
-    proposal = create_pool(
-        session,
-        agreement.id,
-        [PoolFamily(f.family_id, f.score, f.why) for f in pool.families],
-        actor,
-        clock,
-        method="matcher",
-        pool_limit=pool.pool_limit,
-        objective=matched.objective,
-        gap=matched.solution.gap,
-    )
-    return MatchedPool(proposal, pool, limit.note, gap_text(matched.solution))
+    return stored[0]

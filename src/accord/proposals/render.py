@@ -81,7 +81,12 @@ def item_renderable(view: ItemView) -> RenderableType:
         lines.append(f"place reserved on {item.reserved_on}")
     for movement in view.movements:
         if movement.leg == "transfer":
-            happened = f", arrived {movement.happened_on}" if movement.happened_on else ""
+            if movement.happened_on:
+                happened = f", arrived {movement.happened_on}"
+            elif movement.outcome:
+                happened = f", {escape(movement.detail or movement.outcome)}"
+            else:
+                happened = ""
             lines.append(f"transfer scheduled for {movement.scheduled_for}{happened}")
         else:
             detail = f" ({escape(movement.detail)})" if movement.detail else ""

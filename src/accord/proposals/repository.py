@@ -122,13 +122,21 @@ def notices(session: Session, item_id: int) -> list[Notice]:
     ]
 
 
-def open_fear_claim(session: Session, item_id: int) -> FearClaimRecord | None:
-    query = (
-        select(FearClaimRecord)
-        .where(FearClaimRecord.item_id == item_id, FearClaimRecord.outcome == "pending")
-        .order_by(FearClaimRecord.id.desc())
+def pending_fear_claims(session: Session, item_id: int) -> list[FearClaimRecord]:
+    query = select(FearClaimRecord).where(
+        FearClaimRecord.item_id == item_id, FearClaimRecord.outcome == "pending"
     )
-    return session.execute(query).scalars().first()
+    return list(session.execute(query.order_by(FearClaimRecord.id)).scalars())
+
+
+def open_fear_claim(
+    session: Session, item_id: int, *, case_id: str | None = None
+) -> FearClaimRecord | None:
+    """The latest pending claim on the item, or of one member."""
+    pending = pending_fear_claims(session, item_id)
+    if case_id is not None:
+        pending = [c for c in pending if c.case_id == case_id]
+    return pending[-1] if pending else None
 
 
 def fear_claims(session: Session, item_id: int) -> list[FearClaimRecord]:

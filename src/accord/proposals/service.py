@@ -9,6 +9,7 @@ rather than both reading the same room left.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -16,6 +17,7 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from accord.access import SEES_CLAIMS, shown_state
 from accord.agreements import repository as agreements
 from accord.agreements.lifecycle import Status
 from accord.agreements.schemas import AgreementIn, SourceIn
@@ -25,7 +27,7 @@ from accord.cases.repository import get_person
 from accord.cases.schemas import FearClaim, PersonRecord, ProtectionEntry
 from accord.cases.service import replace_record, stored_people, to_record
 from accord.clock import Clock, today
-from accord.errors import Conflict, Forbidden, NotFound
+from accord.errors import Conflict, Forbidden, IllegalTransition, NotFound
 from accord.models import (
     CheckIn,
     FearClaimRecord,
@@ -54,6 +56,7 @@ from accord.workflow.guards import (
 from accord.workflow.quota import over_cap
 from accord.workflow.transitions import (
     BY_ACTION,
+    HOLDS_RESERVATION,
     ONWARD,
     OPEN,
     PROPOSE,
@@ -74,6 +77,31 @@ class GuardFailed(Conflict):
     title = "A safeguard stops this move"
 
 
+RECEIVER_SAFE_GUARDS = frozenset({"S9", "S12", "S13", "reason", "schedule_day"})
+"""Guards whose reasons a receiver may read: the family as proposed, the agreement, the caps,
+its own reason, the day. The others would tell of claims, notices or health (DESIGN §6)."""
+_SAFEGUARD_ID = re.compile(r"^S\d+$")
+HELD_BY_SENDER = "held by the sender: a safeguard stops this family for now"
+
+
+def as_seen_by(actor: Actor, problems: Sequence[str]) -> list[str]:
+    """A refusal's reasons as the actor may read them: everything for the sender's staff; for
+    anyone else, the safe reasons and the receiver's own criteria, the rest as one line."""
+    if actor.role in SEES_CLAIMS:
+        return list(problems)
+    shown, held = [], False
+    for problem in problems:
+        guard, _, rest = problem.partition(": ")
+        rule = rest.partition(": ")[2].split(" ", 1)[0]
+        if guard in RECEIVER_SAFE_GUARDS or (
+            guard == "screening" and not _SAFEGUARD_ID.match(rule)
+        ):
+            shown.append(problem)
+        else:
+            held = True
+    return [*shown, HELD_BY_SENDER] if held else shown
+
+
 @dataclass(frozen=True, slots=True)
 class Actor:
     """Who acts: a named user with one role, of one party (a reviewer's is the receiver)."""
@@ -91,6 +119,10 @@ class Moved:
     to_state: str
     repeated: bool
     """True when the request had been applied already: nothing new was written."""
+
+
+def _seen(state: str | None, actor: Actor) -> str | None:
+    return None if state is None else shown_state(state, actor.role)
 
 
 def _authorize(actor: Actor, row: Transition, agreement: AgreementIn) -> None:
@@ -136,14 +168,9 @@ def _item(session: Session, item_id: int) -> ProposalItem:
 
 
 def _members(session: Session, item: ProposalItem) -> tuple[PersonRecord, ...]:
-    """The family as stored now; a family that changed since it was proposed cannot move."""
-    members = tuple(stored_people(session, family_id=item.family_id))
-    if len(members) != item.size:
-        raise GuardFailed(
-            f"item {item.id}: family {item.family_id} has {len(members)} members now,"
-            f" {item.size} when proposed; a family moves whole or not at all (S9)"
-        )
-    return members
+    """The family as stored now; the S9 guard compares it with the family as proposed, on the
+    moves that take it closer to transfer (leaving a process never waits on it)."""
+    return tuple(stored_people(session, family_id=item.family_id))
 
 
 def move(
@@ -163,30 +190,50 @@ def move(
     if request_id is not None and (done := repository.event_by_request(session, request_id)):
         if done.item_id != item_id or done.action != action or done.actor != actor.name:
             raise Conflict(f"request {request_id} was already used for another move")
-        return Moved(item_id, action, done.from_state, done.to_state, repeated=True)
+        return Moved(
+            item_id,
+            action,
+            _seen(done.from_state, actor),
+            shown_state(done.to_state, actor.role),
+            repeated=True,
+        )
     item = _item(session, item_id)
     agreement = _agreement(session, item.agreement_id, lock=True)
     current = State(item.state)
     row = BY_ACTION.get(action)
     if row is not None and request_id is None and current == row.target:
         history = repository.events(session, item.id)
-        if history and history[-1].action == action:
+        if history and history[-1].action == action and history[-1].data == (data or {}):
             _authorize(actor, row, agreement)  # a retry is no way round who may make the move
             last = history[-1]
-            return Moved(item_id, action, last.from_state, last.to_state, repeated=True)
-    row = transition(action, current)
+            return Moved(
+                item_id,
+                action,
+                _seen(last.from_state, actor),
+                shown_state(last.to_state, actor.role),
+                repeated=True,
+            )
+    try:
+        row = transition(action, current)
+    except IllegalTransition:
+        if shown_state(current.value, actor.role) == current.value:
+            raise
+        raise IllegalTransition(
+            f"cannot {action} item {item.id}: it is {shown_state(current.value, actor.role)}"
+        ) from None
     _authorize(actor, row, agreement)
     now = clock.now()
     day = now.date()
     if day < item.state_since:
         raise Conflict(f"item {item.id} last moved on {item.state_since}; {day} is before it")
     members = _members(session, item)
-    claim = repository.open_fear_claim(session, item.id)
+    claim = repository.open_fear_claim(session, item.id, case_id=(data or {}).get("case"))
     facts = Facts(
         day=day,
         now=now,
         agreement=agreement,
         members=members,
+        proposed_size=item.size,
         notices=tuple(repository.notices(session, item.id)),
         interview_at=claim.interview_at if claim else None,
         scheduled_for=item.scheduled_for,
@@ -218,7 +265,7 @@ def move(
     if problems:
         raise GuardFailed(
             f"cannot {action} item {item.id} (family {item.family_id}, {agreement.id}): "
-            + "; ".join(problems)
+            + "; ".join(as_seen_by(actor, problems))
         )
     _write_ledger(session, item, row, current, day, now)
     event = ItemEvent(
@@ -242,6 +289,8 @@ def move(
     item.open_family = item.family_id if row.target in OPEN else None
     if row.target == State.TRANSFERRED:
         item.transferred_on = day
+    elif current == State.SCHEDULED:
+        _call_off_transfer(session, item, day)
     record(
         session,
         actor.name,
@@ -264,7 +313,23 @@ def move(
         at=now,
     )
     session.flush()
-    return Moved(item.id, action, current.value, row.target.value, repeated=False)
+    return Moved(
+        item.id,
+        action,
+        shown_state(current.value, actor.role),
+        shown_state(row.target.value, actor.role),
+        repeated=False,
+    )
+
+
+def _call_off_transfer(session: Session, item: ProposalItem, day: dt.date) -> None:
+    """A schedule voided (fear claim, cancellation, revocation): the planned leg stays on
+    record as called off, and a new schedule plans a new one. The leg does not say why: a
+    receiver reads it, and the why may be a fear claim."""
+    item.scheduled_for = None
+    for movement in repository.movements(session, item.id):
+        if movement.leg == "transfer" and movement.happened_on is None and not movement.outcome:
+            movement.outcome, movement.detail = "called_off", f"called off on {day}"
 
 
 def _write_ledger(
@@ -447,15 +512,21 @@ def record_notice(
     actor: Actor,
     clock: Clock,
 ) -> tuple[str, Moved | None]:
-    """Record an attempt to serve notice; when every adult and counsel is validly served, the
-    item becomes `notified`. Returns the attempt's outcome and the move, if any."""
+    """Record an attempt to serve notice; when every adult and counsel is validly served, an
+    accepted item becomes `notified`. Notice may be served while the item holds its place (a
+    child who turns 18, counsel instructed later, a claim raised before notice): clearance,
+    scheduling and transfer check the notice period again. Returns the attempt's outcome and
+    the move, if any."""
     item = _item(session, item_id)
     # Lock the agreement now, before the notice's audit entry locks the chain: every move takes
     # item, agreement, then chain, and another order deadlocks against a concurrent move.
     agreement = _agreement(session, item.agreement_id, lock=True)
     _authorize(actor, BY_ACTION["notify"], agreement)
-    if item.state != State.ACCEPTED.value:
-        raise Conflict(f"notice is served on accepted items; item {item.id} is {item.state}")
+    if State(item.state) not in HOLDS_RESERVATION:
+        raise Conflict(
+            f"notice is served on items holding a place (accepted to scheduled);"
+            f" item {item.id} is {item.state}"
+        )
     members = _members(session, item)
     person = next((m for m in members if m.case_id == case_id), None)
     if person is None:
@@ -487,7 +558,10 @@ def record_notice(
         at=clock.now(),
     )
     session.flush()
-    if last_service(members, repository.notices(session, item.id), day) is None:
+    if (
+        item.state != State.ACCEPTED.value
+        or last_service(members, repository.notices(session, item.id), day) is None
+    ):
         return outcome, None
     return outcome, move(session, item.id, "notify", actor, clock)
 
@@ -509,18 +583,19 @@ def _update_person(
 
 def claim_fear(session: Session, item_id: int, case_id: str, actor: Actor, clock: Clock) -> Moved:
     """A member fears the receiver: the item stops, and the person's record carries a pending
-    fear claim about the receiver, so screening blocks them for it until it is decided."""
+    fear claim about the receiver, so screening blocks them for it until it is decided. Each
+    member's claim is its own; the same member's claim again while it is pending is a retry."""
     item = _item(session, item_id)
     agreement = _agreement(session, item.agreement_id, lock=False)
     person = next((m for m in _members(session, item) if m.case_id == case_id), None)
     if person is None:
         raise NotFound(f"{case_id} is not a member of family {item.family_id}")
+    if any(c.case_id == case_id for c in repository.pending_fear_claims(session, item.id)):
+        _authorize(actor, BY_ACTION["claim_fear"], agreement)
+        return Moved(item.id, "claim_fear", item.state, item.state, repeated=True)
     moved = move(session, item.id, "claim_fear", actor, clock, data={"case": case_id})
-    if moved.repeated and any(
-        c.case_id == case_id and c.outcome == "pending"
-        for c in repository.fear_claims(session, item.id)
-    ):
-        return moved  # a retry: this person's claim is recorded already
+    if moved.repeated:
+        return moved  # this person's claim is recorded already
     day = today(clock)
     session.add(
         FearClaimRecord(
@@ -538,16 +613,37 @@ def claim_fear(session: Session, item_id: int, case_id: str, actor: Actor, clock
     return moved
 
 
+def _pending_claim(session: Session, item: ProposalItem, case_id: str | None) -> FearClaimRecord:
+    """The claim a step is about: the named member's, or the only one pending."""
+    pending = repository.pending_fear_claims(session, item.id)
+    if item.state != State.FEAR_CLAIMED.value or not pending:
+        raise Conflict(f"item {item.id} has no pending fear claim (it is {item.state})")
+    if case_id is None:
+        if len(pending) > 1:
+            names = ", ".join(c.case_id for c in pending)
+            raise Conflict(f"item {item.id} has fear claims pending for {names}: name the person")
+        return pending[0]
+    claim = next((c for c in pending if c.case_id == case_id), None)
+    if claim is None:
+        names = ", ".join(c.case_id for c in pending)
+        raise Conflict(f"{case_id} has no pending fear claim on item {item.id}; pending: {names}")
+    return claim
+
+
 def schedule_interview(
-    session: Session, item_id: int, at: dt.datetime, actor: Actor, clock: Clock
+    session: Session,
+    item_id: int,
+    at: dt.datetime,
+    actor: Actor,
+    clock: Clock,
+    *,
+    case_id: str | None = None,
 ) -> FearClaimRecord:
     """The fear interview, with at least 72 hours' notice to the person and to counsel."""
     item = _item(session, item_id)
     agreement = _agreement(session, item.agreement_id, lock=False)
     _authorize(actor, BY_ACTION["fear_negative"], agreement)
-    claim = repository.open_fear_claim(session, item.id)
-    if item.state != State.FEAR_CLAIMED.value or claim is None:
-        raise Conflict(f"item {item.id} has no pending fear claim (it is {item.state})")
+    claim = _pending_claim(session, item, case_id)
     now = clock.now()
     if at < now + INTERVIEW_NOTICE:
         raise GuardFailed(
@@ -577,14 +673,19 @@ def decide_fear(
     outcome: Literal["positive", "negative"],
     actor: Actor,
     clock: Clock,
+    *,
+    case_id: str | None = None,
 ) -> Moved:
     """Positive: the family is blocked from this receiver for good, its place released.
-    Negative: a reopening window of 15 days runs before the family can be cleared."""
+    Negative: once no other member's claim is pending, a reopening window of 15 days runs
+    before the family can be cleared; while another is pending, the item waits for it."""
     item = _item(session, item_id)
-    claim = repository.open_fear_claim(session, item.id)
-    if claim is None:
-        raise Conflict(f"item {item.id} has no pending fear claim")
-    moved = move(session, item.id, f"fear_{outcome}", actor, clock, data={"case": claim.case_id})
+    claim = _pending_claim(session, item, case_id)
+    others = [c for c in repository.pending_fear_claims(session, item.id) if c.id != claim.id]
+    action = (
+        "fear_negative_others_pending" if outcome == "negative" and others else (f"fear_{outcome}")
+    )
+    moved = move(session, item.id, action, actor, clock, data={"case": claim.case_id})
     day = today(clock)
     claim.outcome = outcome
     claim.decided_on = day
@@ -641,7 +742,7 @@ def confirm_arrival(session: Session, item_id: int, actor: Actor, clock: Clock) 
     item = _item(session, item_id)
     day = today(clock)
     for movement in repository.movements(session, item.id):
-        if movement.leg == "transfer" and movement.happened_on is None:
+        if movement.leg == "transfer" and movement.happened_on is None and not movement.outcome:
             movement.happened_on = day
     for days, due in check_ins_due(day):
         session.add(CheckIn(item_id=item.id, due_days=days, due_on=due))

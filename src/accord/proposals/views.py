@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from accord.access import SEES_CLAIMS, may_read
+from accord.access import shown_state as access_shown_state
 from accord.agreements.schemas import AgreementIn
 from accord.audit.service import Entry, record
 from accord.errors import Forbidden, NotFound
@@ -26,45 +28,17 @@ from accord.screening.service import stored_agreement
 from accord.workflow.quota import Held, held, present
 from accord.workflow.transitions import State, moves_from
 
-SEES_CLAIMS = frozenset({"officer", "supervisor"})
-"""Roles that see notices, fear claims, interviews and the grounds of a cancellation."""
-
-_MASKED_STATES = {
-    State.FEAR_CLAIMED.value: "held by the sender",
-    State.REOPENING.value: "held by the sender",
-    State.BLOCKED_PROTECTION.value: "withdrawn by the sender",
-}
 _MASKED_ACTIONS = {
     "claim_fear": "held by the sender",
     "fear_negative": "held by the sender",
+    "fear_negative_others_pending": "held by the sender",
     "fear_positive": "withdrawn by the sender",
 }
 _PROTECTION_REASONS = frozenset({"stay", "new_claim", "appeal"})
 
 
-def may_read(actor: Actor, agreement: AgreementIn) -> None:
-    """Refuse a read the actor's role and party do not allow."""
-    if actor.role in SEES_CLAIMS:
-        if actor.party not in (None, agreement.sender):
-            raise Forbidden(f"{actor.name} acts for {actor.party}, not for {agreement.sender}")
-    elif actor.role == "reviewer":
-        if actor.party != agreement.receiver:
-            raise Forbidden(
-                f"{actor.name} reviews for {actor.party or 'no party'},"
-                f" not for {agreement.receiver}"
-            )
-    elif actor.role == "monitor":
-        if actor.party not in agreement.monitors:
-            raise Forbidden(
-                f"{actor.name} ({actor.party or 'no party'}) is not a monitor named in"
-                f" {agreement.id}"
-            )
-    else:
-        raise Forbidden(f"{actor.name} ({actor.role}) may not read proposals")
-
-
 def shown_state(state: str, actor: Actor) -> str:
-    return state if actor.role in SEES_CLAIMS else _MASKED_STATES.get(state, state)
+    return access_shown_state(state, actor.role)
 
 
 # --- One item ---------------------------------------------------------------------------------
@@ -292,7 +266,7 @@ def months(session: Session, agreement_id: str, actor: Actor) -> list[Month]:
         elif action == "claim_fear":
             month.fear_raised += 1
         elif action.startswith("fear_"):
-            month.fear_decided[action.removeprefix("fear_")] += 1
+            month.fear_decided[action.removeprefix("fear_").removesuffix("_others_pending")] += 1
         elif action == "clear":
             month.cleared[event.actor] += 1
         elif action == "cancel":

@@ -89,8 +89,12 @@ class Facts:
     now: dt.datetime
     agreement: AgreementIn
     members: tuple[PersonRecord, ...]
+    """The family as stored on the day of the move."""
+    proposed_size: int = 0
+    """How many members the family had when it was proposed (0: not known, no S9 check)."""
     notices: tuple[Notice, ...] = ()
     interview_at: dt.datetime | None = None
+    """The interview of the fear claim being decided."""
     scheduled_for: dt.date | None = None
     reason_code: str | None = None
     reason_text: str | None = None
@@ -148,6 +152,16 @@ def family_eligible(
         for result in screen_family(list(members), Screen.of(agreement), day)
         for block in result.blocked_by
         if block.rule != "S9"  # the member's own block is listed; S9 only repeats it
+    ]
+
+
+def _whole_family(facts: Facts) -> list[str]:
+    if not facts.proposed_size or len(facts.members) == facts.proposed_size:
+        return []
+    now, then = len(facts.members), facts.proposed_size
+    return [
+        f"the family has {now} member{'s' * (now != 1)} now, {then} when proposed;"
+        " a family moves whole or not at all"
     ]
 
 
@@ -220,6 +234,7 @@ def _check_ins(facts: Facts) -> list[str]:
 
 
 GUARDS: dict[Guard, Callable[[Facts], list[str]]] = {
+    "S9": _whole_family,
     "S12": lambda facts: agreement_open(facts.agreement, facts.day),
     "screening": lambda facts: family_eligible(facts.agreement, facts.members, facts.day),
     "reason": _reason,

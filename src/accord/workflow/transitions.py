@@ -9,8 +9,11 @@ rejected   revoked     fear_claimed ─► positive ─► blocked_protection
 any state before `transferred` ─► cancelled (stay, new claim, appeal, withdrawal): quota released
 ```
 
-A fear claim may be raised at any point before transfer after acceptance (a clearance or a
-schedule is then void and must be given again). Each row names who may make the move, the
+A fear claim may be raised at any point before transfer after acceptance, by any member (a
+clearance or a schedule is then void and must be given again); each claim is interviewed and
+decided on its own, and the item leaves `fear_claimed` when the last pending claim is decided.
+Notice may be served at any point while the item holds its place (a child who turns 18, counsel
+instructed late), and the notice period is checked again at clearance, scheduling and transfer. Each row names who may make the move, the
 guards checked on the day of the move, and the ledger effect; the service applies a row inside
 one transaction with its audit event.
 """
@@ -49,6 +52,7 @@ class State(StrEnum):
 Role = Literal["admin", "officer", "supervisor", "reviewer", "monitor"]
 
 Guard = Literal[
+    "S9",  # the family as proposed: the same members, moving whole
     "S12",  # agreement in force, within term, not suspended, checklist, safety assessment
     "screening",  # S1–S5, S7–S9, S11 and the receiver's criteria, re-run on the day
     "reason",  # a reason code and text (for a rejection, when the agreement requires one)
@@ -116,11 +120,25 @@ def _row(
     return Transition(action, frozenset(sources), target, roles, guards, ledger)
 
 
-_AFTER_ACCEPTANCE = {State.ACCEPTED, State.NOTIFIED, State.CLEARED, State.SCHEDULED}
+_CLAIMABLE = {
+    State.ACCEPTED,
+    State.NOTIFIED,
+    State.FEAR_CLAIMED,
+    State.REOPENING,
+    State.CLEARED,
+    State.SCHEDULED,
+}
+"""Where a member may raise a fear claim: every state holding a place (another member's claim
+may be pending already, or a refused claim's window running)."""
 
 TRANSITIONS: tuple[Transition, ...] = (
     _row(
-        "accept", {State.PROPOSED}, State.ACCEPTED, RECEIVER, ("S12", "screening", "S13"), "reserve"
+        "accept",
+        {State.PROPOSED},
+        State.ACCEPTED,
+        RECEIVER,
+        ("S9", "S12", "screening", "S13"),
+        "reserve",
     ),
     _row("reject", {State.PROPOSED}, State.REJECTED, RECEIVER, ("reason",)),
     _row(
@@ -131,8 +149,8 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("reason",),
         "release",
     ),
-    _row("notify", {State.ACCEPTED}, State.NOTIFIED, SENDER, ("S12", "served")),
-    _row("claim_fear", _AFTER_ACCEPTANCE, State.FEAR_CLAIMED, SENDER),
+    _row("notify", {State.ACCEPTED}, State.NOTIFIED, SENDER, ("S9", "S12", "served")),
+    _row("claim_fear", _CLAIMABLE, State.FEAR_CLAIMED, SENDER),
     _row(
         "fear_positive",
         {State.FEAR_CLAIMED},
@@ -143,19 +161,26 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     _row("fear_negative", {State.FEAR_CLAIMED}, State.REOPENING, SENDER, ("interview",)),
     _row(
+        "fear_negative_others_pending",
+        {State.FEAR_CLAIMED},
+        State.FEAR_CLAIMED,
+        SENDER,
+        ("interview",),
+    ),
+    _row(
         "clear",
         {State.NOTIFIED, State.REOPENING},
         State.CLEARED,
         frozenset({"supervisor"}),
-        ("S12", "screening", "S6", "S10", "S14"),
+        ("S9", "S12", "screening", "S6", "S10", "S14"),
     ),
-    _row("schedule", {State.CLEARED}, State.SCHEDULED, SENDER, ("S12", "screening")),
+    _row("schedule", {State.CLEARED}, State.SCHEDULED, SENDER, ("S9", "S12", "screening", "S6")),
     _row(
         "transfer",
         {State.SCHEDULED},
         State.TRANSFERRED,
         RECEIVER,
-        ("S12", "screening", "schedule_day", "S13"),
+        ("S9", "S12", "screening", "S6", "schedule_day", "S13"),
         "consume",
     ),
     *(

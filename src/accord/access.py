@@ -1,0 +1,168 @@
+"""Who may do what, decided in one place (DESIGN §1): every route names a rule here, and every
+read of the workflow asks `may_read` here.
+
+A user belongs to one party and has one role. The sender's officers and supervisors act for the
+sender's agreements; a receiver's reviewer sees only the pools proposed to its own state,
+through the minimized view (DESIGN §6); a monitor sees only the agreements that name it, as
+aggregates; an admin manages users and reads the registry and the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Literal, Protocol
+
+from accord.agreements.schemas import AgreementIn
+from accord.errors import Forbidden
+from accord.workflow.transitions import Role
+
+ROLES: tuple[Role, ...] = ("admin", "officer", "supervisor", "reviewer", "monitor")
+SEES_CLAIMS: frozenset[Role] = frozenset({"officer", "supervisor"})
+"""Roles that see notices, fear claims, interviews and the grounds of a cancellation."""
+
+MASKED_STATES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "fear_claimed": "held by the sender",
+        "reopening": "held by the sender",
+        "blocked_protection": "withdrawn by the sender",
+    }
+)
+"""States that would tell a receiver or a monitor of a fear claim, as they are shown to them."""
+
+Scope = Literal["read", "write"]
+"""What an API token may do: `read` (GET) or `write` (every other method). A browser session
+carries both."""
+
+
+class Acting(Protocol):
+    """Anything with a name, a role and a party: the workflow's Actor, a signed-in user."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def role(self) -> Role: ...
+    @property
+    def party(self) -> str | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    roles: frozenset[Role]
+    scope: Scope
+    """The token scope the route needs."""
+
+
+def _rule(scope: Scope, *roles: Role) -> Rule:
+    return Rule(frozenset(roles), scope)
+
+
+SENDER: tuple[Role, ...] = ("officer", "supervisor")
+EVERYONE: tuple[Role, ...] = ROLES
+
+RULES: MappingProxyType[str, Rule] = MappingProxyType(
+    {
+        # the signed-in user
+        "session.me": _rule("read", *EVERYONE),
+        "session.logout": _rule("read", *EVERYONE),
+        # accounts
+        "users.list": _rule("read", "admin"),
+        "users.add": _rule("write", "admin"),
+        "tokens.issue": _rule("write", "admin"),
+        "tokens.revoke": _rule("write", "admin"),
+        # the registry
+        "agreements.list": _rule("read", *EVERYONE),
+        "agreements.get": _rule("read", *EVERYONE),
+        "agreements.aggregates": _rule("read", "officer", "supervisor", "reviewer", "monitor"),
+        "agreements.ledger": _rule("read", "officer", "supervisor", "reviewer"),
+        # people: the sender's case files, every read access-logged
+        "people.list": _rule("read", *SENDER),
+        "people.get": _rule("read", *SENDER),
+        "people.screening": _rule("read", *SENDER),
+        # pools and items
+        "pools.list": _rule("read", "officer", "supervisor", "reviewer"),
+        "pools.get": _rule("read", "officer", "supervisor", "reviewer"),
+        "pools.propose": _rule("write", *SENDER),
+        "items.get": _rule("read", "officer", "supervisor", "reviewer"),
+        "items.accept": _rule("write", "reviewer"),
+        "items.reject": _rule("write", "reviewer"),
+        "items.revoke": _rule("write", "reviewer"),
+        "items.withdraw": _rule("write", *SENDER),
+        "items.notice": _rule("write", *SENDER),
+        "items.fear": _rule("write", *SENDER),
+        "items.interview": _rule("write", *SENDER),
+        "items.fear_outcome": _rule("write", *SENDER),
+        "items.clear": _rule("write", "supervisor"),
+        "items.schedule": _rule("write", *SENDER),
+        "items.arrive": _rule("write", "reviewer"),
+        "items.onward": _rule("write", "reviewer"),
+        "items.check_in": _rule("write", "officer", "supervisor", "reviewer", "monitor"),
+        # monitoring
+        "incidents.report": _rule("write", "officer", "supervisor", "reviewer", "monitor"),
+        "incidents.lift": _rule("write", "supervisor"),
+        # the audit log
+        "audit.list": _rule("read", "supervisor", "admin"),
+        "audit.verify": _rule("read", "supervisor", "admin"),
+    }
+)
+"""Every authenticated route's rule, by route name. A route without one is refused (and a
+test fails)."""
+
+PUBLIC_ROUTES = frozenset({"session.login", "health"})
+"""Routes anyone may call: signing in, and the liveness probe."""
+
+
+def check(rule_name: str, role: Role, scopes: Iterable[str]) -> None:
+    """Refuse a route the role or the token's scopes do not allow."""
+    rule = RULES.get(rule_name)
+    if rule is None:
+        raise Forbidden(f"no access rule for {rule_name}: refused")
+    if role not in rule.roles:
+        raise Forbidden(f"a {role} may not use {rule_name}")
+    if rule.scope not in set(scopes):
+        raise Forbidden(f"{rule_name} needs a token with the {rule.scope!r} scope")
+
+
+def shown_state(state: str, role: Role) -> str:
+    """A state as the role may see it (DESIGN §6)."""
+    return state if role in SEES_CLAIMS else MASKED_STATES.get(state, state)
+
+
+def acts_for_sender(role: Role, party: str | None, agreement: AgreementIn) -> bool:
+    return role in SEES_CLAIMS and party in (None, agreement.sender)
+
+
+def may_see(role: Role, party: str | None, agreement: AgreementIn) -> bool:
+    """Whether an agreement is visible at all: its sender's staff, its receiver's reviewers,
+    the monitors it names; an admin reads the registry."""
+    if role == "admin":
+        return True
+    if role in SEES_CLAIMS:
+        return party in (None, agreement.sender)
+    if role == "reviewer":
+        return party == agreement.receiver
+    if role == "monitor":
+        return party in agreement.monitors
+    return False
+
+
+def may_read(actor: Acting, agreement: AgreementIn) -> None:
+    """Refuse a read of an agreement's workflow the actor's role and party do not allow."""
+    if actor.role in SEES_CLAIMS:
+        if actor.party not in (None, agreement.sender):
+            raise Forbidden(f"{actor.name} acts for {actor.party}, not for {agreement.sender}")
+    elif actor.role == "reviewer":
+        if actor.party != agreement.receiver:
+            raise Forbidden(
+                f"{actor.name} reviews for {actor.party or 'no party'},"
+                f" not for {agreement.receiver}"
+            )
+    elif actor.role == "monitor":
+        if actor.party not in agreement.monitors:
+            raise Forbidden(
+                f"{actor.name} ({actor.party or 'no party'}) is not a monitor named in"
+                f" {agreement.id}"
+            )
+    else:
+        raise Forbidden(f"{actor.name} ({actor.role}) may not read proposals")
