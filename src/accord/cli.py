@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
 from typing import Annotated
 
 import typer
 
 from accord import __version__
+from accord.accounts.cli import app as users_app
 from accord.agreements.cli import app as agreements_app
 from accord.audit.cli import app as audit_app
 from accord.cases.cli import app as people_app
@@ -36,6 +38,7 @@ app.add_typer(item_app, name="item")
 app.add_typer(case_app, name="case")
 app.add_typer(incident_app, name="incident")
 app.add_typer(ledger_app, name="ledger")
+app.add_typer(users_app, name="users")
 
 app.command("screen")(screen_command)
 app.command("explain")(explain_command)
@@ -73,6 +76,35 @@ def demo(
     from accord.scenarios.demo import run_demo
 
     run_demo(out, db=db, count=count, seed=seed)
+
+
+@app.command("serve")
+def serve(
+    db: DbOption = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+) -> None:
+    """Serve the JSON API (/api/v1, OpenAPI at /api/v1/openapi.json) on the database."""
+    import uvicorn
+
+    from accord.web.app import create_app
+
+    settings = settings_for(db)
+    out.print(f"Accord API on http://{host}:{port}/api/v1 (docs at /api/v1/docs)")
+    if workers == 1:
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+    else:
+        if db:
+            os.environ["ACCORD_DATABASE_URL"] = db  # the workers read their settings from it
+        uvicorn.run(
+            "accord.web.factory:app",
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+            env_file=None,
+        )
 
 
 @app.command("version")

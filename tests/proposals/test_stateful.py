@@ -284,12 +284,13 @@ class Workflow(RuleBasedStateMachine):
             if not positive and len(pending) > 1
             else f"fear_{outcome}"
         )
+        before = self.state[item]
         result = self.moved(
             item,
             action,
             lambda s: decide_fear(s, item, outcome, OFFICER, self.clock, case_id=case_id),
         )
-        if self.state[item] == State.BLOCKED_PROTECTION:
+        if before != State.BLOCKED_PROTECTION and self.state[item] == State.BLOCKED_PROTECTION:
             assert isinstance(result, Moved)
             self.blocked.add(self.family_of[item])
 

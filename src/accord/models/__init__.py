@@ -1,7 +1,9 @@
 """ORM models, one module per aggregate. Importing this package registers every table."""
 
+from accord.models.account import ApiToken, LoginAttempt, User, UserSession
 from accord.models.agreement import Agreement, AgreementCap, AgreementCriterion, Source, StatusEvent
 from accord.models.audit import AuditEvent, AuditHead
+from accord.models.idempotency import IdempotentRequest
 from accord.models.party import Party
 from accord.models.person import Family, Person
 from accord.models.proposal import (
@@ -20,14 +22,17 @@ __all__ = [
     "Agreement",
     "AgreementCap",
     "AgreementCriterion",
+    "ApiToken",
     "AuditEvent",
     "AuditHead",
     "CheckIn",
     "Family",
     "FearClaimRecord",
+    "IdempotentRequest",
     "Incident",
     "ItemEvent",
     "LedgerEntry",
+    "LoginAttempt",
     "Movement",
     "NoticeRecord",
     "Party",
@@ -36,4 +41,6 @@ __all__ = [
     "ProposalItem",
     "Source",
     "StatusEvent",
+    "User",
+    "UserSession",
 ]

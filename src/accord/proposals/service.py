@@ -201,6 +201,8 @@ def move(
     agreement = _agreement(session, item.agreement_id, lock=True)
     current = State(item.state)
     row = BY_ACTION.get(action)
+    if row is not None:  # who may act comes first: a stranger learns nothing of the item's state
+        _authorize(actor, row, agreement)
     if row is not None and request_id is None and current == row.target:
         history = repository.events(session, item.id)
         if history and history[-1].action == action and history[-1].data == (data or {}):
@@ -590,7 +592,9 @@ def claim_fear(session: Session, item_id: int, case_id: str, actor: Actor, clock
     person = next((m for m in _members(session, item) if m.case_id == case_id), None)
     if person is None:
         raise NotFound(f"{case_id} is not a member of family {item.family_id}")
-    if any(c.case_id == case_id for c in repository.pending_fear_claims(session, item.id)):
+    if item.state == State.FEAR_CLAIMED.value and any(
+        c.case_id == case_id for c in repository.pending_fear_claims(session, item.id)
+    ):
         _authorize(actor, BY_ACTION["claim_fear"], agreement)
         return Moved(item.id, "claim_fear", item.state, item.state, repeated=True)
     moved = move(session, item.id, "claim_fear", actor, clock, data={"case": case_id})

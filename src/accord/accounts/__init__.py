@@ -1,0 +1,1 @@
+"""Accounts: users, sign-in under rate limits, browser sessions and API tokens."""

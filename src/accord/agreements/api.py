@@ -1,0 +1,345 @@
+"""/api/v1 agreements: the registry as each caller may see it, an agreement's ledger, the
+aggregates a monitor reads (small cells suppressed), and incidents (S15)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session
+
+from accord.access import may_see, shown_state
+from accord.agreements.lifecycle import Status
+from accord.agreements.schemas import AgreementIn
+from accord.clock import today
+from accord.db import unit_of_work
+from accord.errors import NotFound
+from accord.proposals import repository as workflow
+from accord.proposals import service, views
+from accord.screening.service import stored_agreements
+from accord.web.auth import Caller, authorize
+from accord.web.idempotency import IdempotencyKey, fingerprint, run_once
+from accord.web.paging import Limit, Offset, Page, page
+from accord.web.problems import responses
+from accord.web.state import AppState
+from accord.workflow.quota import present
+
+router = APIRouter(tags=["agreements"], dependencies=[Depends(authorize)])
+AgreementId = Annotated[str, Path(max_length=64, description="An agreement id.")]
+SMALL_CELL = 5
+"""Counts from 1 to 4 are suppressed in what a monitor reads (DESIGN §6)."""
+
+
+class AgreementSummary(BaseModel):
+    id: str
+    title: str | None
+    sender: str
+    receiver: str
+    kind: str
+    status: str
+    term_start: dt.date | None
+    term_end: dt.date | None
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.accord
+    return state
+
+
+def _visible(session: Session, caller: Caller) -> list[AgreementIn]:
+    p = caller.principal
+    return [a for a in stored_agreements(session) if may_see(p.role, p.party, a)]
+
+
+def _one(session: Session, caller: Caller, agreement_id: str) -> AgreementIn:
+    """An agreement the caller may see; any other is not found (its existence is not told)."""
+    found = next((a for a in _visible(session, caller) if a.id == agreement_id), None)
+    if found is None:
+        raise NotFound(f"no agreement {agreement_id!r}")
+    return found
+
+
+@router.get(
+    "/agreements",
+    name="agreements.list",
+    summary="Agreements the caller may see",
+    response_model=Page[AgreementSummary],
+    responses=responses(401, 403),
+)
+def list_agreements(
+    request: Request,
+    caller: Annotated[Caller, Depends(authorize)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+    status: Annotated[Status | None, Query()] = None,
+    receiver: Annotated[str | None, Query(max_length=16)] = None,
+) -> Page[AgreementSummary]:
+    with unit_of_work(_state(request).store.sessions) as session:
+        rows = [
+            AgreementSummary(
+                id=a.id,
+                title=a.title,
+                sender=a.sender,
+                receiver=a.receiver,
+                kind=a.kind,
+                status=a.status,
+                term_start=a.term.start if a.term else None,
+                term_end=a.term.end if a.term else None,
+            )
+            for a in _visible(session, caller)
+            if (status is None or a.status == status) and (receiver in (None, a.receiver))
+        ]
+    return page(rows, limit, offset)
+
+
+@router.get(
+    "/agreements/{agreement_id}",
+    name="agreements.get",
+    summary="One agreement as recorded: status history, caps, instrument, criteria, sources",
+    response_model=AgreementIn,
+    responses=responses(401, 403, 404),
+)
+def get_agreement(
+    request: Request, agreement_id: AgreementId, caller: Annotated[Caller, Depends(authorize)]
+) -> AgreementIn:
+    with unit_of_work(_state(request).store.sessions) as session:
+        return _one(session, caller, agreement_id)
+
+
+class CapHeld(BaseModel):
+    kind: str
+    limit: int | None
+    period_start: dt.date | None
+    period_end: dt.date | None
+    held: int
+    left: int | None
+
+
+class LedgerRowOut(BaseModel):
+    item_id: int
+    kind: str
+    persons: int
+    families: int
+    day: dt.date
+
+
+class LedgerOut(BaseModel):
+    agreement_id: str
+    day: dt.date
+    caps: list[CapHeld]
+    present: int
+    rows: list[LedgerRowOut]
+
+
+@router.get(
+    "/agreements/{agreement_id}/ledger",
+    name="agreements.ledger",
+    summary="The quota ledger: each cap's limit, what it holds on the day, every row (S13)",
+    response_model=LedgerOut,
+    responses=responses(401, 403, 404),
+)
+def get_ledger(
+    request: Request,
+    agreement_id: AgreementId,
+    caller: Annotated[Caller, Depends(authorize)],
+    on: Annotated[dt.date | None, Query(description="The day (default today).")] = None,
+) -> LedgerOut:
+    state = _state(request)
+    with unit_of_work(state.store.sessions) as session:
+        _one(session, caller, agreement_id)
+        view = views.ledger_view(session, agreement_id, on or today(state.clock), caller.actor)
+        return LedgerOut(
+            agreement_id=agreement_id,
+            day=view.day,
+            caps=[
+                CapHeld(
+                    kind=h.cap.kind,
+                    limit=h.cap.limit,
+                    period_start=h.period[0] if h.period else None,
+                    period_end=h.period[1] if h.period else None,
+                    held=h.held,
+                    left=h.left,
+                )
+                for h in view.caps
+            ],
+            present=view.present,
+            rows=[
+                LedgerRowOut(
+                    item_id=e.item_id,
+                    kind=e.kind,
+                    persons=e.persons,
+                    families=e.families,
+                    day=e.day,
+                )
+                for e in view.entries
+            ],
+        )
+
+
+class Cell(BaseModel):
+    label: str
+    count: int | None = Field(description="Null when between 1 and 4: suppressed (DESIGN §6).")
+
+
+class Aggregates(BaseModel):
+    agreement_id: str
+    day: dt.date
+    suppressed_below: int = SMALL_CELL
+    families_by_state: list[Cell]
+    people_transferred: Cell
+    people_present: Cell
+    rejections_by_reason: list[Cell]
+    check_ins_done: Cell
+    check_ins_overdue: Cell
+    incidents: Cell
+
+
+def _cell(label: str, count: int) -> Cell:
+    return Cell(label=label, count=None if 0 < count < SMALL_CELL else count)
+
+
+@router.get(
+    "/agreements/{agreement_id}/aggregates",
+    name="agreements.aggregates",
+    summary="Counts for monitoring, with cells under 5 suppressed",
+    response_model=Aggregates,
+    responses=responses(401, 403, 404),
+)
+def aggregates(
+    request: Request, agreement_id: AgreementId, caller: Annotated[Caller, Depends(authorize)]
+) -> Aggregates:
+    state = _state(request)
+    role = caller.principal.role
+    day = today(state.clock)
+    with unit_of_work(state.store.sessions) as session:
+        _one(session, caller, agreement_id)
+        items = workflow.items(session, agreement_id=agreement_id)
+        by_state = Counter(shown_state(i.state, role) for i in items)
+        reasons = Counter(
+            e.reason_code or "none"
+            for e in workflow.events_of_agreement(session, agreement_id)
+            if e.action == "reject"
+        )
+        rows = workflow.ledger_entries(session, agreement_id)
+        present_now = present(workflow.ledger(session, agreement_id))
+        check_ins = [c for i in items for c in workflow.check_ins(session, i.id)]
+        return Aggregates(
+            agreement_id=agreement_id,
+            day=day,
+            families_by_state=[_cell(s, n) for s, n in sorted(by_state.items())],
+            people_transferred=_cell(
+                "people transferred", sum(r.persons for r in rows if r.kind == "consume")
+            ),
+            people_present=_cell("people present", present_now),
+            rejections_by_reason=[_cell(code, n) for code, n in sorted(reasons.items())],
+            check_ins_done=_cell("check-ins done", sum(c.done_on is not None for c in check_ins)),
+            check_ins_overdue=_cell(
+                "check-ins overdue",
+                sum(c.done_on is None and c.due_on < day for c in check_ins),
+            ),
+            incidents=_cell("incidents", len(workflow.incidents(session, agreement_id))),
+        )
+
+
+# --- Incidents (S15) ---------------------------------------------------------------------------
+
+
+class IncidentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(pattern="^(onward_removal|ill_treatment|other)$")
+    text: str = Field(min_length=1, max_length=4000)
+
+
+class IncidentOut(BaseModel):
+    id: int
+    agreement_id: str
+    kind: str
+    reported_on: dt.date
+    suspends: bool
+
+
+class LiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=10, max_length=4000)
+
+
+class AgreementStatusOut(BaseModel):
+    agreement_id: str
+    status: str
+
+
+@router.post(
+    "/agreements/{agreement_id}/incidents",
+    name="incidents.report",
+    summary="Report an incident; onward removal or ill-treatment suspends the agreement",
+    status_code=201,
+    response_model=IncidentOut,
+    responses=responses(400, 401, 403, 404, 409),
+)
+def report_incident(
+    request: Request,
+    agreement_id: AgreementId,
+    body: IncidentIn,
+    caller: Annotated[Caller, Depends(authorize)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    state = _state(request)
+
+    def work(session: Session) -> tuple[int, BaseModel]:
+        _one(session, caller, agreement_id)
+        incident = service.report_incident(
+            session, agreement_id, body.kind, body.text, caller.actor, state.clock
+        )
+        return 201, IncidentOut(
+            id=incident.id,
+            agreement_id=agreement_id,
+            kind=incident.kind,
+            reported_on=incident.reported_on,
+            suspends=incident.suspends,
+        )
+
+    return run_once(
+        state.store,
+        state.clock,
+        caller.principal.name,
+        idempotency_key,
+        fingerprint(request.method, request.url.path, body),
+        work,
+    )
+
+
+@router.post(
+    "/agreements/{agreement_id}/lift-suspension",
+    name="incidents.lift",
+    summary="A supervisor lifts a suspension, with a reason",
+    response_model=AgreementStatusOut,
+    responses=responses(400, 401, 403, 404, 409),
+)
+def lift_suspension(
+    request: Request,
+    agreement_id: AgreementId,
+    body: LiftIn,
+    caller: Annotated[Caller, Depends(authorize)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    state = _state(request)
+
+    def work(session: Session) -> tuple[int, BaseModel]:
+        _one(session, caller, agreement_id)
+        service.lift_suspension(session, agreement_id, body.reason, caller.actor, state.clock)
+        return 200, AgreementStatusOut(agreement_id=agreement_id, status="in_force")
+
+    return run_once(
+        state.store,
+        state.clock,
+        caller.principal.name,
+        idempotency_key,
+        fingerprint(request.method, request.url.path, body),
+        work,
+    )

@@ -1,0 +1,186 @@
+"""/api/v1 people: the sender's case files. Officers and supervisors of the sender only; every
+read of a person's record is an audit event naming who read which view."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path, Query, Request
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from accord.audit.service import Entry, record_many
+from accord.cases.repository import get_person
+from accord.cases.schemas import PersonRecord
+from accord.cases.service import to_record
+from accord.clock import today
+from accord.db import unit_of_work
+from accord.errors import Forbidden, NotFound
+from accord.models import Person
+from accord.screening.service import explain_stored, stored_agreement, stored_agreements
+from accord.web.auth import Caller, authorize
+from accord.web.paging import Limit, Offset, Page
+from accord.web.problems import responses
+from accord.web.state import AppState
+
+router = APIRouter(tags=["people"], dependencies=[Depends(authorize)])
+CaseId = Annotated[str, Path(max_length=64, description="A person's case id.")]
+
+
+class PersonSummary(BaseModel):
+    case_id: str
+    family_id: str
+    relationship: str
+    given_name: str
+    family_name: str
+    birth_date: dt.date
+    nationalities: list[str]
+
+
+class CheckOut(BaseModel):
+    rule: str
+    text: str
+    passed: bool
+    reason: str
+    sources: list[str]
+
+
+class Explanation(BaseModel):
+    case_id: str
+    agreement_id: str
+    on: dt.date
+    eligible: bool
+    checks: list[CheckOut]
+
+
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.accord
+    return state
+
+
+def _senders_staff(session: Session, caller: Caller) -> None:
+    """The case files are the sender's: staff of a party that sends under no agreement here
+    read none of them."""
+    party = caller.principal.party
+    if party is not None and party not in {a.sender for a in stored_agreements(session)}:
+        raise Forbidden(f"{caller.principal.name} acts for {party}, which sends no one here")
+
+
+@router.get(
+    "/people",
+    name="people.list",
+    summary="People on record (names and ids only; each listing is audited)",
+    response_model=Page[PersonSummary],
+    responses=responses(401, 403),
+)
+def list_people(
+    request: Request,
+    caller: Annotated[Caller, Depends(authorize)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+    family_id: Annotated[str | None, Query(max_length=64)] = None,
+    family_name: Annotated[str | None, Query(max_length=200, description="Starts with.")] = None,
+    nationality: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+) -> Page[PersonSummary]:
+    with unit_of_work(_state(request).store.sessions) as session:
+        _senders_staff(session, caller)
+        query = select(Person)
+        if family_id is not None:
+            query = query.where(Person.family_id == family_id)
+        if family_name:
+            query = query.where(Person.family_name.startswith(family_name, autoescape=True))
+        rows = list(session.execute(query.order_by(Person.case_id)).scalars())
+        if nationality is not None:
+            rows = [p for p in rows if nationality.upper() in p.nationalities]
+        shown = rows[offset : offset + limit]
+        record_many(
+            session,
+            caller.principal.name,
+            [
+                Entry("person.read", "person", p.case_id, {"view": "summary", "via": "list"})
+                for p in shown
+            ],
+        )
+        return Page[PersonSummary](
+            items=[
+                PersonSummary(
+                    case_id=p.case_id,
+                    family_id=p.family_id,
+                    relationship=p.relationship,
+                    given_name=p.given_name,
+                    family_name=p.family_name,
+                    birth_date=p.birth_date,
+                    nationalities=list(p.nationalities),
+                )
+                for p in shown
+            ],
+            total=len(rows),
+            limit=limit,
+            offset=offset,
+        )
+
+
+@router.get(
+    "/people/{case_id}",
+    name="people.get",
+    summary="A person's whole record (the read is audited)",
+    response_model=PersonRecord,
+    responses=responses(401, 403, 404),
+)
+def get_person_record(
+    request: Request, case_id: CaseId, caller: Annotated[Caller, Depends(authorize)]
+) -> PersonRecord:
+    with unit_of_work(_state(request).store.sessions) as session:
+        _senders_staff(session, caller)
+        person = get_person(session, case_id)
+        if person is None:
+            raise NotFound(f"no person with case id {case_id!r}")
+        record_many(
+            session,
+            caller.principal.name,
+            [Entry("person.read", "person", case_id, {"view": "full record"})],
+        )
+        return to_record(person)
+
+
+@router.get(
+    "/people/{case_id}/screening",
+    name="people.screening",
+    summary="Why a person is or is not eligible for an agreement on a day: rule by rule",
+    response_model=Explanation,
+    responses=responses(401, 403, 404),
+)
+def explain(
+    request: Request,
+    case_id: CaseId,
+    caller: Annotated[Caller, Depends(authorize)],
+    agreement_id: Annotated[str, Query(max_length=64)],
+    on: Annotated[dt.date | None, Query(description="The day (default today).")] = None,
+) -> Explanation:
+    state = _state(request)
+    day = on or today(state.clock)
+    with unit_of_work(state.store.sessions) as session:
+        _senders_staff(session, caller)
+        agreement = stored_agreement(session, agreement_id)
+        party = caller.principal.party
+        if party is not None and agreement.sender != party:
+            raise NotFound(f"no agreement {agreement_id!r}")
+        _, checks = explain_stored(session, case_id, agreement_id, day, actor=caller.principal.name)
+        return Explanation(
+            case_id=case_id,
+            agreement_id=agreement_id,
+            on=day,
+            eligible=all(c.passed for c in checks),
+            checks=[
+                CheckOut(
+                    rule=c.rule,
+                    text=c.text,
+                    passed=c.passed,
+                    reason=c.reason,
+                    sources=list(c.sources),
+                )
+                for c in checks
+            ],
+        )

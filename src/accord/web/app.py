@@ -1,0 +1,142 @@
+"""`create_app(settings)`: the JSON API under /api/v1, with its OpenAPI document.
+
+Nothing happens at import time: the store is opened when the application starts and closed
+when it stops. Every route but signing in and the health probe goes through the one gate in
+`accord.web.auth` (the rules are in `accord.access`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+from pydantic import BaseModel
+
+from accord import __version__
+from accord.accounts.api import public as session_router
+from accord.accounts.api import router as accounts_router
+from accord.agreements.api import router as agreements_router
+from accord.audit.api import router as audit_router
+from accord.cases.api import router as people_router
+from accord.clock import Clock, clock_for
+from accord.config import Settings
+from accord.proposals.api import router as proposals_router
+from accord.store import open_store
+from accord.web import problems
+from accord.web.problems import PROBLEM_JSON, ProblemDetails
+from accord.web.security import Guard
+from accord.web.state import AppState
+
+API = "/api/v1"
+
+
+class Health(BaseModel):
+    status: str
+    version: str
+
+
+def _absent_not_null(parameter: dict[str, Any]) -> None:
+    """An optional query or header parameter is left out, never sent as null: the document
+    says so with `required: false` and the parameter's own type."""
+    schema = parameter.get("schema", {})
+    kinds = schema.get("anyOf", [])
+    if not parameter.get("required") and {"type": "null"} in kinds:
+        rest = [k for k in kinds if k != {"type": "null"}]
+        if len(rest) == 1:
+            del schema["anyOf"]
+            schema.update(rest[0])
+
+
+def _problems_in_document(app: FastAPI) -> None:
+    """The document as the API answers: every error is a problem-details document
+    (application/problem+json), the 422 of a malformed payload included; optional parameters
+    are left out rather than null."""
+
+    def document() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = get_openapi(
+                title=app.title,
+                version=app.version,
+                summary=app.summary,
+                description=app.description,
+                routes=app.routes,
+            )
+            problem = {"$ref": "#/components/schemas/ProblemDetails"}
+            for methods in schema["paths"].values():
+                for operation in methods.values():
+                    for parameter in operation.get("parameters", []):
+                        _absent_not_null(parameter)
+                    for status, response in operation.get("responses", {}).items():
+                        if status.isdigit() and int(status) >= 400:
+                            response["content"] = {PROBLEM_JSON: {"schema": problem}}
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            components["ProblemDetails"] = ProblemDetails.model_json_schema(
+                ref_template="#/components/schemas/{model}"
+            )
+            for name, definition in components["ProblemDetails"].pop("$defs", {}).items():
+                components[name] = definition
+            for unused in ("HTTPValidationError", "ValidationError"):
+                components.pop(unused, None)
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = document  # type: ignore[method-assign]
+
+
+def operation_id(route: APIRoute) -> str:
+    """A route's operation id is its name, which is also its rule's name in `accord.access`."""
+    return route.name
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
+    """The application on the settings' database; `clock` stands time still for tests."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        store = open_store(settings)
+        app.state.accord = AppState(store, clock or clock_for(settings.now))
+        try:
+            yield
+        finally:
+            store.close()
+
+    app = FastAPI(
+        title="Accord",
+        version=__version__,
+        summary="Transfer agreements end to end, with the legal safeguards as hard constraints.",
+        description="Every route but `POST /api/v1/session` and `GET /api/v1/health` needs a"
+        " signed-in browser session (cookie, plus `X-CSRF-Token` on state-changing requests)"
+        " or an API token (`Authorization: Bearer acc_…`). A receiving state's reviewer reads"
+        " only the pools proposed to its own state, through the minimized view. Errors are"
+        " problem details (RFC 9457). POSTs accept an `Idempotency-Key`.",
+        openapi_url=f"{API}/openapi.json",
+        docs_url=f"{API}/docs",
+        redoc_url=None,
+        lifespan=lifespan,
+        generate_unique_id_function=operation_id,
+    )
+    problems.install(app)
+    app.add_middleware(Guard)
+
+    public = APIRouter(tags=["service"])
+
+    @public.get("/health", name="health", summary="Liveness", response_model=Health)
+    def health() -> Health:
+        return Health(status="ok", version=__version__)
+
+    _problems_in_document(app)
+    for router in (
+        public,
+        session_router,
+        accounts_router,
+        agreements_router,
+        people_router,
+        proposals_router,
+        audit_router,
+    ):
+        app.include_router(router, prefix=API)
+    return app

@@ -1,0 +1,139 @@
+"""Every error as one problem-details document (RFC 9457), with the status its class carries.
+
+Domain errors carry their status (400, 401, 403, 404, 409, 429); only a malformed payload is a
+422. The detail of a domain error is written for the user it is shown to: the services never
+put a protected fact in an error a reviewer can reach (DESIGN §6).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from accord.errors import AccordError, InvalidInput
+
+PROBLEM_JSON = "application/problem+json"
+log = logging.getLogger("accord.web")
+
+
+class FieldProblem(BaseModel):
+    place: str = Field(examples=["body.reason_code"])
+    message: str = Field(examples=["Field required"])
+
+
+class ProblemDetails(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = Field("about:blank", examples=["about:blank"])
+    title: str = Field(examples=["A safeguard stops this move"])
+    status: int = Field(examples=[409])
+    detail: str = Field(examples=["cannot accept item 7 (family F-12, demo-xk-year): S13: …"])
+    instance: str | None = Field(None, examples=["/api/v1/items/7/accept"])
+    problems: list[FieldProblem] = Field(default_factory=list)
+
+
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    request: Request,
+    problems: list[FieldProblem] | None = None,
+    retry_after: int | None = None,
+) -> JSONResponse:
+    body = ProblemDetails(
+        title=title,
+        status=status,
+        detail=detail,
+        instance=request.url.path,
+        problems=problems or [],
+    )
+    headers = {"Retry-After": str(retry_after)} if retry_after is not None else None
+    return JSONResponse(
+        body.model_dump(mode="json"), status_code=status, media_type=PROBLEM_JSON, headers=headers
+    )
+
+
+def _domain(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, AccordError)
+    problems = (
+        [FieldProblem(place=p.place, message=p.message) for p in exc.problems]
+        if isinstance(exc, InvalidInput)
+        else []
+    )
+    retry_after = getattr(exc, "retry_after", None)
+    return problem(exc.status_code, exc.title, exc.detail, request, problems, retry_after)
+
+
+def _malformed(request: Request, exc: Exception) -> JSONResponse:
+    """A payload that does not parse: 422, naming each place (never echoing the input)."""
+    assert isinstance(exc, RequestValidationError)
+    problems = [
+        FieldProblem(place=".".join(str(p) for p in error["loc"]), message=error["msg"])
+        for error in exc.errors()
+    ]
+    detail = "; ".join(f"{p.place}: {p.message}" for p in problems)
+    return problem(422, "Malformed request", detail, request, problems)
+
+
+def _http(request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, StarletteHTTPException)
+    titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
+    response = problem(
+        exc.status_code, titles.get(exc.status_code, "Request refused"), str(exc.detail), request
+    )
+    response.headers.update(exc.headers or {})
+    if exc.status_code == 405:
+        response.headers["Allow"] = ", ".join(allowed_methods(request))
+    return response
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the document gives the path (the router names only the first route it
+    meets when one path's methods live in several routers)."""
+    paths = request.app.openapi()["paths"]
+    path = request.url.path
+    for template, methods in paths.items():
+        if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), path):
+            return sorted(m.upper() for m in methods)
+    return []
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log.exception("unexpected error on %s %s", request.method, request.scope.get("route_name"))
+    return problem(500, "Internal error", "the request failed; nothing was written", request)
+
+
+def install(app: FastAPI) -> None:
+    app.add_exception_handler(AccordError, _domain)
+    app.add_exception_handler(RequestValidationError, _malformed)
+    app.add_exception_handler(StarletteHTTPException, _http)
+    app.add_exception_handler(Exception, _unexpected)
+
+
+def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The problem responses a route documents in the OpenAPI document."""
+    described = {
+        400: "Invalid input",
+        401: "Not signed in, or the credentials are wrong",
+        403: "The role, party or token scope does not allow this",
+        404: "Not found (or not visible to this user)",
+        409: "Conflict with the current state: a safeguard, an illegal transition, a cap",
+        413: "Request too large",
+        422: "Malformed request",
+        429: "Too many failed sign-ins",
+    }
+    return {
+        status: {
+            "model": ProblemDetails,
+            "description": described[status],
+            "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}},
+        }
+        for status in statuses
+    }

@@ -1,0 +1,134 @@
+"""The access matrix, generated from the app's route table: every route, called by every role,
+by nobody, and by a reviewer of another state, is allowed or refused exactly as written here.
+A route added without an entry here fails the test (DESIGN §1)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from accord.access import PUBLIC_ROUTES, RULES
+from tests.web.support import BY_ROLE, OTHER_REVIEWER, World
+
+SENDER = {"officer", "supervisor"}
+EVERYONE = {"admin", "officer", "supervisor", "reviewer", "monitor"}
+EXPECTED: dict[str, set[str]] = {
+    "session.me": EVERYONE,
+    "session.logout": EVERYONE,
+    "users.list": {"admin"},
+    "users.add": {"admin"},
+    "tokens.issue": {"admin"},
+    "tokens.revoke": {"admin"},
+    "agreements.list": EVERYONE,
+    "agreements.get": EVERYONE,
+    "agreements.aggregates": {"officer", "supervisor", "reviewer", "monitor"},
+    "agreements.ledger": {"officer", "supervisor", "reviewer"},
+    "people.list": SENDER,
+    "people.get": SENDER,
+    "people.screening": SENDER,
+    "pools.list": {"officer", "supervisor", "reviewer"},
+    "pools.get": {"officer", "supervisor", "reviewer"},
+    "pools.propose": SENDER,
+    "items.get": {"officer", "supervisor", "reviewer"},
+    "items.accept": {"reviewer"},
+    "items.reject": {"reviewer"},
+    "items.revoke": {"reviewer"},
+    "items.arrive": {"reviewer"},
+    "items.onward": {"reviewer"},
+    "items.withdraw": SENDER,
+    "items.notice": SENDER,
+    "items.fear": SENDER,
+    "items.interview": SENDER,
+    "items.fear_outcome": SENDER,
+    "items.schedule": SENDER,
+    "items.clear": {"supervisor"},
+    "items.check_in": {"officer", "supervisor", "reviewer", "monitor"},
+    "incidents.report": {"officer", "supervisor", "reviewer", "monitor"},
+    "incidents.lift": {"supervisor"},
+    "audit.list": {"supervisor", "admin"},
+    "audit.verify": {"supervisor", "admin"},
+}
+BODIES: dict[str, dict[str, Any]] = {
+    "items.reject": {"reason_code": "criteria", "reason_text": "the matrix"},
+    "items.revoke": {"reason_code": "other", "reason_text": "the matrix"},
+    "items.onward": {"outcome": "remained", "detail": "temporary protection"},
+    "items.check_in": {"days": 30},
+    "incidents.report": {"kind": "other", "text": "the matrix"},
+    "incidents.lift": {"reason": "the matrix lifts nothing"},
+}
+"""Well-formed bodies, so that a reviewer of another state meets the party check, not a 422."""
+SCOPED = ("{item_id}", "{pool_id}", "{agreement_id}")
+"""Routes about one agreement's data: a reviewer of another state gets 403 or 404 there."""
+
+
+@dataclass(frozen=True)
+class Operation:
+    name: str
+    method: str
+    path: str
+    has_body: bool
+
+
+def operations(world: World) -> list[Operation]:
+    """The route table as the OpenAPI document publishes it (operation id = route name)."""
+    document = world.client.get("/api/v1/openapi.json").json()
+    return sorted(
+        (
+            Operation(op["operationId"], method.upper(), path, "requestBody" in op)
+            for path, methods in document["paths"].items()
+            for method, op in methods.items()
+            if op["operationId"] not in PUBLIC_ROUTES
+        ),
+        key=lambda o: o.name,
+    )
+
+
+def call(world: World, route: Operation, user: str | None) -> Any:
+    """The route with real ids from the seeded store; a body of `{}` where one is expected (an
+    allowed caller then gets 422, never 401 or 403)."""
+    values = {
+        "item_id": world.items["F-A3"],
+        "pool_id": world.pool,
+        "agreement_id": "demo-xk-year",
+        "case_id": "A1",
+        "username": "olga",
+        "token_id": 999_999,
+    }
+    path = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), route.path)
+    kwargs: dict[str, Any] = {"headers": world.as_(user)}
+    if route.has_body:
+        kwargs["json"] = BODIES.get(route.name, {}) if user == OTHER_REVIEWER else {}
+    if route.name == "people.screening":
+        kwargs["params"] = {"agreement_id": "demo-xk-year"}
+    return world.client.request(route.method, path, **kwargs)
+
+
+def test_every_route_has_a_rule_and_an_expectation(world: World) -> None:
+    names = {r.name for r in operations(world)}
+    assert names - set(EXPECTED) == set(), "a route without an expected row in the matrix"
+    assert names - set(RULES) == set(), "a route without an access rule"
+    assert set(EXPECTED) - names == set(), "an expectation for a route that does not exist"
+
+
+def test_every_route_for_every_caller(world: World) -> None:
+    wrong = []
+    for route in operations(world):
+        allowed = EXPECTED.get(route.name, set())
+        anonymous = call(world, route, None).status_code
+        if anonymous != 401:
+            wrong.append(f"{route.name}: no login -> {anonymous}, expected 401")
+        for role, user in BY_ROLE.items():
+            status = call(world, route, user).status_code
+            if role in allowed and status in (401, 403):
+                wrong.append(f"{route.name}: {role} -> {status}, expected allowed")
+            if role not in allowed and status != 403:
+                wrong.append(f"{route.name}: {role} -> {status}, expected 403")
+        if "reviewer" in allowed:
+            response = call(world, route, OTHER_REVIEWER)
+            if any(p in route.path for p in SCOPED):
+                if response.status_code not in (403, 404):
+                    wrong.append(f"{route.name}: reviewer of AL -> {response.status_code}")
+            elif "demo-xk-year" in response.text or "F-A" in response.text:
+                wrong.append(f"{route.name}: reviewer of AL reads XK's data")
+    assert wrong == [], "\n".join(wrong)
