@@ -80,10 +80,14 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "people.list": _rule("read", *SENDER),
         "people.get": _rule("read", *SENDER),
         "people.screening": _rule("read", *SENDER),
+        "people.case_change": _rule("write", *SENDER),
+        "screening.summary": _rule("read", *SENDER),
         # pools and items
         "pools.list": _rule("read", "officer", "supervisor", "reviewer"),
         "pools.get": _rule("read", "officer", "supervisor", "reviewer"),
         "pools.propose": _rule("write", *SENDER),
+        "pools.preview": _rule("write", *SENDER),
+        "pools.decide": _rule("write", "reviewer"),
         "items.get": _rule("read", "officer", "supervisor", "reviewer"),
         "items.accept": _rule("write", "reviewer"),
         "items.reject": _rule("write", "reviewer"),
@@ -98,9 +102,12 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "items.arrive": _rule("write", "reviewer"),
         "items.onward": _rule("write", "reviewer"),
         "items.check_in": _rule("write", "officer", "supervisor", "reviewer", "monitor"),
+        "items.close": _rule("write", *SENDER),
         # monitoring
         "incidents.report": _rule("write", "officer", "supervisor", "reviewer", "monitor"),
         "incidents.lift": _rule("write", "supervisor"),
+        "incidents.list": _rule("read", "officer", "supervisor", "reviewer", "monitor"),
+        "checkins.list": _rule("read", "officer", "supervisor", "reviewer", "monitor"),
         # the audit log
         "audit.list": _rule("read", "supervisor", "admin"),
         "audit.verify": _rule("read", "supervisor", "admin"),

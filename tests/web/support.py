@@ -143,7 +143,13 @@ def seed(
         for name, (role, party) in USERS.items():
             accounts.add_user(session, name, PASSWORD, role, party, clock, actor="test")
             tokens[name] = accounts.issue_token(
-                session, name, "test", ["read", "write"], dt.timedelta(days=30), clock, actor="test"
+                session,
+                name,
+                "test",
+                ["read", "write"],
+                dt.timedelta(days=365),
+                clock,
+                actor="test",
             )
     return tokens, items, pool
 

@@ -27,9 +27,13 @@ EXPECTED: dict[str, set[str]] = {
     "people.list": SENDER,
     "people.get": SENDER,
     "people.screening": SENDER,
+    "people.case_change": SENDER,
+    "screening.summary": SENDER,
     "pools.list": {"officer", "supervisor", "reviewer"},
     "pools.get": {"officer", "supervisor", "reviewer"},
     "pools.propose": SENDER,
+    "pools.preview": SENDER,
+    "pools.decide": {"reviewer"},
     "items.get": {"officer", "supervisor", "reviewer"},
     "items.accept": {"reviewer"},
     "items.reject": {"reviewer"},
@@ -43,9 +47,12 @@ EXPECTED: dict[str, set[str]] = {
     "items.fear_outcome": SENDER,
     "items.schedule": SENDER,
     "items.clear": {"supervisor"},
+    "items.close": SENDER,
     "items.check_in": {"officer", "supervisor", "reviewer", "monitor"},
     "incidents.report": {"officer", "supervisor", "reviewer", "monitor"},
     "incidents.lift": {"supervisor"},
+    "incidents.list": {"officer", "supervisor", "reviewer", "monitor"},
+    "checkins.list": {"officer", "supervisor", "reviewer", "monitor"},
     "audit.list": {"supervisor", "admin"},
     "audit.verify": {"supervisor", "admin"},
 }
@@ -56,6 +63,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "items.check_in": {"days": 30},
     "incidents.report": {"kind": "other", "text": "the matrix"},
     "incidents.lift": {"reason": "the matrix lifts nothing"},
+    "pools.decide": {"decisions": [{"item_id": 3, "decision": "accept"}]},
 }
 """Well-formed bodies, so that a reviewer of another state meets the party check, not a 422."""
 SCOPED = ("{item_id}", "{pool_id}", "{agreement_id}")

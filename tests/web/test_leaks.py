@@ -34,6 +34,18 @@ def reviewer_responses(world: World) -> dict[str, Any]:
         "pools": world.get("/pools", "rita"),
         "pool": world.get(f"/pools/{world.pool}", "rita"),
         "me": world.get("/session", "rita"),
+        "incidents": world.get("/agreements/demo-xk-year/incidents", "rita"),
+        "check-ins": world.get("/agreements/demo-xk-year/check-ins", "rita"),
+        "decisions": world.post(
+            f"/pools/{world.pool}/decisions",
+            "rita",
+            {
+                "decisions": [
+                    {"item_id": items["F-B1"], "decision": "accept"},
+                    {"item_id": items["F-A2"], "decision": "accept"},
+                ]
+            },
+        ),
         # B1 carries a pending fear claim about XK: the refusal must not say so
         "accept blocked": world.post(f"/items/{items['F-B1']}/accept", "rita"),
         # A2 is stopped by a fear claim: revoking it is refused without saying why

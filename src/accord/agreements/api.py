@@ -20,7 +20,7 @@ from accord.db import unit_of_work
 from accord.errors import NotFound
 from accord.proposals import repository as workflow
 from accord.proposals import service, views
-from accord.screening.service import stored_agreements
+from accord.screening.service import screen_stored, stored_agreements
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, fingerprint, run_once
 from accord.web.paging import Limit, Offset, Page, page
@@ -342,4 +342,132 @@ def lift_suspension(
         idempotency_key,
         fingerprint(request.method, request.url.path, body),
         work,
+    )
+
+
+class IncidentRecord(IncidentOut):
+    reported_by: str
+    text: str
+    lifted_on: dt.date | None
+    lifted_by: str | None
+    lift_reason: str | None
+
+
+@router.get(
+    "/agreements/{agreement_id}/incidents",
+    name="incidents.list",
+    summary="Incidents reported under an agreement, and the lifting of suspensions",
+    response_model=Page[IncidentRecord],
+    responses=responses(401, 403, 404),
+)
+def list_incidents(
+    request: Request,
+    agreement_id: AgreementId,
+    caller: Annotated[Caller, Depends(authorize)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+) -> Page[IncidentRecord]:
+    with unit_of_work(_state(request).store.sessions) as session:
+        _one(session, caller, agreement_id)
+        rows = [
+            IncidentRecord(
+                id=i.id,
+                agreement_id=agreement_id,
+                kind=i.kind,
+                reported_on=i.reported_on,
+                suspends=i.suspends,
+                reported_by=i.reported_by,
+                text=i.text,
+                lifted_on=i.lifted_on,
+                lifted_by=i.lifted_by,
+                lift_reason=i.lift_reason,
+            )
+            for i in workflow.incidents(session, agreement_id)
+        ]
+    return page(rows, limit, offset)
+
+
+class CheckInDue(BaseModel):
+    item_id: int
+    days: int
+    due_on: dt.date
+    done_on: dt.date | None
+    overdue: bool
+
+
+@router.get(
+    "/agreements/{agreement_id}/check-ins",
+    name="checkins.list",
+    summary="Monitoring check-ins (30, 90, 180 days after transfer): due, done and overdue",
+    response_model=Page[CheckInDue],
+    responses=responses(401, 403, 404),
+)
+def list_check_ins(
+    request: Request,
+    agreement_id: AgreementId,
+    caller: Annotated[Caller, Depends(authorize)],
+    limit: Limit = 50,
+    offset: Offset = 0,
+    pending: Annotated[bool, Query(description="Only those not yet done.")] = False,
+) -> Page[CheckInDue]:
+    state = _state(request)
+    day = today(state.clock)
+    with unit_of_work(state.store.sessions) as session:
+        _one(session, caller, agreement_id)
+        rows = [
+            CheckInDue(
+                item_id=c.item_id,
+                days=c.due_days,
+                due_on=c.due_on,
+                done_on=c.done_on,
+                overdue=c.done_on is None and c.due_on < day,
+            )
+            for item in workflow.items(session, agreement_id=agreement_id)
+            for c in workflow.check_ins(session, item.id)
+            if not (pending and c.done_on is not None)
+        ]
+    rows.sort(key=lambda c: (c.due_on, c.item_id))
+    return page(rows, limit, offset)
+
+
+class ScreeningSummary(BaseModel):
+    agreement_id: str
+    on: dt.date
+    people: int
+    eligible: int
+    blocked: int
+    blocked_by_rule: dict[str, int] = Field(
+        description="People blocked per rule (a safeguard id or a criterion id); one person may"
+        " be blocked by several."
+    )
+
+
+@router.get(
+    "/agreements/{agreement_id}/screening",
+    name="screening.summary",
+    summary="Screen every person on record for an agreement on a day: how many are eligible,"
+    " and what blocks the others",
+    response_model=ScreeningSummary,
+    responses=responses(401, 403, 404),
+)
+def screening_summary(
+    request: Request,
+    agreement_id: AgreementId,
+    caller: Annotated[Caller, Depends(authorize)],
+    on: Annotated[dt.date | None, Query(description="The day (default today).")] = None,
+) -> ScreeningSummary:
+    state = _state(request)
+    day = on or today(state.clock)
+    with unit_of_work(state.store.sessions) as session:
+        _one(session, caller, agreement_id)
+        results = screen_stored(session, [agreement_id], day)
+    by_rule = Counter(rule for r in results for rule in {b.rule for b in r.blocked_by})
+    eligible = sum(r.eligible for r in results)
+    return ScreeningSummary(
+        agreement_id=agreement_id,
+        on=day,
+        people=len(results),
+        eligible=eligible,
+        blocked=len(results) - eligible,
+        blocked_by_rule=dict(sorted(by_rule.items())),
     )

@@ -4,10 +4,10 @@ read of a person's record is an audit event naming who read which view."""
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,7 @@ from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, NotFound
 from accord.models import Person
+from accord.proposals.service import record_case_change
 from accord.screening.service import explain_stored, stored_agreement, stored_agreements
 from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page
@@ -184,3 +185,51 @@ def explain(
                 for c in checks
             ],
         )
+
+
+class CaseChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    change: Literal["stay", "new_claim", "appeal"]
+    against: str | None = Field(
+        None, min_length=2, max_length=2, description="A new claim: the country it is against."
+    )
+    claim_type: Literal["refugee", "withholding", "cat", "temporary"] = "refugee"
+
+
+class CancelledOut(BaseModel):
+    item_id: int
+    from_state: str | None
+    to_state: str
+
+
+@router.post(
+    "/people/{case_id}/case-changes",
+    name="people.case_change",
+    summary="A court stay, a new protection claim or an appeal: recorded on the person, and"
+    " every open item of the family cancelled (places released)",
+    response_model=list[CancelledOut],
+    responses=responses(400, 401, 403, 404, 409),
+)
+def case_change(
+    request: Request,
+    case_id: CaseId,
+    body: CaseChangeIn,
+    caller: Annotated[Caller, Depends(authorize)],
+) -> list[CancelledOut]:
+    state = _state(request)
+    with unit_of_work(state.store.sessions) as session:
+        _senders_staff(session, caller)
+        cancelled = record_case_change(
+            session,
+            case_id,
+            body.change,
+            caller.actor,
+            state.clock,
+            against=body.against.upper() if body.against else None,
+            claim_type=body.claim_type,
+        )
+        return [
+            CancelledOut(item_id=m.item_id, from_state=m.from_state, to_state=m.to_state)
+            for m in cancelled
+        ]

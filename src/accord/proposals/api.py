@@ -13,16 +13,20 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from accord.access import SEES_CLAIMS, may_see
+from accord.access import SEES_CLAIMS, may_read, may_see
 from accord.audit.service import Entry, record_many
 from accord.cases.minimized import MinimizedPerson
 from accord.cases.service import stored_people
+from accord.clock import today
 from accord.db import unit_of_work
+from accord.errors import NotFound
+from accord.matching.proposal import Balance
 from accord.models import Proposal, ProposalItem
 from accord.proposals import repository, service, views
-from accord.proposals.pools import propose_pool
+from accord.proposals.batch import Decision, review_batch
+from accord.proposals.pools import match_stored, propose_pool
 from accord.proposals.service import REJECTION_CODES, Actor, Moved
-from accord.screening.service import stored_agreements
+from accord.screening.service import stored_agreement, stored_agreements
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, fingerprint, run_once
 from accord.web.paging import Limit, Offset, Page, page
@@ -768,3 +772,182 @@ def check_in(
         )
 
     return _once(request, caller, idempotency_key, body, work)
+
+
+@router.post(
+    "/items/{item_id}/close",
+    name="items.close",
+    summary="Close an item once its 30, 90 and 180-day check-ins are recorded",
+    response_model=MovedOut,
+    responses=WRITE,
+)
+def close(
+    request: Request,
+    item_id: ItemId,
+    caller: Annotated[Caller, Depends(authorize)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    clock = _state(request).clock
+    return _move(
+        request,
+        caller,
+        idempotency_key,
+        None,
+        lambda s, a: service.move(s, item_id, "close", a, clock),
+    )
+
+
+# --- Review of a pool, several decisions at once ----------------------------------------------
+
+
+class DecisionIn(Strict):
+    item_id: int = Field(ge=1, le=2**31 - 1)
+    decision: Literal["accept", "reject"]
+    reason_code: ReasonCode | None = None
+    reason_text: str | None = Field(None, max_length=2000)
+
+
+class DecisionsIn(Strict):
+    decisions: list[DecisionIn] = Field(min_length=1, max_length=1000)
+
+
+class DecisionOut(BaseModel):
+    item_id: int
+    decision: str
+    done: bool
+    repeated: bool
+    refusal: str | None
+
+
+@router.post(
+    "/pools/{pool_id}/decisions",
+    name="pools.decide",
+    summary="Accept or reject several families: each decided and recorded on its own",
+    response_model=list[DecisionOut],
+    responses=WRITE,
+)
+def decide(
+    request: Request,
+    pool_id: PoolId,
+    body: DecisionsIn,
+    caller: Annotated[Caller, Depends(authorize)],
+) -> list[DecisionOut]:
+    """One transaction per decision: a refusal (a cap reached, a safeguard) is reported and the
+    rest are still decided. A retried batch changes nothing already decided."""
+    state = _state(request)
+    with unit_of_work(state.store.sessions) as session:
+        views.pool_view(session, pool_id, caller.actor)  # the reviewer may see this pool
+        in_pool = {i.id for i in repository.items(session, proposal_id=pool_id)}
+    strangers = [d.item_id for d in body.decisions if d.item_id not in in_pool]
+    if strangers:
+        raise NotFound(f"not in pool {pool_id}: items {', '.join(map(str, strangers))}")
+    outcomes = review_batch(
+        state.store.sessions,
+        [Decision(d.item_id, d.decision, d.reason_code, d.reason_text) for d in body.decisions],
+        caller.actor,
+        state.clock,
+    )
+    return [
+        DecisionOut(
+            item_id=o.item_id,
+            decision=o.decision,
+            done=o.done,
+            repeated=o.repeated,
+            refusal=o.refusal,
+        )
+        for o in outcomes
+    ]
+
+
+# --- The matcher's proposal, computed only ----------------------------------------------------
+
+
+class PinIn(Strict):
+    family_id: str = Field(max_length=64)
+    agreement_id: str = Field(max_length=64)
+
+
+class PreviewIn(Strict):
+    agreement_ids: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=50)
+    pin_in: list[PinIn] = Field(
+        default_factory=list, max_length=10_000, description="A person put this family here."
+    )
+    pin_out: list[PinIn] = Field(
+        default_factory=list, max_length=10_000, description="A person left this family out."
+    )
+    max_nationality_share: float = Field(1.0, gt=0, le=1)
+    pace_monthly: bool = False
+    time_limit: float = Field(20.0, gt=0, le=120)
+
+
+class PreviewFamily(BaseModel):
+    family_id: str
+    size: int
+    score: float
+    why: str
+
+
+class PreviewPool(BaseModel):
+    agreement_id: str
+    pool_limit: int
+    families: list[PreviewFamily]
+
+
+class PreviewOut(BaseModel):
+    """DESIGN §7's proposal format, with the matcher's certified gap."""
+
+    objective: float
+    gap: float | None
+    agreements: list[PreviewPool]
+
+
+@router.post(
+    "/matching/preview",
+    name="pools.preview",
+    summary="What the matcher would propose now (nothing is stored; the run is audited)",
+    response_model=PreviewOut,
+    responses=WRITE,
+)
+def preview(
+    request: Request, body: PreviewIn, caller: Annotated[Caller, Depends(authorize)]
+) -> PreviewOut:
+    state = _state(request)
+    with unit_of_work(state.store.sessions) as session:
+        agreements = [stored_agreement(session, a) for a in body.agreement_ids]
+        for agreement in agreements:
+            may_read(caller.actor, agreement)
+        day = today(state.clock)
+        proposal = match_stored(
+            session,
+            agreements,
+            day,
+            pinned_in=[(p.family_id, p.agreement_id) for p in body.pin_in],
+            pinned_out=[(p.family_id, p.agreement_id) for p in body.pin_out],
+            balance=Balance(body.max_nationality_share, body.pace_monthly),
+            time_limit=body.time_limit,
+        )
+        record_many(
+            session,
+            caller.principal.name,
+            [
+                Entry(
+                    "proposal.computed",
+                    "agreement",
+                    pool.agreement_id,
+                    {
+                        "on": day.isoformat(),
+                        "pool_limit": pool.pool_limit,
+                        "families": [f.family_id for f in pool.families],
+                        "objective": proposal.objective,
+                        "gap": proposal.solution.gap,
+                    },
+                )
+                for pool in proposal.pools
+            ],
+        )
+        document = proposal.to_json()
+    return PreviewOut(
+        objective=document["objective"],
+        gap=proposal.solution.gap,
+        agreements=document["agreements"],
+    )

@@ -28,7 +28,7 @@ from accord.proposals.api import router as proposals_router
 from accord.store import open_store
 from accord.web import problems
 from accord.web.problems import PROBLEM_JSON, ProblemDetails
-from accord.web.security import Guard
+from accord.web.security import MAX_BODY, Guard
 from accord.web.state import AppState
 
 API = "/api/v1"
@@ -70,6 +70,10 @@ def _problems_in_document(app: FastAPI) -> None:
                 for operation in methods.values():
                     for parameter in operation.get("parameters", []):
                         _absent_not_null(parameter)
+                    if "requestBody" in operation:
+                        operation["responses"].setdefault(
+                            "413", {"description": f"Request body over {MAX_BODY:,} bytes"}
+                        )
                     for status, response in operation.get("responses", {}).items():
                         if status.isdigit() and int(status) >= 400:
                             response["content"] = {PROBLEM_JSON: {"schema": problem}}

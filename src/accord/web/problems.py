@@ -96,10 +96,10 @@ def _http(request: Request, exc: Exception) -> JSONResponse:
 
 def allowed_methods(request: Request) -> list[str]:
     """Every method the document gives the path (the router names only the first route it
-    meets when one path's methods live in several routers)."""
+    meets when one path's methods live in several routers); literal paths before templates."""
     paths = request.app.openapi()["paths"]
     path = request.url.path
-    for template, methods in paths.items():
+    for template, methods in sorted(paths.items(), key=lambda p: p[0].count("{")):
         if re.fullmatch(re.sub(r"\{[^/]+\}", "[^/]+", template), path):
             return sorted(m.upper() for m in methods)
     return []

@@ -1,0 +1,134 @@
+"""The workflow over HTTP: one family's whole way, several decisions at once, a case change,
+monitoring reads, screening and the matcher's preview."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from tests.web.support import World
+
+
+def test_one_family_from_acceptance_to_closing_over_http(world: World) -> None:
+    item = world.items["F-A1"]  # accepted in the seed
+    served = world.post(
+        f"/items/{item}/notices", "olga", {"case_id": "A1", "language": "es", "signed": True}
+    )
+    assert served.status_code == 200, served.text
+    assert served.json()["moved"]["to_state"] == "notified"
+    early = world.post(f"/items/{item}/clear", "sam", {"medical_fit_confirmed": True})
+    assert early.status_code == 409
+    assert "S6: notice served on 2026-01-12" in early.json()["detail"]
+    world.clock.advance(days=10)
+    assert (
+        world.post(f"/items/{item}/clear", "olga", {"medical_fit_confirmed": True}).status_code
+        == 403
+    )
+    cleared = world.post(f"/items/{item}/clear", "sam", {"medical_fit_confirmed": True})
+    assert cleared.json()["to_state"] == "cleared", cleared.text
+    on = (world.clock.now() + dt.timedelta(days=2)).date().isoformat()
+    assert (
+        world.post(f"/items/{item}/schedule", "olga", {"on": on}).json()["to_state"] == "scheduled"
+    )
+    world.clock.advance(days=2)
+    assert world.post(f"/items/{item}/arrival", "rita").json()["to_state"] == "transferred"
+    due = world.get("/agreements/demo-xk-year/check-ins?pending=true", "mona").json()
+    assert [(c["item_id"], c["days"]) for c in due["items"]] == [
+        (item, 30),
+        (item, 90),
+        (item, 180),
+    ]
+    for days in (30, 90, 180):
+        world.clock.advance(days=90 if days == 180 else 60 if days == 90 else 30)
+        done = world.post(f"/items/{item}/check-ins", "mona", {"days": days, "note": "seen"})
+        assert done.status_code == 200, done.text
+    onward = world.post(
+        f"/items/{item}/onward", "rita", {"outcome": "remained", "detail": "work permit"}
+    )
+    assert onward.json()["to_state"] == "remained"
+    assert world.post(f"/items/{item}/close", "olga").json()["to_state"] == "closed"
+    timeline = world.get(f"/items/{item}", "olga").json()["timeline"]
+    whats = [e["what"].split(":")[0] for e in timeline]
+    assert whats[-1] == "close"
+    assert {"30-day check-in", "90-day check-in", "180-day check-in", "onward_remained"} <= set(
+        whats
+    )
+
+
+def test_a_reviewer_decides_several_families_each_on_its_own(world: World) -> None:
+    decisions = [
+        {"item_id": world.items["F-A3"], "decision": "accept"},
+        {"item_id": world.items["F-B1"], "decision": "accept"},  # a pending claim holds it
+        {"item_id": world.items["F-A1"], "decision": "reject", "reason_code": "criteria"},
+    ]
+    response = world.post(f"/pools/{world.pool}/decisions", "rita", {"decisions": decisions})
+    assert response.status_code == 200, response.text
+    outcomes = response.json()
+    assert [(o["item_id"], o["done"]) for o in outcomes] == [
+        (world.items["F-A3"], True),
+        (world.items["F-B1"], False),
+        (world.items["F-A1"], False),
+    ]
+    assert "held by the sender" in outcomes[1]["refusal"]
+    assert "fear" not in response.text
+    other = world.post(f"/pools/{world.pool}/decisions", "ruth", {"decisions": decisions[:1]})
+    assert other.status_code == 403
+    stranger = world.post(
+        f"/pools/{world.pool}/decisions",
+        "rita",
+        {"decisions": [{"item_id": 999, "decision": "accept"}]},
+    )
+    assert stranger.status_code == 404
+
+
+def test_a_stay_over_http_cancels_the_familys_open_item(world: World) -> None:
+    response = world.post("/people/A1/case-changes", "olga", {"change": "stay"})
+    assert response.status_code == 200, response.text
+    assert response.json() == [
+        {"item_id": world.items["F-A1"], "from_state": "accepted", "to_state": "cancelled"}
+    ]
+    ledger = world.get("/agreements/demo-xk-year/ledger", "rita").json()
+    assert [r["kind"] for r in ledger["rows"] if r["item_id"] == world.items["F-A1"]] == [
+        "reserve",
+        "release",
+    ]
+    assert world.post("/people/A1/case-changes", "rita", {"change": "stay"}).status_code == 403
+
+
+def test_incidents_suspend_and_are_listed_for_the_agreements_parties(world: World) -> None:
+    reported = world.post(
+        "/agreements/demo-xk-year/incidents",
+        "mona",
+        {"kind": "ill_treatment", "text": "reported at the reception centre"},
+    )
+    assert reported.status_code == 201, reported.text
+    assert reported.json()["suspends"] is True
+    refused = world.post(f"/items/{world.items['F-A3']}/accept", "rita")
+    assert refused.status_code == 409
+    assert "suspended" in refused.json()["detail"]
+    listed = world.get("/agreements/demo-xk-year/incidents", "rita").json()
+    assert [i["kind"] for i in listed["items"]] == ["ill_treatment"]
+    lifted = world.post(
+        "/agreements/demo-xk-year/lift-suspension",
+        "sam",
+        {"reason": "the monitor visited and closed it"},
+    )
+    assert lifted.status_code == 200, lifted.text
+    assert world.post(f"/items/{world.items['F-A3']}/accept", "rita").status_code == 200
+
+
+def test_aggregates_suppress_small_cells(world: World) -> None:
+    cells = world.get("/agreements/demo-xk-year/aggregates", "mona").json()
+    states = {c["label"]: c["count"] for c in cells["families_by_state"]}
+    assert states == {"accepted": None, "held by the sender": None, "proposed": None}
+    assert cells["suppressed_below"] == 5
+
+
+def test_screening_and_the_matchers_preview_for_the_sender(world: World) -> None:
+    summary = world.get("/agreements/demo-xk-year/screening", "olga").json()
+    assert summary["people"] == 5
+    assert summary["blocked_by_rule"].get("S5") == 2  # A2's and B1's claims about XK
+    preview = world.post("/matching/preview", "olga", {"agreement_ids": ["demo-xk-year"]})
+    assert preview.status_code == 200, preview.text
+    proposed = [f["family_id"] for p in preview.json()["agreements"] for f in p["families"]]
+    assert proposed == []  # every eligible family is already in an open item
+    assert world.get("/agreements/demo-xk-year/screening", "rita").status_code == 403
