@@ -89,7 +89,9 @@ def serve(
     import uvicorn
 
     from accord.web.app import create_app
+    from accord.web.logs import configure
 
+    configure()
     settings = settings_for(db)
     out.print(f"Accord API on http://{host}:{port}/api/v1 (docs at /api/v1/docs)")
     if workers == 1:

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import logging
+from typing import Any
 
 from sqlalchemy import func, select
 
 from accord.db import unit_of_work
 from accord.models import AuditEvent, LedgerEntry
+from accord.web.logs import JsonLines
 from tests.web.support import PASSWORD, World
 
 
@@ -276,3 +279,20 @@ def test_the_openapi_document_names_every_operation_and_its_problems(world: Worl
             if operation["operationId"] not in ("health", "session.login"):
                 assert "401" in operation["responses"], (method, path)
                 assert "403" in operation["responses"], (method, path)
+
+
+def test_the_access_log_names_the_route_never_its_values(world: World, caplog: Any) -> None:
+    with caplog.at_level(logging.INFO, logger="accord.access"):
+        assert world.get("/people/P1", "olga").status_code == 200
+    [line] = [json.loads(r.getMessage()) for r in caplog.records if r.name == "accord.access"]
+    assert line["operation"] == "people.get"
+    assert (line["method"], line["status"]) == ("GET", 200)
+    assert "P1" not in json.dumps(line) and "Example" not in json.dumps(line)
+
+
+def test_log_lines_are_json_objects() -> None:
+    formatter = JsonLines()
+    access = logging.LogRecord("accord.access", logging.INFO, "", 0, '{"status": 200}', None, None)
+    plain = logging.LogRecord("accord.web", logging.ERROR, "", 0, "started", None, None)
+    assert json.loads(formatter.format(access))["status"] == 200
+    assert json.loads(formatter.format(plain))["message"] == "started"

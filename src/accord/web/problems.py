@@ -7,8 +7,10 @@ put a protected fact in an error a reviewer can reach (DESIGN §6).
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import traceback
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -106,7 +108,21 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    log.exception("unexpected error on %s %s", request.method, request.scope.get("route_name"))
+    """Logged by type and place only: the message of an unexpected error may quote data."""
+    frames = traceback.extract_tb(exc.__traceback__)
+    place = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown"
+    route = getattr(request.scope.get("route"), "name", "unmatched")
+    log.error(
+        json.dumps(
+            {
+                "event": "unexpected error",
+                "error": type(exc).__name__,
+                "at_code": place,
+                "method": request.method,
+                "route": route,
+            }
+        )
+    )
     return problem(500, "Internal error", "the request failed; nothing was written", request)
 
 

@@ -1,5 +1,5 @@
 """Security headers on every response, a limit on request bodies, and one log line per request
-without personal data (the route's template, never its values, query or body)."""
+without personal data (the operation's name, never the path's values, query or body)."""
 
 from __future__ import annotations
 
@@ -80,7 +80,7 @@ class Guard:
                 json.dumps(
                     {
                         "method": scope["method"],
-                        "route": getattr(route, "path", "unmatched"),
+                        "operation": getattr(route, "name", None) or "unmatched",
                         "status": status,
                         "ms": round((time.perf_counter() - started) * 1000, 2),
                     }
