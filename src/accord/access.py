@@ -76,9 +76,11 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "agreements.get": _rule("read", *EVERYONE),
         "agreements.aggregates": _rule("read", "officer", "supervisor", "reviewer", "monitor"),
         "agreements.ledger": _rule("read", "officer", "supervisor", "reviewer"),
+        "agreements.status": _rule("write", "supervisor"),
         # people: the sender's case files, every read access-logged
         "people.list": _rule("read", *SENDER),
         "people.get": _rule("read", *SENDER),
+        "people.import": _rule("write", *SENDER),
         "people.screening": _rule("read", *SENDER),
         "people.case_change": _rule("write", *SENDER),
         "screening.summary": _rule("read", *SENDER),
@@ -115,6 +117,53 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
 )
 """Every authenticated route's rule, by route name. A route without one is refused (and a
 test fails)."""
+
+PAGES: MappingProxyType[str, str] = MappingProxyType(
+    {
+        "pages.logout": "session.logout",
+        "pages.dashboard": "agreements.list",
+        "pages.agreement": "agreements.get",
+        "pages.what_if": "screening.summary",
+        "pages.people": "people.list",
+        "pages.person": "people.get",
+        "pages.builder": "pools.preview",
+        "pages.builder_preview": "pools.preview",
+        "pages.builder_send": "pools.propose",
+        "pages.review": "pools.list",
+        "pages.pool": "pools.get",
+        "pages.pool_decide": "pools.decide",
+        "pages.item": "items.get",
+        **{
+            f"pages.items.{move}": f"items.{move}"
+            for move in (
+                "accept",
+                "reject",
+                "revoke",
+                "withdraw",
+                "notice",
+                "fear",
+                "interview",
+                "fear_outcome",
+                "clear",
+                "schedule",
+                "arrive",
+                "onward",
+                "check_in",
+                "close",
+            )
+        },
+        "pages.monitoring": "checkins.list",
+        "pages.incident_report": "incidents.report",
+        "pages.incident_lift": "incidents.lift",
+        "pages.audit": "audit.list",
+        "pages.audit_verify": "audit.verify",
+    }
+)
+"""Every web page's route, by name, and the API rule it stands on: a page allows exactly whom
+its API route allows."""
+
+PUBLIC_PAGES = frozenset({"pages.login_form", "pages.login", "static"})
+"""Pages anyone may open: the sign-in form, and the static files."""
 
 PUBLIC_ROUTES = frozenset({"session.login", "health"})
 """Routes anyone may call: signing in, and the liveness probe."""

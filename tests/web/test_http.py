@@ -228,6 +228,14 @@ def test_only_a_malformed_payload_is_a_422(world: World) -> None:
     assert response.status_code == 422
     places = [p["place"] for p in response.json()["problems"]]
     assert "body.reason_code" in places
+    for raw in (b"\xff\xfe", b"{not json"):
+        headers = {**world.as_("rita"), "content-type": "application/json"}
+        unreadable = world.client.post(
+            f"/api/v1/items/{world.items['F-A3']}/reject", headers=headers, content=raw
+        )
+        assert unreadable.status_code == 422, raw
+        assert unreadable.headers["content-type"] == "application/problem+json"
+        assert unreadable.json()["title"] == "Malformed request"
 
 
 def test_security_headers_on_every_response(world: World) -> None:

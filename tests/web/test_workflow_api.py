@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.support import person
 from tests.web.support import World
 
 
@@ -132,3 +133,49 @@ def test_screening_and_the_matchers_preview_for_the_sender(world: World) -> None
     proposed = [f["family_id"] for p in preview.json()["agreements"] for f in p["families"]]
     assert proposed == []  # every eligible family is already in an open item
     assert world.get("/agreements/demo-xk-year/screening", "rita").status_code == 403
+
+
+def test_people_are_imported_all_or_nothing(world: World) -> None:
+    good = [person("N1", "F-N1", medical_fit=True), person("N2", "F-N2")]
+    done = world.post("/people", "olga", {"source": "intake 7", "records": good})
+    assert done.status_code == 200, done.text
+    assert (done.json()["created"], done.json()["unchanged"]) == (2, 0)
+    again = world.post("/people", "olga", {"source": "intake 7", "records": good})
+    assert (again.json()["created"], again.json()["unchanged"]) == (0, 2)
+    malformed = world.post(
+        "/people", "olga", {"source": "intake 8", "records": [person("N3", birth_date="soon")]}
+    )
+    assert malformed.status_code == 422
+    assert any(p["place"] == "body.records.0.birth_date" for p in malformed.json()["problems"])
+    two_heads = [person("N4", "F-N4"), person("N5", "F-N4")]
+    refused = world.post("/people", "olga", {"source": "intake 9", "records": two_heads})
+    assert refused.status_code == 400, refused.text
+    assert "F-N4" in refused.json()["detail"]
+    assert world.get("/people/N4", "olga").status_code == 404  # nothing was written
+    assert world.post("/people", "rita", {"source": "x", "records": good}).status_code == 403
+
+
+def test_a_supervisor_moves_an_agreement_along_its_lifecycle_with_a_source(world: World) -> None:
+    change = {
+        "status": "suspended",
+        "date": "2026-01-12",
+        "source_key": "ministry-2026-01-12",
+        "source": {
+            "publisher": "Ministry of the Interior",
+            "date": "2026-01-12",
+            "statement": "Transfers paused pending review.",
+        },
+    }
+    assert world.post("/agreements/demo-xk-year/status", "olga", change).status_code == 403
+    assert world.post("/agreements/demo-xk-year/status", "ruth", change).status_code == 403
+    done = world.post("/agreements/demo-xk-year/status", "sam", change)
+    assert done.status_code == 200, done.text
+    assert done.json() == {"agreement_id": "demo-xk-year", "status": "suspended"}
+    history = world.get("/agreements/demo-xk-year", "rita").json()["status_history"]
+    assert history[-1]["status"] == "suspended"
+    illegal = world.post(
+        "/agreements/demo-xk-year/status",
+        "sam",
+        {"status": "exploratory", "date": "2026-01-13", "source_key": "ministry-2026-01-12"},
+    )
+    assert illegal.status_code == 409

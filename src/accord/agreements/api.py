@@ -12,12 +12,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from accord.access import may_see, shown_state
+from accord.access import acts_for_sender, may_see, shown_state
 from accord.agreements.lifecycle import Status
-from accord.agreements.schemas import AgreementIn
+from accord.agreements.schemas import AgreementIn, SourceIn
+from accord.agreements.service import change_status
 from accord.clock import today
 from accord.db import unit_of_work
-from accord.errors import NotFound
+from accord.errors import Forbidden, NotFound
 from accord.proposals import repository as workflow
 from accord.proposals import service, views
 from accord.screening.service import screen_stored, stored_agreements
@@ -471,3 +472,63 @@ def screening_summary(
         blocked=len(results) - eligible,
         blocked_by_rule=dict(sorted(by_rule.items())),
     )
+
+
+class StatusChangeIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Status
+    date: dt.date
+    source_key: str = Field(
+        min_length=1, max_length=64, description="A source already recorded, or the new one's key."
+    )
+    source: SourceIn | None = Field(None, description="A new source for this change.")
+    note: str | None = Field(None, max_length=2000)
+
+
+@router.post(
+    "/agreements/{agreement_id}/status",
+    name="agreements.status",
+    summary="Move an agreement along its lifecycle (legal moves only, each with its source)",
+    response_model=AgreementStatusOut,
+    responses=responses(400, 401, 403, 404, 409),
+)
+def change_agreement_status(
+    request: Request,
+    agreement_id: AgreementId,
+    body: StatusChangeIn,
+    caller: Annotated[Caller, Depends(authorize)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    state = _state(request)
+    if not acts_for_sender(
+        caller.principal.role, caller.principal.party, _peek(state, caller, agreement_id)
+    ):
+        raise Forbidden(f"{caller.principal.name} does not act for the sender of {agreement_id}")
+
+    def work(session: Session) -> tuple[int, BaseModel]:
+        changed = change_status(
+            session,
+            agreement_id,
+            body.status,
+            date=body.date,
+            actor=caller.principal.name,
+            source_key=body.source_key,
+            new_source=body.source,
+            note=body.note,
+        )
+        return 200, AgreementStatusOut(agreement_id=agreement_id, status=changed.status)
+
+    return run_once(
+        state.store,
+        state.clock,
+        caller.principal.name,
+        idempotency_key,
+        fingerprint(request.method, request.url.path, body),
+        work,
+    )
+
+
+def _peek(state: AppState, caller: Caller, agreement_id: str) -> AgreementIn:
+    with unit_of_work(state.store.sessions) as session:
+        return _one(session, caller, agreement_id)

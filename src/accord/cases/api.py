@@ -12,9 +12,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.audit.service import Entry, record_many
+from accord.cases.reader import Row
 from accord.cases.repository import get_person
 from accord.cases.schemas import PersonRecord
-from accord.cases.service import to_record
+from accord.cases.service import import_people, to_record
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, NotFound
@@ -233,3 +234,50 @@ def case_change(
             CancelledOut(item_id=m.item_id, from_state=m.from_state, to_state=m.to_state)
             for m in cancelled
         ]
+
+
+class PeopleIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    source: str = Field(
+        min_length=1, max_length=200, description="Where the records come from (audited)."
+    )
+    records: list[PersonRecord] = Field(min_length=1, max_length=2000)
+
+
+class ImportOut(BaseModel):
+    created: int
+    updated: int
+    unchanged: int
+    families: int
+    notes: list[str]
+
+
+@router.post(
+    "/people",
+    name="people.import",
+    summary="Import case records: all or nothing, re-importing the same record changes nothing",
+    response_model=ImportOut,
+    responses=responses(400, 401, 403, 409),
+)
+def import_records(
+    request: Request, body: PeopleIn, caller: Annotated[Caller, Depends(authorize)]
+) -> ImportOut:
+    """Each record is validated as it arrives (a malformed one is a 422 naming
+    `body.records.N.field`); the family checks run on the families as they will be, and one
+    failing family refuses the whole batch, naming it."""
+    with unit_of_work(_state(request).store.sessions) as session:
+        _senders_staff(session, caller)
+        report = import_people(
+            session,
+            [Row(f"records[{n}]", record) for n, record in enumerate(body.records)],
+            source=body.source,
+            actor=caller.principal.name,
+        )
+        return ImportOut(
+            created=report.created,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            families=report.families,
+            notes=[f"{n.family_id}: {n.message}" for n in report.notes],
+        )

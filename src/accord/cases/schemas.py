@@ -10,7 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from accord.agreements.schemas import CountryCode
 
@@ -45,13 +52,23 @@ ProtectionType = Literal["asylum", "refugee", "withholding", "cat", "temporary",
 Consent = Literal["share_health_needs"]
 
 
+def _written_day(value: object) -> object:
+    """A day is written YYYY-MM-DD: a number is not read as a timestamp."""
+    if isinstance(value, int | float | bool):
+        raise ValueError("a date is written YYYY-MM-DD")
+    return value
+
+
+Day = Annotated[dt.date, BeforeValidator(_written_day)]
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 class RemovalOrder(Strict):
     status: Literal["final", "pending", "none"] = "none"
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 class ProtectionEntry(Strict):
@@ -59,14 +76,14 @@ class ProtectionEntry(Strict):
     status: Literal["pending", "granted", "denied", "withdrawn"]
     against: CountryCode
     """The country the person is protected (or seeks protection) against."""
-    date: dt.date | None = None
+    date: Day | None = None
 
 
 class FearClaim(Strict):
     country: CountryCode
-    asserted: dt.date
+    asserted: Day
     outcome: Literal["pending", "positive", "negative"]
-    decided: dt.date | None = None
+    decided: Day | None = None
 
     @model_validator(mode="after")
     def _decided_when_outcome(self) -> FearClaim:
@@ -81,21 +98,21 @@ class FearClaim(Strict):
 
 class Conviction(Strict):
     category: ConvictionCategory
-    date: dt.date
+    date: Day
     final: bool
     sentence_months: Annotated[int, Field(ge=0)] | None = None
     jurisdiction: CountryCode
 
 
 class DetentionIncident(Strict):
-    date: dt.date
+    date: Day
     kind: Annotated[str, StringConstraints(min_length=1, max_length=64)]
 
 
 class TravelDocument(Strict):
     type: Literal["passport", "travel_document", "laissez_passer", "identity_card"]
     country: CountryCode
-    expires: dt.date
+    expires: Day
 
 
 class Counsel(Strict):
@@ -108,7 +125,7 @@ class Assessment(Strict):
 
     rule: Literal["S8"]
     by: Name
-    date: dt.date
+    date: Day
     reason: Annotated[str, StringConstraints(min_length=10, strip_whitespace=True)]
 
 
@@ -119,7 +136,7 @@ class PersonRecord(Strict):
     given_name: Name
     family_name: Name
     aliases: list[Name] = Field(default_factory=list)
-    birth_date: dt.date
+    birth_date: Day
     sex: Literal["F", "M", "X"]
     nationalities: list[CountryCode] = Field(default_factory=list)
     languages: list[LanguageCode] = Field(default_factory=list)

@@ -11,11 +11,12 @@ import json
 import logging
 import re
 import traceback
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -86,6 +87,10 @@ def _malformed(request: Request, exc: Exception) -> JSONResponse:
 
 def _http(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
+    if exc.status_code == 400:
+        # The framework's only 400: a body that is not JSON at all (bad bytes, bad syntax).
+        # That is a malformed payload, which is 422 everywhere else.
+        return problem(422, "Malformed request", "body: not a JSON document", request)
     titles = {404: "Not found", 405: "Method not allowed", 413: "Request too large"}
     response = problem(
         exc.status_code, titles.get(exc.status_code, "Request refused"), str(exc.detail), request
@@ -126,11 +131,28 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
     return problem(500, "Internal error", "the request failed; nothing was written", request)
 
 
-def install(app: FastAPI) -> None:
-    app.add_exception_handler(AccordError, _domain)
-    app.add_exception_handler(RequestValidationError, _malformed)
-    app.add_exception_handler(StarletteHTTPException, _http)
-    app.add_exception_handler(Exception, _unexpected)
+Handler = Callable[[Request, Exception], Response]
+
+
+def install(app: FastAPI, pages: Handler | None = None) -> None:
+    """Problem details under /api/; elsewhere (the web pages), `pages` renders the error."""
+
+    def either(api: Handler) -> Handler:
+        def handle(request: Request, exc: Exception) -> Response:
+            if pages is not None and not request.url.path.startswith("/api/"):
+                if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
+                    return api(request, exc)
+                if not isinstance(exc, AccordError | StarletteHTTPException):
+                    _unexpected(request, exc)  # logged as the API logs it
+                return pages(request, exc)
+            return api(request, exc)
+
+        return handle
+
+    app.add_exception_handler(AccordError, either(_domain))
+    app.add_exception_handler(RequestValidationError, either(_malformed))
+    app.add_exception_handler(StarletteHTTPException, either(_http))
+    app.add_exception_handler(Exception, either(_unexpected))
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
