@@ -9,13 +9,27 @@ BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: demo test lint format bench serve clean
+.PHONY: demo test browser lint format bench serve clean
 
 demo: $(VENV)/.synced
 	$(BIN)/accord demo
 
-test: $(VENV)/.synced
+test: $(VENV)/.synced browser
 	$(BIN)/pytest
+
+# The browser tests (tests/e2e) drive Debian's chromium: install it when it is missing and we
+# may (as root). Never fails: without chromium the browser tests skip (under CI=true they fail).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    echo "installing chromium for the browser tests"; \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	    || { apt-get update -q >/dev/null \
+	         && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; } \
+	    || echo "chromium not installed (apt-get failed): the browser tests will skip"; \
+	  else \
+	    echo "chromium missing: the browser tests will skip; as root: apt-get install chromium"; \
+	  fi; }
 
 lint: $(VENV)/.synced
 	$(BIN)/ruff format --check src tests bench

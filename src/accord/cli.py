@@ -84,16 +84,33 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    demo: Annotated[
+        bool,
+        typer.Option(
+            "--demo",
+            help="Seed a fresh demo database (a temporary SQLite file unless --db is given),"
+            " stand the clock in the middle of the demo year, make one user per role and"
+            " print their passwords.",
+        ),
+    ] = False,
 ) -> None:
-    """Serve the JSON API (/api/v1, OpenAPI at /api/v1/openapi.json) on the database."""
+    """Serve the web application (/) and the JSON API (/api/v1, OpenAPI at
+    /api/v1/openapi.json) on the database."""
     import uvicorn
 
     from accord.web.app import create_app
     from accord.web.logs import configure
 
     configure()
+    if demo:
+        if workers != 1:
+            raise typer.BadParameter("the demo runs one worker: its clock lives in the process")
+        from accord.scenarios.demo_server import serve_demo
+
+        serve_demo(out, db=db, host=host, port=port)
+        return
     settings = settings_for(db)
-    out.print(f"Accord API on http://{host}:{port}/api/v1 (docs at /api/v1/docs)")
+    out.print(f"Accord on http://{host}:{port}/ (the API at /api/v1, its docs at /api/v1/docs)")
     if workers == 1:
         uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
     else:

@@ -54,6 +54,20 @@ def test_an_unknown_session_id_is_nobody(store: Store, clock: SetClock) -> None:
     assert principal(store, clock, "made-up") is None
 
 
+def test_reads_within_a_minute_write_the_last_seen_time_once(store: Store, clock: SetClock) -> None:
+    add(store, clock)
+    session_id, _ = started(store, clock)
+    first = clock.at
+    later(clock, seconds=59)
+    assert principal(store, clock, session_id) is not None
+    [row] = rows(store, UserSession)
+    assert row["last_seen_at"] == first  # no write for a read within the minute
+    later(clock, seconds=1)
+    assert principal(store, clock, session_id) is not None
+    [row] = rows(store, UserSession)
+    assert row["last_seen_at"] == clock.at
+
+
 def test_a_session_idle_for_thirty_minutes_has_ended(store: Store, clock: SetClock) -> None:
     add(store, clock)
     session_id, _ = started(store, clock)

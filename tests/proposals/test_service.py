@@ -525,6 +525,17 @@ def fear_claimed(store: Store, tmp_path: Path, clock: SetClock) -> int:
     return item
 
 
+def test_the_timeline_keeps_the_order_moves_were_made_in(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    """Accepted, served, notified and a fear claim all on one day (the clock stands still):
+    the notice comes just before the move it allowed, the claim after both."""
+    item = fear_claimed(store, tmp_path, clock)
+    with unit_of_work(store.sessions) as session:
+        whats = [e.what.split(":")[0] for e in item_view(session, item, OFFICER).entries]
+    assert whats == ["propose", "accept", "notice to A1 (person) in es", "notify", "claim_fear"]
+
+
 def test_a_fear_claim_stops_the_item_and_marks_the_person(
     store: Store, tmp_path: Path, clock: SetClock
 ) -> None:

@@ -32,6 +32,15 @@ TOKEN_NAME_MAX = 100
 
 IDLE_TIMEOUT = dt.timedelta(minutes=30)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
+TOUCH_EVERY = dt.timedelta(minutes=1)
+"""How stale a session's last-seen or a token's last-used time may get before a request writes
+it again: a read then costs no write, and the idle timeout stays exact to the minute."""
+
+
+def stale(last: dt.datetime | None, now: dt.datetime) -> bool:
+    """Whether a request at `now` should write its credential's last-use time."""
+    return last is None or now - last >= TOUCH_EVERY
+
 
 ATTEMPT_WINDOW = dt.timedelta(minutes=15)
 ACCOUNT_FAILURES = 5

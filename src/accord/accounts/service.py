@@ -262,7 +262,8 @@ def session_principal(session: Session, session_id: str, clock: Clock) -> Princi
     )
     if not (live and user.active):
         return None
-    row.last_seen_at = now
+    if policy.stale(row.last_seen_at, now):
+        row.last_seen_at = now
     return _principal(user, "session", frozenset(policy.SCOPES), row.id)
 
 
@@ -356,7 +357,8 @@ def token_principal(session: Session, token: str, clock: Clock) -> Principal | N
         return None
     if not user.active:
         return None
-    row.last_used_at = now
+    if policy.stale(row.last_used_at, now):
+        row.last_used_at = now
     return _principal(user, "token", frozenset(row.scopes) & frozenset(policy.SCOPES), row.id)
 
 

@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.audit.service import Entry, record_many
@@ -92,7 +92,9 @@ def list_people(
         if family_id is not None:
             query = query.where(Person.family_id == family_id)
         if family_name:
-            query = query.where(Person.family_name.startswith(family_name, autoescape=True))
+            query = query.where(  # any case, on every database
+                func.lower(Person.family_name).startswith(family_name.lower(), autoescape=True)
+            )
         rows = list(session.execute(query.order_by(Person.case_id)).scalars())
         if nationality is not None:
             rows = [p for p in rows if nationality.upper() in p.nationalities]

@@ -55,6 +55,26 @@ class TimelineEntry:
     moves those records allow (notified, closed)."""
 
 
+def _in_order(entries: list[TimelineEntry]) -> list[TimelineEntry]:
+    """Moves in the order they were made (time, then record order, as a standing clock makes
+    ties); a date-only record (a notice, a check-in) just before the move it allowed that day
+    (notified, closed), or else at the day's end."""
+    end_of_day = dt.time(23, 59, 59, tzinfo=dt.UTC)
+    allowed: dict[dt.date, tuple[dt.datetime, float]] = {}
+    for n, entry in enumerate(entries):
+        if entry.rank == 2 and entry.at is not None and entry.day not in allowed:
+            allowed[entry.day] = (entry.at, n - 0.5)
+    order = {id(e): n for n, e in enumerate(entries)}
+
+    def key(e: TimelineEntry) -> tuple[dt.date, dt.datetime, float]:
+        if e.at is not None:
+            return (e.day, e.at, order[id(e)])
+        at, seq = allowed.get(e.day, (dt.datetime.combine(e.day, end_of_day), len(entries)))
+        return (e.day, at, seq + order[id(e)] / (len(entries) + 1) / 2)
+
+    return sorted(entries, key=key)
+
+
 @dataclass(frozen=True)
 class ItemView:
     item: ProposalItem
@@ -135,11 +155,7 @@ def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
         for c in repository.check_ins(session, item.id)
         if c.done_on is not None
     ]
-    midnight = dt.time(0, tzinfo=dt.UTC)
-    order = {id(e): n for n, e in enumerate(entries)}
-    entries.sort(
-        key=lambda e: (e.day, e.rank, e.at or dt.datetime.combine(e.day, midnight), order[id(e)])
-    )
+    entries = _in_order(entries)
     record(
         session,
         actor.name,

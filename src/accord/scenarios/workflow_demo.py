@@ -118,9 +118,18 @@ class _Item:
 class Year:
     """The agenda of one year: tasks run in time order, the clock moved to each in turn."""
 
-    def __init__(self, sessions: sessionmaker[Session], clock: SetClock, seed: int) -> None:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        clock: SetClock,
+        seed: int,
+        *,
+        until: dt.date | None = None,
+    ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.last_day = END if until is None else min(until, END)
+        """Nothing after this day is played: a server can then open on a year half told."""
         self.rng = random.Random(seed)
         self.agenda: list[_Task] = []
         self.counter = itertools.count()
@@ -132,7 +141,7 @@ class Year:
     # --- Machinery ----------------------------------------------------------------------
 
     def at(self, day: dt.date, hour: int, task: Callable[[], object]) -> None:
-        if day <= END:
+        if day <= self.last_day:
             when = dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC)
             heapq.heappush(self.agenda, _Task(when, next(self.counter), task))
 
@@ -142,7 +151,7 @@ class Year:
             if task.at > self.clock.now():
                 self.clock.at = task.at
             task.run()
-        end = dt.datetime.combine(END, dt.time(18), tzinfo=dt.UTC)
+        end = dt.datetime.combine(self.last_day, dt.time(18), tzinfo=dt.UTC)
         self.clock.at = max(self.clock.at, end)
 
     def note(self, label: str, text: str) -> None:
@@ -497,9 +506,16 @@ def _grouped(notes: Sequence[tuple[dt.date, str, str]]) -> dict[str, list[tuple[
     return grouped
 
 
-def play_year(sessions: sessionmaker[Session], clock: SetClock, *, seed: int) -> Year:
-    """Play the year from the clock's day (2026-01-12) to its end; nothing is printed."""
-    year = Year(sessions, clock, seed)
+def play_year(
+    sessions: sessionmaker[Session],
+    clock: SetClock,
+    *,
+    seed: int,
+    until: dt.date | None = None,
+) -> Year:
+    """Play the year from the clock's day (2026-01-12) to its end, or to `until` (the last day
+    played: rounds and events after it are not); nothing is printed."""
+    year = Year(sessions, clock, seed, until=until)
     year.plan()
     year.run()
     return year

@@ -1,4 +1,5 @@
-"""`create_app(settings)`: the JSON API under /api/v1, with its OpenAPI document.
+"""`create_app(settings)`: the JSON API under /api/v1, with its OpenAPI document, and the web
+application's pages at / (server-rendered, behind a session, on the same rules and reads).
 
 Nothing happens at import time: the store is opened when the application starts and closed
 when it stops. Every route but signing in and the health probe goes through the one gate in
@@ -14,24 +15,39 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
+from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel
 
 from accord import __version__
 from accord.accounts.api import public as session_router
 from accord.accounts.api import router as accounts_router
+from accord.agreements import monitoring_pages
+from accord.agreements import pages as agreement_pages
 from accord.agreements.api import router as agreements_router
+from accord.audit import pages as audit_pages
 from accord.audit.api import router as audit_router
+from accord.cases import pages as people_pages
 from accord.cases.api import router as people_router
 from accord.clock import Clock, clock_for
 from accord.config import Settings
+from accord.proposals import pages as proposal_pages
 from accord.proposals.api import router as proposals_router
 from accord.store import open_store
-from accord.web import problems
+from accord.web import pages, problems
 from accord.web.problems import PROBLEM_JSON, ProblemDetails
 from accord.web.security import MAX_BODY, Guard
 from accord.web.state import AppState
 
 API = "/api/v1"
+PAGE_ROUTERS = (
+    pages.router,
+    agreement_pages.router,
+    proposal_pages.router,
+    people_pages.router,
+    monitoring_pages.router,
+    audit_pages.router,
+)
+"""The web application's pages: each route's name is in `accord.access.PAGES` (or public)."""
 
 
 class Health(BaseModel):
@@ -123,7 +139,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
     )
-    problems.install(app)
+    problems.install(app, pages.error_page)
+    app.add_exception_handler(pages.SignInFirst, pages.error_page)
     app.add_middleware(Guard)
 
     public = APIRouter(tags=["service"])
@@ -143,4 +160,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         audit_router,
     ):
         app.include_router(router, prefix=API)
+    for router in PAGE_ROUTERS:
+        app.include_router(router)
+    app.mount("/static", StaticFiles(directory=pages.HERE / "static"), name="static")
     return app

@@ -1,0 +1,438 @@
+"""Benchmark: the JSON API under a bounded open-loop load, against its own health probe.
+
+A fresh PostgreSQL database holds the workflow demo agreement (demo-xk-year), one pool of
+single-person families proposed to XK, and an officer and a reviewer (XK) with API tokens.
+`accord serve` runs in its own process on it, with its clock stood inside the agreement's term
+(ACCORD_NOW). This process sends requests at a fixed rate, whether or not earlier ones have
+answered (open loop), and times each from the moment it was scheduled to be sent, so time
+spent queueing (in the client or the server) counts. Scenarios, in this order:
+
+- health: GET /api/v1/health (no database, no token): the baseline, at the pool reads' rate;
+- pool read: GET /api/v1/pools/{id} as the reviewer (the minimized view of every family);
+- decide: each item accepted or rejected once as the reviewer (--accept accepts, the rest
+  rejected with a reason), in a seeded random order, at a lower rate since each is a write.
+
+Each read scenario is preceded by a short warm-up at the same rate that is not counted. Any
+answer but 200 (or a transport error, or no answer within --timeout) counts as an error.
+
+    .venv/bin/python bench/api.py            # 2,000 reads per scenario at 100/s, 150 decisions at 20/s
+    .venv/bin/python bench/api.py --quick    # 500 reads per scenario
+
+Target: p99 under 50 ms for pool reads at 100 requests/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import json
+import os
+import platform
+import random
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from collections.abc import Callable, Iterator
+from contextlib import AsyncExitStack, contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import numpy as np
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+POSTGRES_ADMIN = os.environ.get(
+    "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+AGREEMENT = "demo-xk-year"
+NOW = dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC)
+"""The server's clock: a Monday inside the demo agreement's term (2026)."""
+PASSWORD = "a long enough password"
+TARGET_P99_MS = 50.0
+BIN = Path(sys.executable).parent
+CLIENTS = 32
+CONNECTIONS = 16
+"""The load is spread over CLIENTS httpx clients of CONNECTIONS connections each (512 in
+flight at most): one client's pool does work per change that grows with the square of its
+connections, which with hundreds of requests waiting would make the client the bottleneck."""
+
+
+@dataclass
+class Seeded:
+    pool: int
+    items: list[int]
+    tokens: dict[str, str]
+
+
+@dataclass
+class Outcome:
+    """What one scenario measured; latencies in seconds, from each request's scheduled time."""
+
+    name: str
+    rate: float
+    latencies: list[float] = field(default_factory=list)
+    statuses: Counter[str] = field(default_factory=Counter)
+    send_lag: list[float] = field(default_factory=list)
+    """How late each request left the client after its scheduled time."""
+    span: float = 0.0
+    examples: dict[str, str] = field(default_factory=dict)
+    """The first answer (or transport error) of each kind but 200."""
+
+    @property
+    def errors(self) -> int:
+        return sum(n for status, n in self.statuses.items() if status != "200")
+
+
+@contextmanager
+def fresh_database() -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server, dropped afterwards whatever happens."""
+    name = f"accord_bench_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(POSTGRES_ADMIN).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postgres_version() -> str:
+    engine = create_engine(POSTGRES_ADMIN)
+    try:
+        with engine.connect() as connection:
+            version: str = connection.execute(text("select version()")).scalar_one()
+    finally:
+        engine.dispose()
+    return version.split(" on ")[0]
+
+
+def single(number: int) -> dict[str, Any]:
+    """An adult alone, eligible under the demo agreement (as in the workflow tests)."""
+    return {
+        "case_id": f"BENCH-{number:04d}",
+        "family_id": f"F-BENCH-{number:04d}",
+        "relationship": "head",
+        "given_name": "Ana",
+        "family_name": "Example",
+        "birth_date": "1990-04-02",
+        "sex": "F",
+        "nationalities": ["VE"],
+        "languages": ["es"],
+        "sender_status": "none",
+        "removal_order": {"status": "final", "date": "2025-03-01"},
+        "medical_fit": True,
+    }
+
+
+def seed(url: str, families: int) -> Seeded:
+    """Migrations, the demo agreement, the people, one pool holding them all, two users."""
+    from accord.accounts import service as accounts
+    from accord.agreements.loader import load_registry_file
+    from accord.agreements.service import load
+    from accord.cases.reader import read_people
+    from accord.cases.service import import_people
+    from accord.clock import SetClock
+    from accord.config import Settings
+    from accord.db import unit_of_work
+    from accord.proposals import repository
+    from accord.proposals.service import Actor, PoolFamily, create_pool
+    from accord.scenarios import workflow_agreement_path
+    from accord.store import open_store
+
+    clock = SetClock(NOW)
+    store = open_store(Settings(database_url=url))
+    try:
+        with unit_of_work(store.sessions) as session:
+            load(session, load_registry_file(workflow_agreement_path()), "bench")
+        records = [single(n) for n in range(1, families + 1)]
+        with tempfile.TemporaryDirectory() as scratch:
+            path = Path(scratch) / "people.jsonl"
+            path.write_text("".join(json.dumps(r) + "\n" for r in records))
+            with unit_of_work(store.sessions) as session:
+                import_people(session, read_people(path), source=str(path), actor="bench")
+        family_ids = [r["family_id"] for r in records]
+        with unit_of_work(store.sessions) as session:
+            proposal = create_pool(
+                session,
+                AGREEMENT,
+                [PoolFamily(f) for f in family_ids],
+                Actor("olga", "officer", "US"),
+                clock,
+                method="screening",
+                pool_limit=families,
+            )
+            by_family = {
+                i.family_id: i.id for i in repository.items(session, proposal_id=proposal.id)
+            }
+            pool = proposal.id
+        tokens = {}
+        with unit_of_work(store.sessions) as session:
+            for name, role, party in (("olga", "officer", "US"), ("rita", "reviewer", "XK")):
+                accounts.add_user(session, name, PASSWORD, role, party, clock, actor="bench")
+                tokens[name] = accounts.issue_token(
+                    session,
+                    name,
+                    "bench",
+                    ["read", "write"],
+                    dt.timedelta(days=30),
+                    clock,
+                    actor="bench",
+                )
+    finally:
+        store.close()
+    return Seeded(pool, [by_family[f] for f in family_ids], tokens)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+@contextmanager
+def server(url: str, workers: int, said: list[str]) -> Iterator[str]:
+    """`accord serve` in its own process; its base URL once /health answers. Stopped after,
+    when what it wrote (but its banner) is put in `said`."""
+    port = free_port()
+    env = {**os.environ, "ACCORD_NOW": NOW.replace(tzinfo=None).isoformat()}
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(
+            [
+                *(str(BIN / "accord"), "serve", "--db", url, "--host", "127.0.0.1"),
+                *("--port", str(port), "--workers", str(workers)),
+            ],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{port}/api/v1"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    log.seek(0)
+                    raise SystemExit(
+                        f"accord serve exited ({process.returncode}):\n{log.read().decode()}"
+                    )
+                try:
+                    if httpx.get(f"{base}/health", timeout=1).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                if time.monotonic() > deadline:
+                    raise SystemExit("accord serve did not answer /health within 60 s")
+                time.sleep(0.1)
+            yield base
+        finally:
+            process.terminate()
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+            log.seek(0)
+            lines = log.read().decode(errors="replace").splitlines()
+            said.extend(line for line in lines if not line.startswith("Accord on"))
+
+
+Request = Callable[[httpx.AsyncClient, int], Any]
+"""Sends request number i on the client; returns the response's awaitable."""
+
+
+async def open_loop(
+    name: str, base: str, rate: float, count: int, send: Request, timeout: float
+) -> Outcome:
+    """`count` requests, the i-th scheduled at start + i / rate and sent then, whatever is still
+    waiting for an answer; each timed from its scheduled moment to the end of its answer."""
+    outcome = Outcome(name, rate)
+    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    async with AsyncExitStack() as stack:
+        clients = [
+            await stack.enter_async_context(
+                httpx.AsyncClient(base_url=base, limits=limits, timeout=timeout)
+            )
+            for _ in range(CLIENTS)
+        ]
+        loop = asyncio.get_running_loop()
+        start = loop.time() + 0.05
+        ends: list[float] = []
+
+        async def one(i: int, scheduled: float) -> None:
+            outcome.send_lag.append(loop.time() - scheduled)
+            try:
+                response = await send(clients[i % CLIENTS], i)
+                status = str(response.status_code)
+                if response.status_code != 200 and status not in outcome.examples:
+                    outcome.examples[status] = response.text[:300]
+            except httpx.TimeoutException:
+                status = "timeout"
+            except httpx.HTTPError as exc:
+                status = type(exc).__name__
+                outcome.examples.setdefault(status, repr(exc)[:300])
+            end = loop.time()
+            ends.append(end)
+            outcome.latencies.append(end - scheduled)
+            outcome.statuses[status] += 1
+
+        tasks = []
+        for i in range(count):
+            scheduled = start + i / rate
+            delay = scheduled - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(i, scheduled)))
+        await asyncio.gather(*tasks)
+        outcome.span = max(ends) - start
+    return outcome
+
+
+def row(outcome: Outcome) -> str:
+    ms = np.array(outcome.latencies) * 1000
+    p50, p90, p99 = np.percentile(ms, [50, 90, 99])
+    achieved = len(ms) / outcome.span
+    return (
+        f"| {outcome.name} | {len(ms):,} | {outcome.rate:g}/s | {achieved:,.1f} | {p50:.1f}"
+        f" | {p90:.1f} | {p99:.1f} | {ms.max():.1f} | {outcome.errors} |"
+    )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="500 requests per read scenario")
+    parser.add_argument("--count", type=int, default=2_000, help="requests per read scenario")
+    parser.add_argument("--rate", type=float, default=100.0, help="reads per second")
+    parser.add_argument("--write-rate", type=float, default=20.0, help="decisions per second")
+    parser.add_argument("--families", type=int, default=150, help="single-person families")
+    parser.add_argument("--accept", type=int, default=40, help="families accepted (cap: 50)")
+    parser.add_argument("--warmup", type=int, default=100, help="uncounted requests first")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=1, help="accord serve --workers")
+    args = parser.parse_args()
+    count = 500 if args.quick else args.count
+    if args.accept > args.families:
+        raise SystemExit("--accept must not exceed --families")
+
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},"
+        f" {postgres_version()}; seed {args.seed}; accord serve --workers {args.workers}"
+    )
+    with fresh_database() as url:
+        seeded = seed(url, args.families)
+        reviewer = {"Authorization": f"Bearer {seeded.tokens['rita']}"}
+        decisions = ["accept"] * args.accept + ["reject"] * (args.families - args.accept)
+        order = list(zip(seeded.items, decisions, strict=True))
+        random.Random(args.seed).shuffle(order)
+
+        def health(client: httpx.AsyncClient, i: int) -> Any:
+            return client.get("/health")
+
+        def pool_read(client: httpx.AsyncClient, i: int) -> Any:
+            return client.get(f"/pools/{seeded.pool}", headers=reviewer)
+
+        def decide(client: httpx.AsyncClient, i: int) -> Any:
+            item, action = order[i]
+            if action == "accept":
+                return client.post(f"/items/{item}/accept", headers=reviewer)
+            body = {"reason_code": "criteria", "reason_text": "not selected (benchmark)"}
+            return client.post(f"/items/{item}/reject", headers=reviewer, json=body)
+
+        said: list[str] = []
+        with server(url, args.workers, said) as base:
+            first = httpx.get(f"{base}/pools/{seeded.pool}", headers=reviewer, timeout=30)
+            shown = first.json() if first.status_code == 200 else {}
+            if shown.get("families") != args.families or shown.get("view") != "receiver":
+                raise SystemExit(f"pool read is not as seeded: {first.status_code} {first.text}")
+            size_kib = len(first.content) / 1024
+
+            outcomes = []
+            for name, send in (("health (baseline)", health), ("pool read (reviewer)", pool_read)):
+                warm = min(args.warmup, count)
+                asyncio.run(open_loop("warm-up", base, args.rate, warm, send, args.timeout))
+                outcomes.append(
+                    asyncio.run(open_loop(name, base, args.rate, count, send, args.timeout))
+                )
+            outcomes.append(
+                asyncio.run(
+                    open_loop(
+                        f"accept/reject ({args.accept} + {args.families - args.accept})",
+                        base,
+                        args.write_rate,
+                        len(order),
+                        decide,
+                        args.timeout,
+                    )
+                )
+            )
+            after = httpx.get(f"{base}/pools/{seeded.pool}", headers=reviewer, timeout=30)
+            states = Counter(item["state"] for item in after.json()["items"])
+
+    print(
+        f"pool: {args.families} families ({size_kib:.1f} KiB as the reviewer reads it);"
+        f" warm-up {min(args.warmup, count)} requests before each read scenario, not counted"
+    )
+    print()
+    print(
+        "| scenario | requests | rate asked | achieved req/s | p50 ms | p90 ms | p99 ms | max ms"
+        " | errors |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for outcome in outcomes:
+        print(row(outcome))
+    print()
+    for outcome in outcomes:
+        lag = np.array(outcome.send_lag) * 1000
+        statuses = ", ".join(f"{s}: {n}" for s, n in sorted(outcome.statuses.items()))
+        print(
+            f"{outcome.name}: statuses {statuses}; sent late by the client: p99 "
+            f"{np.percentile(lag, 99):.1f} ms, max {lag.max():.1f} ms"
+        )
+        for status, example in outcome.examples.items():
+            print(f"  first {status}: {example}")
+    print(f"items after the run: {dict(sorted(states.items()))}")
+    handled: dict[str, list[float]] = {}
+    other = []
+    for line in said:
+        try:
+            entry = json.loads(line)
+        except ValueError:
+            entry = None
+        if isinstance(entry, dict) and entry.get("logger") == "accord.access":
+            handled.setdefault(str(entry.get("operation")), []).append(float(entry["ms"]))
+        else:
+            other.append(line)
+    timings = "; ".join(
+        f"{operation} p50 {np.percentile(ms, 50):.1f}, p99 {np.percentile(ms, 99):.1f}"
+        for operation, ms in sorted(handled.items())
+    )
+    print(
+        "time inside the server per request (its access log, warm-ups included), ms:"
+        f" {timings or 'no access log written'}"
+    )
+    if other:
+        print(f"the server wrote {len(other)} other lines; the last ones:")
+        for line in other[-15:]:
+            print(f"  {line}")
+    reads = outcomes[1]
+    p99 = float(np.percentile(np.array(reads.latencies) * 1000, 99))
+    met = p99 < TARGET_P99_MS and reads.errors == 0
+    print(
+        f"Target: p99 under {TARGET_P99_MS:.0f} ms for pool reads at {args.rate:g} requests/s:"
+        f" {'met' if met else 'not met'} (p99 {p99:.1f} ms, {reads.errors} errors)"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,98 @@
+"""What needs someone's attention under an agreement this week: the dashboard's list.
+
+Items waiting for the receiver's review, notice periods (S6) that end within the week, check-ins
+(S15) due or overdue, and suspensions not yet lifted. What a role reads is cut to its view: a
+receiver or a monitor is never told of a notice (a notice tells of the sender's process) and
+never of a family's protected state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from accord.access import SEES_CLAIMS
+from accord.agreements.schemas import AgreementIn
+from accord.cases.service import stored_people
+from accord.proposals import repository
+from accord.workflow.guards import last_service
+from accord.workflow.transitions import Role
+
+WEEK = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True, slots=True)
+class Attention:
+    kind: str
+    """review | notice | check_in | incident"""
+    day: dt.date
+    """When it falls due (or was reported)."""
+    text: str
+    link: str
+
+
+def attention(
+    session: Session, agreement: AgreementIn, role: Role, day: dt.date
+) -> list[Attention]:
+    """This week's list for one agreement the role may see, soonest first."""
+    found: list[Attention] = []
+    items = repository.items(session, agreement_id=agreement.id)
+    if role in ("officer", "supervisor", "reviewer"):
+        waiting = [i for i in items if i.state == "proposed"]
+        for pool_id in sorted({i.proposal_id for i in waiting}):
+            count = sum(i.proposal_id == pool_id for i in waiting)
+            found.append(
+                Attention(
+                    "review",
+                    min(i.state_since for i in waiting if i.proposal_id == pool_id),
+                    f"{count} {'family' if count == 1 else 'families'} waiting for review"
+                    f" in pool {pool_id}",
+                    f"/pools/{pool_id}",
+                )
+            )
+    if role in SEES_CLAIMS:
+        for item in items:
+            if item.state not in ("accepted", "notified"):
+                continue
+            members = stored_people(session, family_id=item.family_id)
+            served = last_service(members, repository.notices(session, item.id), day)
+            if served is None:
+                continue
+            ends = served + dt.timedelta(days=agreement.notice_days)
+            if day <= ends <= day + WEEK:
+                found.append(
+                    Attention(
+                        "notice",
+                        ends,
+                        f"notice period of family {item.family_id} ends {ends}",
+                        f"/items/{item.id}",
+                    )
+                )
+    if role != "admin":
+        for item in items:
+            for check_in in repository.check_ins(session, item.id):
+                if check_in.done_on is None and check_in.due_on <= day + WEEK:
+                    late = " (overdue)" if check_in.due_on < day else ""
+                    found.append(
+                        Attention(
+                            "check_in",
+                            check_in.due_on,
+                            f"{check_in.due_days}-day check-in of family {item.family_id}"
+                            f" due {check_in.due_on}{late}",
+                            f"/items/{item.id}",
+                        )
+                    )
+    for incident in repository.incidents(session, agreement.id):
+        if incident.suspends and incident.lifted_on is None:
+            found.append(
+                Attention(
+                    "incident",
+                    incident.reported_on,
+                    f"suspended since {incident.reported_on}:"
+                    f" {incident.kind.replace('_', ' ')} (S15)",
+                    "/monitoring",
+                )
+            )
+    return sorted(found, key=lambda a: (a.day, a.kind, a.text))
