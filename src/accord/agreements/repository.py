@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from accord.models import Agreement, Party
 
@@ -34,10 +34,17 @@ def _with_children() -> list[object]:
 def get_agreement(
     session: Session, agreement_id: str, *, for_update: bool = False
 ) -> Agreement | None:
-    query = select(Agreement).where(Agreement.id == agreement_id).options(*_with_children())  # type: ignore[arg-type]
-    if for_update:
-        query = query.with_for_update()
-    return session.execute(query).scalar_one_or_none()
+    query = select(Agreement).where(Agreement.id == agreement_id)
+    if for_update:  # a row lock cannot take the outer joins: the children come after
+        query = query.options(*_with_children()).with_for_update()  # type: ignore[arg-type]
+    else:  # one round trip: agreements are read on every request that touches one
+        query = query.options(
+            joinedload(Agreement.caps),
+            joinedload(Agreement.criteria),
+            joinedload(Agreement.status_events),
+            joinedload(Agreement.sources),
+        )
+    return session.execute(query).unique().scalar_one_or_none()
 
 
 def list_agreements(session: Session, *, status: str | None = None) -> Sequence[Agreement]:

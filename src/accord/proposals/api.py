@@ -5,7 +5,7 @@ is one unit of work; the route's rule in `accord.access` is checked before anyth
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
@@ -25,6 +25,7 @@ from accord.models import Proposal, ProposalItem
 from accord.proposals import repository, service, views
 from accord.proposals.batch import Decision, review_batch
 from accord.proposals.pools import match_stored, propose_pool
+from accord.proposals.repository import PoolRow
 from accord.proposals.service import REJECTION_CODES, Actor, Moved
 from accord.screening.service import stored_agreement, stored_agreements
 from accord.web.auth import Caller, authorize
@@ -135,7 +136,7 @@ def _view(actor: Actor) -> Literal["sender", "receiver"]:
     return "sender" if actor.role in SEES_CLAIMS else "receiver"
 
 
-def _summary(item: ProposalItem, actor: Actor) -> ItemSummary:
+def _summary(item: ProposalItem | PoolRow, actor: Actor) -> ItemSummary:
     sender = actor.role in SEES_CLAIMS
     return ItemSummary(
         id=item.id,
@@ -148,7 +149,7 @@ def _summary(item: ProposalItem, actor: Actor) -> ItemSummary:
     )
 
 
-def _pool_out(proposal: Proposal, items: list[ProposalItem], actor: Actor) -> PoolOut:
+def _pool_out(proposal: Proposal, items: Sequence[ProposalItem | PoolRow], actor: Actor) -> PoolOut:
     sender = actor.role in SEES_CLAIMS
     return PoolOut(
         id=proposal.id,

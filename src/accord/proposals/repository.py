@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -48,6 +49,37 @@ def items(
     if states is not None:
         query = query.where(ProposalItem.state.in_(list(states)))
     return list(session.execute(query).scalars())
+
+
+@dataclass(frozen=True, slots=True)
+class PoolRow:
+    """What a pool's listing shows of one item: read as plain columns, not as ORM objects,
+    since a pool is read on every review screen and may hold hundreds of families."""
+
+    id: int
+    family_id: str
+    size: int
+    state: str
+    state_since: dt.date
+    score: float | None
+    why: str
+
+
+def pool_rows(session: Session, proposal_id: int) -> list[PoolRow]:
+    query = (
+        select(
+            ProposalItem.id,
+            ProposalItem.family_id,
+            ProposalItem.size,
+            ProposalItem.state,
+            ProposalItem.state_since,
+            ProposalItem.score,
+            ProposalItem.why,
+        )
+        .where(ProposalItem.proposal_id == proposal_id)
+        .order_by(ProposalItem.id)
+    )
+    return [PoolRow(*row) for row in session.execute(query)]
 
 
 def open_families(session: Session) -> set[str]:

@@ -23,6 +23,7 @@ from accord.audit.service import Entry, record
 from accord.errors import Forbidden, NotFound
 from accord.models import CheckIn, ItemEvent, LedgerEntry, Movement, Proposal, ProposalItem
 from accord.proposals import repository
+from accord.proposals.repository import PoolRow
 from accord.proposals.service import Actor
 from accord.screening.service import stored_agreement
 from accord.workflow.quota import Held, held, present
@@ -180,7 +181,7 @@ def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
 class PoolView:
     proposal: Proposal
     agreement: AgreementIn
-    items: list[ProposalItem]
+    items: list[PoolRow]
     states: dict[int, str]
 
 
@@ -190,7 +191,7 @@ def pool_view(session: Session, proposal_id: int, actor: Actor) -> PoolView:
         raise NotFound(f"no proposal {proposal_id}")
     agreement = stored_agreement(session, proposal.agreement_id)
     may_read(actor, agreement)
-    items = repository.items(session, proposal_id=proposal.id)
+    items = repository.pool_rows(session, proposal.id)
     return PoolView(proposal, agreement, items, {i.id: shown_state(i.state, actor) for i in items})
 
 
