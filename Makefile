@@ -45,6 +45,7 @@ bench: $(VENV)/.synced
 	$(BIN)/python bench/import_people.py --count 100000 --baseline-count 10000
 	$(BIN)/python bench/screening.py --count 100000 --baseline-count 10000
 	$(BIN)/python bench/matching.py --quick
+	$(BIN)/python bench/api.py --quick
 
 serve: $(VENV)/.synced
 	$(BIN)/accord serve

@@ -1,7 +1,10 @@
 """The application for process managers (`uvicorn accord.web.factory:app`, several workers):
-its settings come from the environment (ACCORD_DATABASE_URL …)."""
+its settings come from the environment (ACCORD_DATABASE_URL …). Each worker imports this
+module, so each writes its own JSON-line logs, as a single `accord serve` does."""
 
 from accord.config import Settings
 from accord.web.app import create_app
+from accord.web.logs import configure
 
+configure()
 app = create_app(Settings())
