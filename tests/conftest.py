@@ -7,6 +7,7 @@ answers they skip with the reason, except under CI=true, where they fail.
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,24 +48,69 @@ def postgres_admin_url() -> str:
     return POSTGRES_URL
 
 
-@pytest.fixture
-def postgres_url(postgres_admin_url: str) -> Iterator[str]:
-    """A fresh, empty database on the PostgreSQL server, dropped after the test."""
-    name = f"accord_test_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(postgres_admin_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
+def _create_database(admin_url: str, name: str, template: str | None = None) -> str:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
     try:
-        yield make_url(postgres_admin_url).set(database=name).render_as_string(hide_password=False)
+        with admin.connect() as connection:
+            like = f' TEMPLATE "{template}"' if template else ""
+            connection.execute(text(f'CREATE DATABASE "{name}"{like}'))
     finally:
+        admin.dispose()
+    return make_url(admin_url).set(database=name).render_as_string(hide_password=False)
+
+
+def _drop_database(admin_url: str, name: str) -> None:
+    admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    try:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
         admin.dispose()
+
+
+def _migrate(url: str) -> None:
+    """The real migrations, to the newest revision."""
+    open_store(Settings(database_url=url)).close()
+
+
+@pytest.fixture(scope="session")
+def postgres_template(postgres_admin_url: str) -> Iterator[str]:
+    """A database migrated once for the session by the real migrations; each test's database
+    is a copy of it (CREATE DATABASE … TEMPLATE), dropped after the test."""
+    name = f"accord_template_{uuid.uuid4().hex[:12]}"
+    _migrate(_create_database(postgres_admin_url, name))
+    try:
+        yield name
+    finally:
+        _drop_database(postgres_admin_url, name)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated once for the session by the real migrations; each test copies it."""
+    path = tmp_path_factory.mktemp("template") / "accord.db"
+    _migrate(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture
+def postgres_url(postgres_admin_url: str, postgres_template: str) -> Iterator[str]:
+    """A fresh database on the PostgreSQL server, migrated (a copy of the session's template),
+    dropped after the test."""
+    name = f"accord_test_{uuid.uuid4().hex[:12]}"
+    url = _create_database(postgres_admin_url, name, template=postgres_template)
+    try:
+        yield url
+    finally:
+        _drop_database(postgres_admin_url, name)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
 def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh database at the newest migration, on SQLite and on PostgreSQL."""
     if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        shutil.copyfile(template, tmp_path / "accord.db")
         return f"sqlite:///{tmp_path / 'accord.db'}"
     url: str = request.getfixturevalue("postgres_url")
     return url

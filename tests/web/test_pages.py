@@ -303,6 +303,8 @@ def test_the_builder_previews_then_sends_a_pool_with_pins_audited(world: World) 
     assert 'data-family="F-A1"' in preview.text and 'data-family="F-A3"' in preview.text
     assert "why chosen" in preview.text and "waiting" in preview.text
     assert 'data-family="F-B1"' not in preview.text  # a fear claim on file: not eligible
+    [run] = _events(world, "proposal.computed")  # nothing stored, the run audited
+    assert run.actor == "olga" and set(run.data["families"]) == {"F-A1", "F-A3"}
     pools_before = len(_events(world, "proposal.created"))
     unexplained = olga.post(
         "/pools/new/send", {"agreement_id": "demo-xk-year", "leave_out": "F-A3"}

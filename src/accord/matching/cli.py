@@ -15,7 +15,6 @@ from rich.table import Table
 
 from accord.agreements.loader import load_registry_file
 from accord.agreements.schemas import AgreementIn
-from accord.audit.service import Entry, record_many
 from accord.cases.reader import read_people
 from accord.cases.schemas import PersonRecord
 from accord.cases.service import stored_people
@@ -23,7 +22,7 @@ from accord.cli_support import DbOption, actor, out, store_for
 from accord.clock import SetClock, today
 from accord.db import unit_of_work
 from accord.errors import Conflict, InvalidInput, Problem
-from accord.matching.proposal import Balance, Proposal, ProposedPool, gap_text, propose
+from accord.matching.proposal import Balance, Proposal, gap_text, propose
 from accord.matching.scoring import (
     FileScorer,
     LearnedScorer,
@@ -33,7 +32,7 @@ from accord.matching.scoring import (
     read_scores,
 )
 from accord.proposals.cli import AsOption, PartyOption, RoleName, acting, clock_for
-from accord.proposals.pools import match_stored, propose_pools
+from accord.proposals.pools import match_stored, propose_pools, record_computed
 from accord.proposals.render import matched_pool_text
 from accord.screening import service as screening
 from accord.screening.batch import screen_population
@@ -267,9 +266,7 @@ def propose_command(
                 balance=balance,
                 time_limit=time_limit,
             )
-            record_many(
-                session, actor(), [_computed(pool, proposal, day) for pool in proposal.pools]
-            )
+            record_computed(session, actor(), proposal, day)
             created: list[str] = []
         else:
             assert role is not None
@@ -292,19 +289,3 @@ def propose_command(
         out.print("no pool created: no eligible family fits, outside open items and pins")
     for text in created:
         out.print(text, soft_wrap=True)
-
-
-def _computed(pool: ProposedPool, proposal: Proposal, day: dt.date) -> Entry:
-    return Entry(
-        "proposal.computed",
-        "agreement",
-        pool.agreement_id,
-        {
-            "on": day.isoformat(),
-            "pool_limit": pool.pool_limit,
-            "families": [f.family_id for f in pool.families],
-            "pinned_in": [f.family_id for f in pool.families if f.pinned],
-            "objective": proposal.objective,
-            "gap": proposal.solution.gap,
-        },
-    )

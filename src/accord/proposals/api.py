@@ -24,7 +24,7 @@ from accord.matching.proposal import Balance
 from accord.models import Proposal, ProposalItem
 from accord.proposals import repository, service, views
 from accord.proposals.batch import Decision, review_batch
-from accord.proposals.pools import match_stored, propose_pool
+from accord.proposals.pools import match_stored, propose_pool, record_computed
 from accord.proposals.repository import PoolRow
 from accord.proposals.service import REJECTION_CODES, Actor, Moved
 from accord.screening.service import stored_agreement, stored_agreements
@@ -927,25 +927,7 @@ def preview(
             balance=Balance(body.max_nationality_share, body.pace_monthly),
             time_limit=body.time_limit,
         )
-        record_many(
-            session,
-            caller.principal.name,
-            [
-                Entry(
-                    "proposal.computed",
-                    "agreement",
-                    pool.agreement_id,
-                    {
-                        "on": day.isoformat(),
-                        "pool_limit": pool.pool_limit,
-                        "families": [f.family_id for f in pool.families],
-                        "objective": proposal.objective,
-                        "gap": proposal.solution.gap,
-                    },
-                )
-                for pool in proposal.pools
-            ],
-        )
+        record_computed(session, caller.principal.name, proposal, day)
         document = proposal.to_json()
     return PreviewOut(
         objective=document["objective"],

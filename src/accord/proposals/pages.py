@@ -27,7 +27,7 @@ from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, Proble
 from accord.matching.proposal import Balance
 from accord.proposals import api as proposals_api
 from accord.proposals import repository
-from accord.proposals.pools import match_stored, propose_pools
+from accord.proposals.pools import match_stored, propose_pools, record_computed
 from accord.proposals.service import REJECTION_CODES
 from accord.screening.service import stored_agreement, stored_agreements
 from accord.web.pages import PageCaller, done, is_htmx, local, render, state_of
@@ -134,25 +134,7 @@ async def builder_preview(request: Request, caller: PageCaller) -> HTMLResponse:
             pinned_out=[(f, agreement_id) for f, _ in pinned_out],
             balance=balance,
         )
-        record_many(
-            session,
-            caller.principal.name,
-            [
-                Entry(
-                    "proposal.computed",
-                    "agreement",
-                    pool.agreement_id,
-                    {
-                        "on": day.isoformat(),
-                        "pool_limit": pool.pool_limit,
-                        "families": [f.family_id for f in pool.families],
-                        "objective": proposal.objective,
-                        "gap": proposal.solution.gap,
-                    },
-                )
-                for pool in proposal.pools
-            ],
-        )
+        record_computed(session, caller.principal.name, proposal, day)
     pool = next((p for p in proposal.pools if p.agreement_id == agreement_id), None)
     return render(
         request,

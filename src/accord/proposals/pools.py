@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from accord.agreements.schemas import AgreementIn
+from accord.audit.service import Entry, record_many
 from accord.cases.service import stored_people
 from accord.clock import Clock, today
 from accord.errors import Conflict, Forbidden
@@ -204,3 +205,28 @@ def propose_pool(
             f" of {limit.persons} ({limit.note}) outside open items and families left out"
         )
     return stored[0]
+
+
+def record_computed(session: Session, actor: str, proposal: Proposal, day: dt.date) -> None:
+    """A matcher run that stored nothing (a preview, a dry run) is still audited: who asked,
+    on which day, and what it would have proposed for each agreement."""
+    record_many(
+        session,
+        actor,
+        [
+            Entry(
+                "proposal.computed",
+                "agreement",
+                pool.agreement_id,
+                {
+                    "on": day.isoformat(),
+                    "pool_limit": pool.pool_limit,
+                    "families": [f.family_id for f in pool.families],
+                    "pinned_in": [f.family_id for f in pool.families if f.pinned],
+                    "objective": proposal.objective,
+                    "gap": proposal.solution.gap,
+                },
+            )
+            for pool in proposal.pools
+        ],
+    )
