@@ -23,7 +23,7 @@ from accord.proposals import repository as workflow
 from accord.proposals import service, views
 from accord.screening.service import screen_stored, stored_agreements
 from accord.web.auth import Caller, authorize
-from accord.web.idempotency import IdempotencyKey, fingerprint, run_once
+from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, page
 from accord.web.problems import responses
 from accord.web.state import AppState
@@ -305,14 +305,7 @@ def report_incident(
             suspends=incident.suspends,
         )
 
-    return run_once(
-        state.store,
-        state.clock,
-        caller.principal.name,
-        idempotency_key,
-        fingerprint(request.method, request.url.path, body),
-        work,
-    )
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
 
 
 @router.post(
@@ -336,14 +329,7 @@ def lift_suspension(
         service.lift_suspension(session, agreement_id, body.reason, caller.actor, state.clock)
         return 200, AgreementStatusOut(agreement_id=agreement_id, status="in_force")
 
-    return run_once(
-        state.store,
-        state.clock,
-        caller.principal.name,
-        idempotency_key,
-        fingerprint(request.method, request.url.path, body),
-        work,
-    )
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
 
 
 class IncidentRecord(IncidentOut):
@@ -519,14 +505,7 @@ def change_agreement_status(
         )
         return 200, AgreementStatusOut(agreement_id=agreement_id, status=changed.status)
 
-    return run_once(
-        state.store,
-        state.clock,
-        caller.principal.name,
-        idempotency_key,
-        fingerprint(request.method, request.url.path, body),
-        work,
-    )
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
 
 
 def _peek(state: AppState, caller: Caller, agreement_id: str) -> AgreementIn:

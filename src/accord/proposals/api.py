@@ -29,7 +29,7 @@ from accord.proposals.repository import PoolRow
 from accord.proposals.service import REJECTION_CODES, Actor, Moved
 from accord.screening.service import stored_agreement, stored_agreements
 from accord.web.auth import Caller, authorize
-from accord.web.idempotency import IdempotencyKey, fingerprint, run_once
+from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, page
 from accord.web.problems import responses
 from accord.web.state import AppState
@@ -323,25 +323,7 @@ def propose(
         items = repository.items(session, proposal_id=matched.proposal.id)
         return 201, _pool_out(matched.proposal, items, actor)
 
-    return _once(request, caller, idempotency_key, body, work)
-
-
-def _once(
-    request: Request,
-    caller: Caller,
-    key: str | None,
-    body: BaseModel | None,
-    work: Callable[[Session], tuple[int, BaseModel]],
-) -> JSONResponse:
-    state = _state(request)
-    return run_once(
-        state.store,
-        state.clock,
-        caller.principal.name,
-        key,
-        fingerprint(request.method, request.url.path, body),
-        work,
-    )
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
 
 
 # --- Moves ------------------------------------------------------------------------------------
@@ -365,7 +347,9 @@ def _move(
     step: Callable[[Session, Actor], Moved],
 ) -> JSONResponse:
     clock_actor = caller.actor
-    return _once(request, caller, key, body, lambda s: (200, _moved(step(s, clock_actor))))
+    return answer_once(
+        request, caller.principal.name, key, body, lambda s: (200, _moved(step(s, clock_actor)))
+    )
 
 
 ReasonCode = Literal["criteria", "public_order", "documents", "capacity", "other"]
@@ -578,7 +562,7 @@ def notice(
         )
         return 200, NoticeOut(outcome=outcome, moved=_moved(moved) if moved else None)
 
-    return _once(request, caller, idempotency_key, body, work)
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
 
 
 @router.post(
@@ -626,7 +610,7 @@ def interview(
         claim = service.schedule_interview(session, item_id, at, actor, clock, case_id=body.case_id)
         return 200, InterviewOut(item_id=item_id, case_id=claim.case_id, at=at)
 
-    return _once(request, caller, idempotency_key, body, work)
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
 
 
 @router.post(
@@ -772,7 +756,7 @@ def check_in(
             days=done.due_days, due_on=done.due_on, done_on=done.done_on, by=done.by
         )
 
-    return _once(request, caller, idempotency_key, body, work)
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
 
 
 @router.post(

@@ -10,7 +10,7 @@ import json
 from collections.abc import Callable
 from typing import Annotated
 
-from fastapi import Header
+from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -22,6 +22,7 @@ from accord.db import unit_of_work
 from accord.errors import Conflict
 from accord.models.idempotency import IdempotentRequest
 from accord.store import Store
+from accord.web.state import AppState
 
 IdempotencyKey = Annotated[
     str | None,
@@ -85,3 +86,23 @@ def run_once(
                     "a request with this Idempotency-Key is being answered; retry shortly"
                 ) from exc
     return JSONResponse(body, status)
+
+
+def answer_once(
+    request: Request,
+    principal: str,
+    key: str | None,
+    body: BaseModel | None,
+    work: Callable[[Session], tuple[int, BaseModel]],
+) -> JSONResponse:
+    """`run_once` for an API request: the application's store and clock, and the request's own
+    fingerprint (method, path, body)."""
+    state: AppState = request.app.state.accord
+    return run_once(
+        state.store,
+        state.clock,
+        principal,
+        key,
+        fingerprint(request.method, request.url.path, body),
+        work,
+    )
