@@ -17,13 +17,12 @@ BLUE, LIGHT, GREEN, RED, GREY = "#1f6feb", "#8fb8f6", "#1a7f37", "#b42318", "#6e
 def ledger_chart(agreement: AgreementIn, rows: Sequence[LedgerRow], day: dt.date) -> dict[str, Any]:
     """Cap use over time: what each cap holds on every day the ledger moved, up to `day`."""
     days = sorted({r.day for r in rows if r.day <= day} | {day})
-    caps = [c for c in agreement.caps if c.limit is not None]
+    # What every cap holds on each day, computed once for all caps.
+    by_day = [held(agreement, [r for r in rows if r.day <= d], d) for d in days]
+    caps = [(i, c) for i, c in enumerate(agreement.caps) if c.limit is not None]
     datasets: list[dict[str, Any]] = []
-    for number, cap in enumerate(caps):
-        series = []
-        for d in days:
-            so_far = [r for r in rows if r.day <= d]
-            series.append(held(agreement, so_far, d)[agreement.caps.index(cap)].held)
+    for number, (index, cap) in enumerate(caps):
+        series = [holding[index].held for holding in by_day]
         label = "present at once" if cap.kind == "present_at_once" else cap.kind.replace("_", " ")
         datasets.append(
             {
