@@ -9,7 +9,7 @@ aggregates; an admin manages users and reads the registry and the audit log.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, Protocol
@@ -203,7 +203,20 @@ def may_see(role: Role, party: str | None, agreement: AgreementIn) -> bool:
     return False
 
 
-def may_read(actor: Acting, agreement: AgreementIn) -> None:
+class Parties(Protocol):
+    """Who an agreement binds, which is all a read's scoping needs to know of it."""
+
+    @property
+    def id(self) -> str: ...
+    @property
+    def sender(self) -> str: ...
+    @property
+    def receiver(self) -> str: ...
+    @property
+    def monitors(self) -> Sequence[str]: ...
+
+
+def may_read(actor: Acting, agreement: Parties) -> None:
     """Refuse a read of an agreement's workflow the actor's role and party do not allow."""
     if actor.role in SEES_CLAIMS:
         if actor.party not in (None, agreement.sender):

@@ -84,6 +84,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
+    threads: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            max=256,
+            help="Requests each worker works on at once, each with its own database"
+            " connection (ACCORD_THREADS, default 8).",
+        ),
+    ] = None,
     demo: Annotated[
         bool,
         typer.Option(
@@ -102,6 +111,8 @@ def serve(
     from accord.web.logs import configure
 
     configure()
+    if threads is not None:
+        os.environ["ACCORD_THREADS"] = str(threads)  # every worker reads its settings from it
     if demo:
         if workers != 1:
             raise typer.BadParameter("the demo runs one worker: its clock lives in the process")

@@ -23,3 +23,7 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     now: dt.datetime | None = None
     """ACCORD_NOW: stand the workflow's clock at this moment (UTC) instead of the system's."""
+    threads: int = Field(default=8, ge=1, le=256)
+    """ACCORD_THREADS: requests one server process works on at once, each with its own database
+    connection. More threads than cores only queue on the interpreter: under load a few
+    threads answer sooner than many."""

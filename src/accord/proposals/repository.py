@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.models import (
+    Agreement,
     CheckIn,
     FearClaimRecord,
     Incident,
@@ -85,6 +86,32 @@ def pool_rows(session: Session, proposal_id: int) -> list[PoolRow]:
 def open_families(session: Session) -> set[str]:
     query = select(ProposalItem.open_family).where(ProposalItem.open_family.is_not(None))
     return {family for family in session.execute(query).scalars() if family}
+
+
+@dataclass(frozen=True, slots=True)
+class AgreementParties:
+    """An agreement's parties, read without the rest of it (see `accord.access.Parties`)."""
+
+    id: str
+    sender: str
+    receiver: str
+    monitors: list[str]
+
+
+def proposal_with_parties(
+    session: Session, proposal_id: int
+) -> tuple[Proposal, AgreementParties] | None:
+    """A proposal and its agreement's parties in one query: what a pool's read needs to decide
+    whether the reader may see it, without loading the whole agreement."""
+    row = session.execute(
+        select(Proposal, Agreement.sender_code, Agreement.receiver_code, Agreement.monitors)
+        .join(Agreement, Agreement.id == Proposal.agreement_id)
+        .where(Proposal.id == proposal_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    proposal, sender, receiver, monitors = row
+    return proposal, AgreementParties(proposal.agreement_id, sender, receiver, list(monitors))
 
 
 def get_proposal(session: Session, proposal_id: int) -> Proposal | None:

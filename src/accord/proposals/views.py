@@ -23,7 +23,7 @@ from accord.audit.service import Entry, record
 from accord.errors import Forbidden, NotFound
 from accord.models import CheckIn, ItemEvent, LedgerEntry, Movement, Proposal, ProposalItem
 from accord.proposals import repository
-from accord.proposals.repository import PoolRow
+from accord.proposals.repository import AgreementParties, PoolRow
 from accord.proposals.service import Actor
 from accord.screening.service import stored_agreement
 from accord.workflow.quota import Held, held, present
@@ -180,19 +180,21 @@ def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
 @dataclass(frozen=True)
 class PoolView:
     proposal: Proposal
-    agreement: AgreementIn
+    parties: AgreementParties
     items: list[PoolRow]
     states: dict[int, str]
 
 
 def pool_view(session: Session, proposal_id: int, actor: Actor) -> PoolView:
-    proposal = repository.get_proposal(session, proposal_id)
-    if proposal is None:
+    """A pool as its reader may see it. Read on every request for a pool, so it takes two
+    queries: the proposal with its agreement's parties (for scoping), then its items."""
+    found = repository.proposal_with_parties(session, proposal_id)
+    if found is None:
         raise NotFound(f"no proposal {proposal_id}")
-    agreement = stored_agreement(session, proposal.agreement_id)
-    may_read(actor, agreement)
+    proposal, parties = found
+    may_read(actor, parties)
     items = repository.pool_rows(session, proposal.id)
-    return PoolView(proposal, agreement, items, {i.id: shown_state(i.state, actor) for i in items})
+    return PoolView(proposal, parties, items, {i.id: shown_state(i.state, actor) for i in items})
 
 
 # --- The ledger -------------------------------------------------------------------------------
