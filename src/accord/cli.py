@@ -107,7 +107,7 @@ def serve(
     /api/v1/openapi.json) on the database."""
     import uvicorn
 
-    from accord.web.app import create_app
+    from accord.web.app import create_app, freeze_startup_heap
     from accord.web.logs import configure
 
     configure()
@@ -123,7 +123,9 @@ def serve(
     settings = settings_for(db)
     out.print(f"Accord on http://{host}:{port}/ (the API at /api/v1, its docs at /api/v1/docs)")
     if workers == 1:
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        application = create_app(settings)
+        freeze_startup_heap()
+        uvicorn.run(application, host=host, port=port, log_level="warning")
     else:
         if db:
             os.environ["ACCORD_DATABASE_URL"] = db  # the workers read their settings from it

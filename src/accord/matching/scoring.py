@@ -28,7 +28,6 @@ from typing import Any, Literal, Protocol, get_args
 
 import numpy as np
 import numpy.typing as npt
-from sklearn.ensemble import HistGradientBoostingClassifier  # type: ignore[import-untyped]
 
 from accord.agreements.schemas import AgreementIn
 from accord.cases.schemas import PersonRecord
@@ -406,6 +405,11 @@ class LearnedScorer:
         Refuses (ValueError, saying what is missing) fewer than `MIN_OUTCOMES` outcomes, only
         one kind of outcome, or outcomes for families or agreements not given.
         """
+        # Imported here: scikit-learn (with pandas and SciPy behind it) costs seconds and a
+        # quarter of a million objects in every process that imports the matcher, the server's
+        # workers included, which train nothing.
+        from sklearn.ensemble import HistGradientBoostingClassifier  # type: ignore[import-untyped]
+
         _check_outcomes(families, agreements, outcomes)
         receivers = tuple(sorted({agreements[o.agreement_id].receiver for o in outcomes}))
         codes = {receiver: code for code, receiver in enumerate(receivers)}

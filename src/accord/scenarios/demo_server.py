@@ -167,7 +167,7 @@ def serve_demo(console: Console, *, db: str | None, host: str, port: int) -> Non
     and serve the web app on it, the clock standing on `DEMO_DAY`, until interrupted."""
     import uvicorn
 
-    from accord.web.app import create_app
+    from accord.web.app import create_app, freeze_startup_heap
 
     clock = demo_clock()
     with tempfile.TemporaryDirectory(prefix="accord-serve-") as workdir:
@@ -181,4 +181,6 @@ def serve_demo(console: Console, *, db: str | None, host: str, port: int) -> Non
             f"Accord on {address} (API at {address}api/v1, docs at {address}api/v1/docs);"
             " the passwords are new each start. Ctrl-C stops it."
         )
-        uvicorn.run(create_app(settings, clock=clock), host=host, port=port, log_level="warning")
+        application = create_app(settings, clock=clock)
+        freeze_startup_heap()
+        uvicorn.run(application, host=host, port=port, log_level="warning")

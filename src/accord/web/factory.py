@@ -3,8 +3,9 @@ its settings come from the environment (ACCORD_DATABASE_URL …). Each worker im
 module, so each writes its own JSON-line logs, as a single `accord serve` does."""
 
 from accord.config import Settings
-from accord.web.app import create_app
+from accord.web.app import create_app, freeze_startup_heap
 from accord.web.logs import configure
 
 configure()
 app = create_app(Settings())
+freeze_startup_heap()
