@@ -200,7 +200,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int, said: list[str]) -> Iterator[str]:
+def server(url: str, workers: int, threads: int, said: list[str]) -> Iterator[str]:
     """`accord serve` in its own process; its base URL once /health answers. Stopped after,
     when what it wrote (but its banner) is put in `said`."""
     port = free_port()
@@ -209,7 +209,7 @@ def server(url: str, workers: int, said: list[str]) -> Iterator[str]:
         process = subprocess.Popen(
             [
                 *(str(BIN / "accord"), "serve", "--db", url, "--host", "127.0.0.1"),
-                *("--port", str(port), "--workers", str(workers)),
+                *("--port", str(port), "--workers", str(workers), "--threads", str(threads)),
             ],
             env=env,
             stdout=log,
@@ -320,6 +320,7 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--workers", type=int, default=1, help="accord serve --workers")
+    parser.add_argument("--threads", type=int, default=8, help="accord serve --threads")
     args = parser.parse_args()
     count = 500 if args.quick else args.count
     if args.accept > args.families:
@@ -327,7 +328,8 @@ def main() -> None:
 
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()},"
-        f" {postgres_version()}; seed {args.seed}; accord serve --workers {args.workers}"
+        f" {postgres_version()}; seed {args.seed};"
+        f" accord serve --workers {args.workers} --threads {args.threads}"
     )
     with fresh_database() as url:
         seeded = seed(url, args.families)
@@ -350,7 +352,7 @@ def main() -> None:
             return client.post(f"/items/{item}/reject", headers=reviewer, json=body)
 
         said: list[str] = []
-        with server(url, args.workers, said) as base:
+        with server(url, args.workers, args.threads, said) as base:
             first = httpx.get(f"{base}/pools/{seeded.pool}", headers=reviewer, timeout=30)
             shown = first.json() if first.status_code == 200 else {}
             if shown.get("families") != args.families or shown.get("view") != "receiver":
