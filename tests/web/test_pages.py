@@ -209,6 +209,16 @@ def test_the_reviewer_reads_the_pool_through_the_minimized_view(world: World) ->
     assert any(e.data.get("view") == "minimized" for e in reads)
 
 
+def test_the_pool_page_reads_each_waiting_family_once_and_no_timeline(world: World) -> None:
+    assert signed_in(world, "rita").get(f"/pools/{world.pool}").status_code == 200
+    reads = {
+        (e.entity_id, e.data["via"]) for e in _events(world, "person.read") if e.actor == "rita"
+    }
+    waiting = {"A3": world.items["F-A3"], "B1": world.items["F-B1"]}
+    assert reads == {(case, f"item {item}") for case, item in waiting.items()}
+    assert not [e for e in _events(world, "item.read") if e.actor == "rita"]
+
+
 def test_accepting_in_the_queue_redraws_the_row(world: World) -> None:
     rita = signed_in(world, "rita")
     item = world.items["F-A3"]

@@ -222,7 +222,7 @@ def get_pool(
         return _pool_out(view.proposal, view.items, actor)
 
 
-def _members(session: Session, item: ProposalItem, actor: Actor) -> list[MinimizedPerson]:
+def _members(session: Session, item: ProposalItem | PoolRow, actor: Actor) -> list[MinimizedPerson]:
     """The family through the minimized view; each read is in the audit log."""
     members = [MinimizedPerson.of(r) for r in stored_people(session, family_id=item.family_id)]
     record_many(
@@ -239,6 +239,22 @@ def _members(session: Session, item: ProposalItem, actor: Actor) -> list[Minimiz
         ],
     )
     return members
+
+
+def waiting_members(
+    request: Request, pool_id: int, caller: Caller, *, only: int | None = None
+) -> dict[int, list[MinimizedPerson]]:
+    """The families of a pool still waiting for the receiver's decision (or only one of them),
+    through the minimized view, in one unit of work; each person's read is in the audit log.
+    What the review page shows beside the pool: the items' timelines are not read."""
+    actor = caller.actor
+    with unit_of_work(_state(request).store.sessions) as session:
+        view = views.pool_view(session, pool_id, actor)
+        return {
+            item.id: _members(session, item, actor)
+            for item in view.items
+            if item.state == "proposed" and only in (None, item.id)
+        }
 
 
 @router.get(

@@ -239,9 +239,7 @@ def _pool_context(
     members: dict[int, Any] = {}
     if pool.view == "receiver":
         # The reviewer decides on the families' minimized records (DESIGN §6), each read logged.
-        for item in pool.items:
-            if item.state == "proposed" and only in (None, item.id):
-                members[item.id] = proposals_api.get_item(request, item.id, caller).members
+        members = proposals_api.waiting_members(request, pool_id, caller, only=only)
     return {
         "pool": pool,
         "members": members,
