@@ -37,6 +37,21 @@ def members_of(session: Session, families: Iterable[str]) -> list[MemberState]:
     return states
 
 
+def family_record_texts(session: Session, families: Iterable[str]) -> list[tuple[str, str]]:
+    """(family id, record as exchange-format JSON) of every member of the given families, in
+    case id order; the IN lists are chunked as in `members_of`."""
+    wanted = sorted(set(families))
+    rows: list[tuple[str, str]] = []
+    for start in range(0, len(wanted), 1000):
+        query = (
+            select(Person.family_id, Person.record)
+            .where(Person.family_id.in_(wanted[start : start + 1000]))
+            .order_by(Person.case_id)
+        )
+        rows += [(family, text) for family, text in session.execute(query)]
+    return rows
+
+
 def add_families(session: Session, ids: Iterable[str]) -> None:
     rows = [{"id": family_id} for family_id in sorted(ids)]
     if rows:

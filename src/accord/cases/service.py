@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,6 +81,14 @@ def stored_people(session: Session, *, family_id: str | None = None) -> list[Per
         PersonRecord.model_validate_json(text)
         for text in repository.record_texts(session, family_id=family_id)
     ]
+
+
+def stored_families(session: Session, families: Iterable[str]) -> dict[str, list[PersonRecord]]:
+    """Several families' stored members in one read, each family in case id order."""
+    found: dict[str, list[PersonRecord]] = {}
+    for family, text in repository.family_record_texts(session, families):
+        found.setdefault(family, []).append(PersonRecord.model_validate_json(text))
+    return found
 
 
 def import_people(

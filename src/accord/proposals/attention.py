@@ -1,5 +1,8 @@
 """What needs someone's attention under an agreement this week: the dashboard's list.
 
+Read with a fixed number of queries whatever the agreement's size (families, notices and
+check-ins each in one read), since the dashboard reads it for every agreement on each visit.
+
 Items waiting for the receiver's review, notice periods (S6) that end within the week, check-ins
 (S15) due or overdue, and suspensions not yet lifted. What a role reads is cut to its view: a
 receiver or a monitor is never told of a notice (a notice tells of the sender's process) and
@@ -15,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.access import SEES_CLAIMS
 from accord.agreements.schemas import AgreementIn
-from accord.cases.service import stored_people
+from accord.cases.service import stored_families
 from accord.proposals import repository
 from accord.workflow.guards import last_service
 from accord.workflow.transitions import Role
@@ -53,11 +56,11 @@ def attention(
                 )
             )
     if role in SEES_CLAIMS:
-        for item in items:
-            if item.state not in ("accepted", "notified"):
-                continue
-            members = stored_people(session, family_id=item.family_id)
-            served = last_service(members, repository.notices(session, item.id), day)
+        serving = [i for i in items if i.state in ("accepted", "notified")]
+        families = stored_families(session, {i.family_id for i in serving})
+        notices = repository.notices_of_items(session, [i.id for i in serving])
+        for item in serving:
+            served = last_service(families.get(item.family_id, []), notices.get(item.id, []), day)
             if served is None:
                 continue
             ends = served + dt.timedelta(days=agreement.notice_days)
@@ -71,19 +74,18 @@ def attention(
                     )
                 )
     if role != "admin":
-        for item in items:
-            for check_in in repository.check_ins(session, item.id):
-                if check_in.done_on is None and check_in.due_on <= day + WEEK:
-                    late = " (overdue)" if check_in.due_on < day else ""
-                    found.append(
-                        Attention(
-                            "check_in",
-                            check_in.due_on,
-                            f"{check_in.due_days}-day check-in of family {item.family_id}"
-                            f" due {check_in.due_on}{late}",
-                            f"/items/{item.id}",
-                        )
-                    )
+        families_of = {i.id: i.family_id for i in items}
+        for check_in in repository.open_check_ins(session, agreement.id, day + WEEK):
+            late = " (overdue)" if check_in.due_on < day else ""
+            found.append(
+                Attention(
+                    "check_in",
+                    check_in.due_on,
+                    f"{check_in.due_days}-day check-in of family {families_of[check_in.item_id]}"
+                    f" due {check_in.due_on}{late}",
+                    f"/items/{check_in.item_id}",
+                )
+            )
     for incident in repository.incidents(session, agreement.id):
         if incident.suspends and incident.lifted_on is None:
             found.append(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -181,6 +181,23 @@ def notices(session: Session, item_id: int) -> list[Notice]:
     ]
 
 
+def notices_of_items(session: Session, item_ids: Collection[int]) -> dict[int, list[Notice]]:
+    """Every notice of the given items, by item, each item's in the order recorded."""
+    found: dict[int, list[Notice]] = {}
+    wanted = sorted(set(item_ids))
+    for start in range(0, len(wanted), 1000):
+        query = (
+            select(NoticeRecord)
+            .where(NoticeRecord.item_id.in_(wanted[start : start + 1000]))
+            .order_by(NoticeRecord.item_id, NoticeRecord.id)
+        )
+        for n in session.execute(query).scalars():
+            found.setdefault(n.item_id, []).append(
+                Notice(n.case_id, n.recipient, n.served_on, n.language, n.outcome)  # type: ignore[arg-type]
+            )
+    return found
+
+
 def pending_fear_claims(session: Session, item_id: int) -> list[FearClaimRecord]:
     query = select(FearClaimRecord).where(
         FearClaimRecord.item_id == item_id, FearClaimRecord.outcome == "pending"
@@ -210,6 +227,21 @@ def movements(session: Session, item_id: int) -> list[Movement]:
 
 def check_ins(session: Session, item_id: int) -> list[CheckIn]:
     query = select(CheckIn).where(CheckIn.item_id == item_id).order_by(CheckIn.due_days)
+    return list(session.execute(query).scalars())
+
+
+def open_check_ins(session: Session, agreement_id: str, due_by: dt.date) -> list[CheckIn]:
+    """Check-ins not yet done under an agreement that fall due by `due_by`, soonest first."""
+    query = (
+        select(CheckIn)
+        .join(ProposalItem, ProposalItem.id == CheckIn.item_id)
+        .where(
+            ProposalItem.agreement_id == agreement_id,
+            CheckIn.done_on.is_(None),
+            CheckIn.due_on <= due_by,
+        )
+        .order_by(CheckIn.due_on, CheckIn.item_id, CheckIn.due_days)
+    )
     return list(session.execute(query).scalars())
 
 
