@@ -5,6 +5,10 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import select
+
+from accord.db import unit_of_work
+from accord.models import AuditEvent
 from tests.support import person
 from tests.web.support import World
 
@@ -153,6 +157,20 @@ def test_people_are_imported_all_or_nothing(world: World) -> None:
     assert "F-N4" in refused.json()["detail"]
     assert world.get("/people/N4", "olga").status_code == 404  # nothing was written
     assert world.post("/people", "rita", {"source": "x", "records": good}).status_code == 403
+
+
+def test_an_import_is_recorded_at_the_servers_clock(world: World) -> None:
+    world.clock.advance(days=3)
+    done = world.post("/people", "olga", {"source": "intake 7", "records": [person("N1", "F-N1")]})
+    assert done.status_code == 200, done.text
+    with unit_of_work(world.store.sessions) as session:
+        stamped = session.scalars(
+            select(AuditEvent.at).where(
+                AuditEvent.action.like("person.%"), AuditEvent.entity_id == "N1"
+            )
+        ).all()
+    aware = {at if at.tzinfo else at.replace(tzinfo=dt.UTC) for at in stamped}  # SQLite: naive
+    assert stamped and aware == {world.clock.now()}
 
 
 def test_a_supervisor_moves_an_agreement_along_its_lifecycle_with_a_source(world: World) -> None:

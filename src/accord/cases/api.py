@@ -268,13 +268,15 @@ def import_records(
     """Each record is validated as it arrives (a malformed one is a 422 naming
     `body.records.N.field`); the family checks run on the families as they will be, and one
     failing family refuses the whole batch, naming it."""
-    with unit_of_work(_state(request).store.sessions) as session:
+    state = _state(request)
+    with unit_of_work(state.store.sessions) as session:
         _senders_staff(session, caller)
         report = import_people(
             session,
             [Row(f"records[{n}]", record) for n, record in enumerate(body.records)],
             source=body.source,
             actor=caller.principal.name,
+            at=state.clock.now(),
         )
         return ImportOut(
             created=report.created,

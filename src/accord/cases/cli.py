@@ -12,6 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from accord.cases.reader import read_people
 from accord.cases.service import ImportReport, import_people
 from accord.cli_support import DbOption, actor, err, new_app, out, store_for
+from accord.clock import clock_for
 from accord.db import unit_of_work
 
 app = new_app("People and their cases.")
@@ -56,5 +57,6 @@ def import_command(
             source=str(file),
             actor=actor(),
             progress=lambda n: bar.advance(task, n),
+            at=clock_for(store.settings.now).now(),
         )
     print_report(report)

@@ -98,14 +98,24 @@ def import_people(
     source: str,
     actor: str,
     progress: Callable[[int], None] | None = None,
+    at: dt.datetime | None = None,
 ) -> ImportReport:
     """Create new people, update changed ones, leave identical ones alone.
 
     Family checks run on each affected family as it will be after the import (stored members
-    merged with the file's); an error in any family refuses the whole file.
+    merged with the file's); an error in any family refuses the whole file. `at` is the moment
+    recorded on the people and in the audit log: the caller's clock (ACCORD_NOW, a test's or
+    the demo's), the system's time when not given.
     """
     with collector_paused():
-        return _import(session, rows, source=source, actor=actor, progress=progress)
+        return _import(
+            session,
+            rows,
+            source=source,
+            actor=actor,
+            progress=progress,
+            at=at or dt.datetime.now(dt.UTC),
+        )
 
 
 def _import(
@@ -115,6 +125,7 @@ def _import(
     source: str,
     actor: str,
     progress: Callable[[int], None] | None,
+    at: dt.datetime,
 ) -> ImportReport:
     report = ImportReport(source=source)
     known = repository.existing_hashes(session)
@@ -145,7 +156,7 @@ def _import(
     report.notes = [f for f in findings if f.severity == "note"]
     report.families = len({c["family_id"] for c in columns})
 
-    now = dt.datetime.now(dt.UTC)
+    now = at
     repository.add_families(session, touched - repository.family_ids(session))
     for batch_start in range(0, len(fresh), 5000):
         batch = fresh[batch_start : batch_start + 5000]

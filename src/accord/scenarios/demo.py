@@ -81,6 +81,7 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                     source="synthetic population",
                     actor=DEMO_ACTOR,
                     progress=lambda n: bar.advance(task, n),
+                    at=SetClock.on(YEAR_START).now(),
                 )
             print_report(report, notes=3)
 

@@ -111,7 +111,13 @@ def seed_demo_server(
             write_people(generate_people(people, seed, on=REFERENCE_DATE), people_file)
             rows = read_people(people_file)
         with unit_of_work(store.sessions) as session:
-            import_people(session, rows, source="synthetic population", actor=DEMO_ACTOR)
+            import_people(
+                session,
+                rows,
+                source="synthetic population",
+                actor=DEMO_ACTOR,
+                at=SetClock.on(START).now(),
+            )
         play_year(store.sessions, SetClock.on(START), seed=seed, until=day - dt.timedelta(days=1))
         with unit_of_work(store.sessions) as session:
             problems = demo_day_problems(session, day)
