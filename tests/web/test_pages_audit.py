@@ -69,6 +69,18 @@ def test_filters_narrow_the_log(world: World) -> None:
     assert rows(nothing.text) == [] and "No event matches." in nothing.text
 
 
+def test_the_page_filters_by_subject_kind_and_day(world: World) -> None:
+    sam = signed_in(world, "sam")
+    sam.get("/people/A1")
+    day = world.clock.now().date()
+    page = sam.get(f"/audit?entity_type=person&since={day}&until={day}")
+    assert page.status_code == 200
+    shown = rows(page.text)
+    assert shown and all(subject.startswith("person ") for _, _, _, subject in shown)
+    assert '<option value="person" selected>' in page.text
+    assert sam.get("/audit?since=soon").status_code == 400
+
+
 def test_the_log_pages_keeping_its_filters(world: World) -> None:
     sam, olga = signed_in(world, "sam"), signed_in(world, "olga")
     before = len(rows(sam.get("/audit?actor=olga").text))  # the seed's moves, the sign-in

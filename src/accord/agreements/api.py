@@ -24,7 +24,7 @@ from accord.proposals import service, views
 from accord.screening.service import screen_stored, stored_agreements
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, answer_once
-from accord.web.paging import Limit, Offset, Page, page
+from accord.web.paging import Limit, Offset, Page, QueryDay, page
 from accord.web.problems import responses
 from accord.web.state import AppState
 from accord.workflow.quota import present
@@ -147,7 +147,7 @@ def get_ledger(
     request: Request,
     agreement_id: AgreementId,
     caller: Annotated[Caller, Depends(authorize)],
-    on: Annotated[dt.date | None, Query(description="The day (default today).")] = None,
+    on: Annotated[QueryDay | None, Query(description="The day (default today).")] = None,
 ) -> LedgerOut:
     state = _state(request)
     with unit_of_work(state.store.sessions) as session:
@@ -441,7 +441,7 @@ def screening_summary(
     request: Request,
     agreement_id: AgreementId,
     caller: Annotated[Caller, Depends(authorize)],
-    on: Annotated[dt.date | None, Query(description="The day (default today).")] = None,
+    on: Annotated[QueryDay | None, Query(description="The day (default today).")] = None,
 ) -> ScreeningSummary:
     state = _state(request)
     day = on or today(state.clock)

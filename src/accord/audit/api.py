@@ -13,7 +13,7 @@ from accord.audit.service import verify
 from accord.db import unit_of_work
 from accord.models import AuditEvent
 from accord.web.auth import Caller, authorize
-from accord.web.paging import Limit, Offset, Page
+from accord.web.paging import Limit, Offset, Page, QueryDay
 from accord.web.problems import responses
 from accord.web.state import AppState
 
@@ -39,6 +39,10 @@ class VerificationOut(BaseModel):
     problem: str | None
 
 
+def _start_of(day: dt.date) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(), dt.UTC)
+
+
 def _state(request: Request) -> AppState:
     state: AppState = request.app.state.accord
     return state
@@ -59,15 +63,34 @@ def list_events(
     action: Annotated[str | None, Query(max_length=64)] = None,
     actor: Annotated[str | None, Query(max_length=128)] = None,
     entity_id: Annotated[str | None, Query(max_length=128)] = None,
+    entity_type: Annotated[
+        str | None,
+        Query(
+            max_length=32,
+            description="The subject's kind (person, proposal_item, proposal, agreement, user,"
+            " api_token, party, import): an id alone may name a pool and an item alike.",
+        ),
+    ] = None,
+    since: Annotated[
+        QueryDay | None, Query(description="Events on or after this day (UTC).")
+    ] = None,
+    until: Annotated[
+        QueryDay | None, Query(description="Events on or before this day (UTC).")
+    ] = None,
 ) -> Page[AuditEventOut]:
     query = select(AuditEvent)
     for column, value in (
         (AuditEvent.action, action),
         (AuditEvent.actor, actor),
         (AuditEvent.entity_id, entity_id),
+        (AuditEvent.entity_type, entity_type),
     ):
         if value is not None:
             query = query.where(column == value)
+    if since is not None:
+        query = query.where(AuditEvent.at >= _start_of(since))
+    if until is not None:
+        query = query.where(AuditEvent.at < _start_of(until + dt.timedelta(days=1)))
     with unit_of_work(_state(request).store.sessions) as session:
         total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
         rows = session.execute(

@@ -1,22 +1,36 @@
 """Pages of the audit log (supervisors and admins): the events, newest first, filtered by
-actor, action and subject and paged, and the verification of the hash chain (intact, or the
+actor, action, subject (its id and kind) and days, and paged, and the verification of the hash chain (intact, or the
 first event at which it breaks).
 
 Reads go through the API's own functions: the same filters, the same verification."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from accord.audit import api as audit_api
+from accord.errors import InvalidInput, Problem
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
 from accord.web.pages import PageCaller, is_htmx, render
 from accord.web.paging import Offset
 
 router = APIRouter(include_in_schema=False)
+
+
+def _day(text: str, field: str) -> dt.date | None:
+    """A date field of the filter form (empty: no bound)."""
+    if not text:
+        return None
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput(
+            "query", [Problem(field, f"{text!r} is not a date (YYYY-MM-DD)")]
+        ) from None
 
 
 @router.get("/audit", name="pages.audit", response_class=HTMLResponse)
@@ -26,9 +40,19 @@ def audit(
     actor: Annotated[str, Query(max_length=128)] = "",
     action: Annotated[str, Query(max_length=64)] = "",
     entity_id: Annotated[str, Query(max_length=128, description="The subject's id.")] = "",
+    entity_type: Annotated[str, Query(max_length=32)] = "",
+    since: Annotated[str, Query(max_length=10)] = "",
+    until: Annotated[str, Query(max_length=10)] = "",
     offset: Offset = 0,
 ) -> HTMLResponse:
-    filters = {"actor": actor.strip(), "action": action.strip(), "entity_id": entity_id.strip()}
+    filters = {
+        "actor": actor.strip(),
+        "action": action.strip(),
+        "entity_id": entity_id.strip(),
+        "entity_type": entity_type.strip(),
+        "since": since.strip(),
+        "until": until.strip(),
+    }
     found = audit_api.list_events(
         request,
         caller,
@@ -37,6 +61,9 @@ def audit(
         action=filters["action"] or None,
         actor=filters["actor"] or None,
         entity_id=filters["entity_id"] or None,
+        entity_type=filters["entity_type"] or None,
+        since=_day(filters["since"], "since"),
+        until=_day(filters["until"], "until"),
     )
     context = {
         "events": found.items,

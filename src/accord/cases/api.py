@@ -23,7 +23,7 @@ from accord.models import Person
 from accord.proposals.service import record_case_change
 from accord.screening.service import explain_stored, stored_agreement, stored_agreements
 from accord.web.auth import Caller, authorize
-from accord.web.paging import Limit, Offset, Page
+from accord.web.paging import Limit, Offset, Page, QueryDay
 from accord.web.problems import responses
 from accord.web.state import AppState
 
@@ -161,7 +161,7 @@ def explain(
     case_id: CaseId,
     caller: Annotated[Caller, Depends(authorize)],
     agreement_id: Annotated[str, Query(max_length=64)],
-    on: Annotated[dt.date | None, Query(description="The day (default today).")] = None,
+    on: Annotated[QueryDay | None, Query(description="The day (default today).")] = None,
 ) -> Explanation:
     state = _state(request)
     day = on or today(state.clock)
