@@ -3,8 +3,21 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from typing import TypeVar
+
+T = TypeVar("T", str, int)
+
+IN_LIST = 1000
+"""Values in one `IN (…)` list: well within every database's limit on bound parameters."""
+
+
+def in_lists(values: Iterable[T]) -> Iterator[list[T]]:
+    """The distinct values, sorted, in lists of at most `IN_LIST`: one query per list."""
+    wanted = sorted(set(values))
+    for start in range(0, len(wanted), IN_LIST):
+        yield wanted[start : start + IN_LIST]
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from accord.bulk import in_lists
 from accord.cases.families import MemberState
 from accord.db import table_of
 from accord.models import Family, Person
@@ -22,10 +23,8 @@ def family_ids(session: Session) -> set[str]:
 
 
 def members_of(session: Session, families: Iterable[str]) -> list[MemberState]:
-    wanted = sorted(set(families))
     states: list[MemberState] = []
-    for start in range(0, len(wanted), 1000):
-        chunk = wanted[start : start + 1000]
+    for chunk in in_lists(families):
         query = select(
             Person.case_id,
             Person.family_id,
@@ -39,13 +38,12 @@ def members_of(session: Session, families: Iterable[str]) -> list[MemberState]:
 
 def family_record_texts(session: Session, families: Iterable[str]) -> list[tuple[str, str]]:
     """(family id, record as exchange-format JSON) of every member of the given families, in
-    case id order; the IN lists are chunked as in `members_of`."""
-    wanted = sorted(set(families))
+    case id order within each list of families."""
     rows: list[tuple[str, str]] = []
-    for start in range(0, len(wanted), 1000):
+    for chunk in in_lists(families):
         query = (
             select(Person.family_id, Person.record)
-            .where(Person.family_id.in_(wanted[start : start + 1000]))
+            .where(Person.family_id.in_(chunk))
             .order_by(Person.case_id)
         )
         rows += [(family, text) for family, text in session.execute(query)]

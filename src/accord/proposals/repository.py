@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from accord.bulk import in_lists
 from accord.models import (
     Agreement,
     CheckIn,
@@ -184,11 +185,10 @@ def notices(session: Session, item_id: int) -> list[Notice]:
 def notices_of_items(session: Session, item_ids: Collection[int]) -> dict[int, list[Notice]]:
     """Every notice of the given items, by item, each item's in the order recorded."""
     found: dict[int, list[Notice]] = {}
-    wanted = sorted(set(item_ids))
-    for start in range(0, len(wanted), 1000):
+    for chunk in in_lists(item_ids):
         query = (
             select(NoticeRecord)
-            .where(NoticeRecord.item_id.in_(wanted[start : start + 1000]))
+            .where(NoticeRecord.item_id.in_(chunk))
             .order_by(NoticeRecord.item_id, NoticeRecord.id)
         )
         for n in session.execute(query).scalars():
