@@ -114,7 +114,7 @@ def import_people(
             source=source,
             actor=actor,
             progress=progress,
-            at=at or dt.datetime.now(dt.UTC),
+            now=at or dt.datetime.now(dt.UTC),
         )
 
 
@@ -125,7 +125,7 @@ def _import(
     source: str,
     actor: str,
     progress: Callable[[int], None] | None,
-    at: dt.datetime,
+    now: dt.datetime,
 ) -> ImportReport:
     report = ImportReport(source=source)
     known = repository.existing_hashes(session)
@@ -156,7 +156,6 @@ def _import(
     report.notes = [f for f in findings if f.severity == "note"]
     report.families = len({c["family_id"] for c in columns})
 
-    now = at
     repository.add_families(session, touched - repository.family_ids(session))
     for batch_start in range(0, len(fresh), 5000):
         batch = fresh[batch_start : batch_start + 5000]
