@@ -39,6 +39,19 @@ class VerificationOut(BaseModel):
     problem: str | None
 
 
+SUBJECT_KINDS = (
+    "person",
+    "proposal_item",
+    "proposal",
+    "agreement",
+    "user",
+    "api_token",
+    "party",
+    "import",
+)
+"""The kinds of subject audit events name (`entity_type`)."""
+
+
 def _start_of(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), dt.UTC)
 
@@ -67,8 +80,8 @@ def list_events(
         str | None,
         Query(
             max_length=32,
-            description="The subject's kind (person, proposal_item, proposal, agreement, user,"
-            " api_token, party, import): an id alone may name a pool and an item alike.",
+            description=f"The subject's kind ({', '.join(SUBJECT_KINDS)}): an id alone may"
+            " name a pool and an item alike.",
         ),
     ] = None,
     since: Annotated[

@@ -1,6 +1,6 @@
 """Pages of the audit log (supervisors and admins): the events, newest first, filtered by
-actor, action, subject (its id and kind) and days, and paged, and the verification of the hash chain (intact, or the
-first event at which it breaks).
+actor, action, subject (its id and kind) and days, and paged, and the verification of the hash
+chain (intact, or the first event at which it breaks).
 
 Reads go through the API's own functions: the same filters, the same verification."""
 
@@ -11,23 +11,27 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import TypeAdapter, ValidationError
 
 from accord.audit import api as audit_api
 from accord.errors import InvalidInput, Problem
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
 from accord.web.pages import PageCaller, is_htmx, render
-from accord.web.paging import Offset
+from accord.web.paging import Offset, QueryDay
 
 router = APIRouter(include_in_schema=False)
 
 
+_QUERY_DAY = TypeAdapter(QueryDay)
+
+
 def _day(text: str, field: str) -> dt.date | None:
-    """A date field of the filter form (empty: no bound)."""
+    """A date field of the filter form (empty: no bound), read by the API's rule for days."""
     if not text:
         return None
     try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
+        return _QUERY_DAY.validate_python(text)
+    except ValidationError:
         raise InvalidInput(
             "query", [Problem(field, f"{text!r} is not a date (YYYY-MM-DD)")]
         ) from None
@@ -68,6 +72,7 @@ def audit(
     context = {
         "events": found.items,
         "filters": filters,
+        "subject_kinds": audit_api.SUBJECT_KINDS,
         "pager": pager("/audit", filters, offset, len(found.items), found.total),
         "nav": "audit",
     }
