@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from accord.agreements.loader import load_registry_file
 from accord.agreements.service import load
@@ -29,6 +29,15 @@ SUPERVISOR = Actor("sam", "supervisor", "US")
 REVIEWER = Actor("rita", "reviewer", "XK")
 OTHER_REVIEWER = Actor("ruth", "reviewer", "AL")
 MONITOR = Actor("mona", "monitor", "MON-XK")
+
+
+T = TypeVar("T")
+
+
+def run(store: Store, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """One service call in its own transaction, as a command or request would make it."""
+    with unit_of_work(store.sessions) as session:
+        return service(session, *args, **kwargs)
 
 
 def load_agreement(store: Store, **changes: Any) -> None:

@@ -33,18 +33,14 @@ from tests.proposals.support import (
     import_records,
     load_agreement,
     propose,
+    run,
     single,
 )
 
 
 @pytest.fixture
 def clock() -> SetClock:
-    return SetClock(dt.datetime.combine(START, dt.time(9), dt.UTC))
-
-
-def run(store: Store, service: Any, *args: Any, **kwargs: Any) -> Any:
-    with unit_of_work(store.sessions) as session:
-        return service(session, *args, **kwargs)
+    return SetClock.on(START)
 
 
 def listed(store: Store, role: Role, day: dt.date) -> list[Attention]:

@@ -9,7 +9,7 @@ import itertools
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import pytest
 from rich.console import Console
@@ -56,22 +56,15 @@ from tests.proposals.support import (
     import_records,
     load_agreement,
     propose,
+    run,
     single,
 )
 from tests.support import person
-
-T = TypeVar("T")
 
 
 @pytest.fixture
 def clock() -> SetClock:
     return SetClock.on(START)
-
-
-def run(store: Store, service: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """One service call in its own transaction, as a command or request would make it."""
-    with unit_of_work(store.sessions) as session:
-        return service(session, *args, **kwargs)
 
 
 def state(store: Store, item_id: int) -> str:
