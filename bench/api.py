@@ -50,6 +50,8 @@ import numpy as np
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from accord.config import Settings
+
 POSTGRES_ADMIN = os.environ.get(
     "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 )
@@ -346,7 +348,12 @@ def main() -> None:
         default=os.cpu_count() or 1,
         help="accord serve --workers (default: one per core, as a server would be deployed)",
     )
-    parser.add_argument("--threads", type=int, default=8, help="accord serve --threads")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=Settings.model_fields["threads"].default,
+        help="accord serve --threads (default: the server's own)",
+    )
     args = parser.parse_args()
     count = 500 if args.quick else args.count
     if args.accept > args.families:
