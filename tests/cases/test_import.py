@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import json
 from pathlib import Path
 
@@ -61,6 +63,9 @@ FAMILY = [
     ),
 ]
 
+AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+"""The moment the tests' imports are recorded at."""
+
 
 def write_jsonl(path: Path, records: list[dict[str, object]]) -> Path:
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
@@ -107,7 +112,7 @@ def test_each_format_imports_the_same_people(store: Store, tmp_path: Path, write
     path = writer(tmp_path / f"people{suffix}", FAMILY)  # type: ignore[operator]
     rows = read_people(path)
     with unit_of_work(store.sessions) as session:
-        report = import_people(session, rows, source=str(path), actor="test")
+        report = import_people(session, rows, source=str(path), actor="test", role="supervisor", at=AT)
     assert (report.created, report.updated, report.unchanged, report.families) == (4, 0, 0, 2)
     people = stored(store)
     assert people["C1"].protection[0].model_dump(mode="json") == {
@@ -238,6 +243,8 @@ def test_a_family_with_two_heads_is_refused_even_across_imports(
             read_people(write_jsonl(tmp_path / "a.jsonl", FAMILY[:2])),
             source="a",
             actor="t",
+            role="supervisor",
+            at=AT,
         )
     second_head = person("C9", "F1", given_name="Other")
     rows = read_people(write_jsonl(tmp_path / "b.jsonl", [second_head]))
@@ -245,7 +252,7 @@ def test_a_family_with_two_heads_is_refused_even_across_imports(
         pytest.raises(InvalidInput, match="family F1: more than one head: C1, C9"),
         unit_of_work(store.sessions) as session,
     ):
-        import_people(session, rows, source="b", actor="t")
+        import_people(session, rows, source="b", actor="t", role="supervisor", at=AT)
     assert set(stored(store)) == {"C1", "C2"}
 
 
@@ -257,7 +264,7 @@ def test_members_in_conflicting_states_are_reported(store: Store, tmp_path: Path
         )
     )
     with unit_of_work(store.sessions) as session:
-        report = import_people(session, rows, source="a", actor="t")
+        report = import_people(session, rows, source="a", actor="t", role="supervisor", at=AT)
     messages = {(n.family_id, n.message) for n in report.notes}
     assert ("F1", "members in conflicting removal states (final: C1, C2; none: C3)") in messages
     assert ("F2", "members with different status in the sender (citizen: C5; none: C4)") in messages
@@ -273,7 +280,7 @@ def test_every_field_survives_the_round_trip_through_the_database(
     write_people(generate_people(1500, 11), path)
     rows = read_people(path)
     with unit_of_work(store.sessions) as session:
-        import_people(session, rows, source="p", actor="t")
+        import_people(session, rows, source="p", actor="t", role="supervisor", at=AT)
     people = stored(store)
     for row in rows:
         assert people[row.record.case_id] == row.record

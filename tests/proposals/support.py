@@ -11,10 +11,11 @@ from typing import Any, TypeVar
 from accord.agreements.loader import load_registry_file
 from accord.agreements.service import load
 from accord.cases.reader import read_people
-from accord.cases.service import import_people
-from accord.clock import SetClock
+from accord.cases.service import ImportReport
+from accord.clock import Clock, SetClock
 from accord.db import unit_of_work
 from accord.proposals import repository
+from accord.proposals.case_facts import import_case_files
 from accord.proposals.service import Actor, PoolFamily, create_pool
 from accord.scenarios import workflow_agreement_path
 from accord.store import Store
@@ -50,11 +51,31 @@ def load_agreement(store: Store, **changes: Any) -> None:
         load(session, registry, "test")
 
 
-def import_records(store: Store, tmp_path: Path, records: Sequence[dict[str, Any]]) -> None:
+IMPORTED_AT = SetClock.on(dt.date(2026, 1, 1))
+"""The moment case records are imported at unless a test gives its own clock: before the
+workflow's first day, so no move is dated before the facts it stands on."""
+
+
+def import_records(
+    store: Store,
+    tmp_path: Path,
+    records: Sequence[dict[str, Any]],
+    *,
+    clock: Clock = IMPORTED_AT,
+    actor: Actor | None = None,
+) -> ImportReport:
+    """Case records imported the way a command imports them: by a sender's account (a
+    supervisor unless given), the open items of changed families judged again."""
     path = tmp_path / f"people-{len(list(tmp_path.iterdir()))}.jsonl"
     path.write_text("".join(json.dumps(r) + "\n" for r in records))
     with unit_of_work(store.sessions) as session:
-        import_people(session, read_people(path), source=str(path), actor="test")
+        return import_case_files(
+            session,
+            read_people(path),
+            source=str(path),
+            actor=actor or SUPERVISOR,
+            clock=clock,
+        )
 
 
 def single(case_id: str, **overrides: Any) -> dict[str, Any]:

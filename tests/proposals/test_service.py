@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import io
 import itertools
+import json
 from collections.abc import Callable, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -18,7 +19,8 @@ from accord.agreements import repository as agreements
 from accord.agreements.schemas import CapIn, SelectionIn
 from accord.audit.repository import iter_links
 from accord.audit.service import verify
-from accord.cases.service import stored_people
+from accord.cases.reader import read_people
+from accord.cases.service import import_people, stored_people
 from accord.clock import SetClock
 from accord.db import unit_of_work
 from accord.errors import AccordError, Conflict, Forbidden, IllegalTransition
@@ -777,16 +779,48 @@ def test_a_second_members_fear_claim_is_recorded_while_the_item_is_stopped(
 # --- S9: the family as proposed ----------------------------------------------------------------
 
 
+def change_records_behind_the_workflow(
+    store: Store, tmp_path: Path, clock: SetClock, records: list[dict[str, object]]
+) -> None:
+    """The store's records changed without the import's judging of open items (as another
+    tool writing to the store would): the moves' own guards must still stop the family."""
+    path = tmp_path / f"behind-{len(list(tmp_path.iterdir()))}.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    with unit_of_work(store.sessions) as session:
+        import_people(
+            session, read_people(path), source="x", actor="x", role="officer", at=clock.now()
+        )
+
+
 def test_a_family_whose_membership_changed_since_proposal_cannot_move(
     store: Store, tmp_path: Path, clock: SetClock
 ) -> None:
     singles(store, tmp_path, "A1")
     [item] = propose(store, clock, ["F-A1"])
-    import_records(store, tmp_path, [person("A2", "F-A1", relationship="spouse", medical_fit=True)])
+    spouse = person("A2", "F-A1", relationship="spouse", medical_fit=True)
+    change_records_behind_the_workflow(store, tmp_path, clock, [spouse])
     detail = refused(lambda: accept(store, clock, item))
-    assert "S9: the family has 2 members now, 1 when proposed" in detail
+    assert "S9: A2 in the family but never proposed" in detail
     assert state(store, item) == "proposed"
     assert ledger(store) == []
+
+
+def test_an_import_that_changes_a_family_cancels_its_open_item_at_once(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    """The import judges the open items of the families it changed: the place is released
+    now, with the reason for the sender, not at the next move."""
+    singles(store, tmp_path, "A1")
+    [item] = propose(store, clock, ["F-A1"])
+    accept(store, clock, item)
+    spouse = person("A2", "F-A1", relationship="spouse", medical_fit=True)
+    report = import_records(store, tmp_path, [spouse], clock=clock)
+    assert report.rechecked == [
+        f"item {item} (family F-A1) cancelled: S9: A2 in the family but never proposed;"
+        " a family moves as the people proposed, whole, or not at all"
+    ]
+    assert state(store, item) == "cancelled"
+    assert ledger(store) == [(item, "reserve", 1), (item, "release", 1)]
 
 
 @pytest.mark.parametrize("exit_by", ["revoke", "cancel"])
@@ -798,10 +832,11 @@ def test_a_family_whose_membership_changed_can_still_leave_the_process(
     singles(store, tmp_path, "A1")
     [item] = propose(store, clock, ["F-A1"])
     accept(store, clock, item)
-    import_records(store, tmp_path, [person("A2", "F-A1", relationship="spouse", medical_fit=True)])
+    spouse = person("A2", "F-A1", relationship="spouse", medical_fit=True)
+    change_records_behind_the_workflow(store, tmp_path, clock, [spouse])
     assert serve(store, clock, item, "A1") == ("served", None)  # A2 is an adult to serve too
     detail = refused(lambda: serve(store, clock, item, "A2"))
-    assert "S9: the family has 2 members now" in detail
+    assert "S9: A2 in the family but never proposed" in detail
     actor = REVIEWER if exit_by == "revoke" else OFFICER
     moved = run(
         store, move, item, exit_by, actor, clock, reason_code="other", reason_text="family changed"

@@ -163,6 +163,32 @@ def test_s5_negative_decision_15_days_ago_no_longer_blocks() -> None:
     assert "S5" not in rules_of(fear("negative", ON - dt.timedelta(days=15)))
 
 
+def test_s5_a_fear_of_home_blocks_where_the_receiver_returns_people_home() -> None:
+    """Chain refoulement (issue 13, finding 6): a national of HN whose fear of HN was upheld
+    must not go to a receiver that facilitates return to HN; the receiver itself is not feared."""
+    home = record(
+        nationalities=["HN"],
+        fear_claims=[
+            {
+                "country": "HN",
+                "asserted": "2025-06-01",
+                "outcome": "positive",
+                "decided": "2025-07-01",
+            }
+        ],
+    )
+    assert blocks([home])["P1"]["S5"] == "fear claim about HN upheld on 2025-07-01"
+    assert "S5" not in rules_of(home, agreement(onward_return=False))
+
+
+def test_s5_a_fear_of_a_country_the_person_does_not_hold_does_not_reach_onward_return() -> None:
+    elsewhere = record(
+        nationalities=["HN"],
+        fear_claims=[{"country": "GT", "asserted": "2025-06-01", "outcome": "pending"}],
+    )
+    assert "S5" not in rules_of(elsewhere)
+
+
 # S7: unaccompanied minors and age disputes (CRC arts 3, 22; UK-Rwanda treaty art. 3)
 def test_s7_an_unaccompanied_minor_is_never_transferred() -> None:
     child = record(birth_date="2010-03-01", relationship="head")

@@ -75,19 +75,31 @@ def test_every_guard_but_the_quota_is_a_pure_function() -> None:
 
 def test_S9_refuses_a_family_grown_since_it_was_proposed() -> None:
     grown = (member("P1"), member("P2", relationship="spouse"))
-    assert guard("S9", facts(members=grown, proposed_size=1)) == [
-        "the family has 2 members now, 1 when proposed; a family moves whole or not at all"
+    assert guard("S9", facts(members=grown, proposed=("P1",))) == [
+        "P2 in the family but never proposed;"
+        " a family moves as the people proposed, whole, or not at all"
     ]
 
 
 def test_S9_refuses_a_family_that_lost_a_member_since_it_was_proposed() -> None:
-    assert guard("S9", facts(proposed_size=2)) == [
-        "the family has 1 member now, 2 when proposed; a family moves whole or not at all"
+    assert guard("S9", facts(proposed=("P1", "P2"))) == [
+        "P2 proposed but no longer in the family;"
+        " a family moves as the people proposed, whole, or not at all"
+    ]
+
+
+def test_S9_compares_people_not_counts() -> None:
+    """Issue 13, finding 4: an import swapped two families' children (same sizes); the family
+    kept its count but not its people, and a child never proposed was scheduled."""
+    swapped = (member("P1"), member("C9", relationship="child", birth_date="2016-03-01"))
+    assert guard("S9", facts(members=swapped, proposed=("C1", "P1"))) == [
+        "C1 proposed but no longer in the family; C9 in the family but never proposed;"
+        " a family moves as the people proposed, whole, or not at all"
     ]
 
 
 def test_S9_passes_the_family_as_proposed() -> None:
-    assert guard("S9", facts(proposed_size=1)) == []
+    assert guard("S9", facts(proposed=("P1",))) == []
 
 
 def test_S9_is_checked_on_every_move_towards_transfer_and_on_no_way_out() -> None:
@@ -399,10 +411,20 @@ def test_S10_refuses_a_member_not_confirmed_fit(fit: bool | None) -> None:
 
 
 def test_S10_needs_the_sign_off_to_confirm_fitness() -> None:
-    assert guard("S10", facts(medical_confirmed=False)) == [
+    assert guard("fit_confirmed", facts(medical_confirmed=False)) == [
         "the sign-off does not confirm medical fitness to travel"
     ]
-    assert guard("S10", facts(medical_confirmed=True)) == []
+    assert guard("fit_confirmed", facts(medical_confirmed=True)) == []
+
+
+def test_S10_reads_the_members_as_recorded_on_the_day_not_the_sign_off() -> None:
+    """Issue 13, finding 3: a person recorded unfit after clearance was scheduled and arrived.
+    The member check stands on its own, so schedule and transfer run it without a sign-off."""
+    unfit = (member(medical_fit=False),)
+    assert guard("S10", facts(members=unfit)) == ["medical fitness to travel not confirmed for P1"]
+    assert guard("S10", facts()) == []
+    for action in ("clear", "schedule", "transfer"):
+        assert "S10" in BY_ACTION[action].guards, action
 
 
 def test_S14_needs_a_named_sign_off() -> None:

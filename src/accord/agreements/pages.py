@@ -93,7 +93,11 @@ def dashboard(request: Request, caller: PageCaller) -> HTMLResponse:
                     "agreement": agreement,
                     "bars": cap_bars(agreement, rows, day) if sees_ledger else [],
                     "attention": attention(session, agreement, p.role, day),
-                    "closed": agreement_open(agreement, day) if p.role in SEES_CLAIMS else [],
+                    "closed": agreement_open(
+                        agreement, day, repository.suspensions(session, agreement.id)
+                    )
+                    if p.role in SEES_CLAIMS
+                    else [],
                 }
             )
     cards.sort(key=lambda c: (c["agreement"].status != "in_force", -len(c["attention"])))

@@ -15,11 +15,12 @@ from accord.audit.service import Entry, record_many
 from accord.cases.reader import Row
 from accord.cases.repository import get_person
 from accord.cases.schemas import PersonRecord
-from accord.cases.service import import_people, to_record
+from accord.cases.service import to_record
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, NotFound
 from accord.models import Person
+from accord.proposals.case_facts import import_case_files
 from accord.proposals.service import record_case_change
 from accord.screening.service import explain_stored, stored_agreement, stored_agreements
 from accord.web.auth import Caller, authorize
@@ -253,6 +254,14 @@ class ImportOut(BaseModel):
     unchanged: int
     families: int
     notes: list[str]
+    kept: list[str] = Field(
+        description="Protective facts the store held and the records left out: kept, since"
+        " records never remove one (a supervisor lifts it, with a reason)."
+    )
+    rechecked: list[str] = Field(
+        description="The open items of the families changed, judged again: cancelled, held or"
+        " going on, one line each."
+    )
 
 
 @router.post(
@@ -271,12 +280,12 @@ def import_records(
     state = _state(request)
     with unit_of_work(state.store.sessions) as session:
         _senders_staff(session, caller)
-        report = import_people(
+        report = import_case_files(
             session,
             [Row(f"records[{n}]", record) for n, record in enumerate(body.records)],
             source=body.source,
-            actor=caller.principal.name,
-            at=state.clock.now(),
+            actor=caller.actor,
+            clock=state.clock,
         )
         return ImportOut(
             created=report.created,
@@ -284,4 +293,6 @@ def import_records(
             unchanged=report.unchanged,
             families=report.families,
             notes=[f"{n.family_id}: {n.message}" for n in report.notes],
+            kept=[str(k) for k in report.kept],
+            rechecked=report.rechecked,
         )

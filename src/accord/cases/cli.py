@@ -56,6 +56,7 @@ def import_command(
             rows,
             source=str(file),
             actor=actor(),
+            role="officer",
             progress=lambda n: bar.advance(task, n),
             at=clock_for(store.settings.now).now(),
         )

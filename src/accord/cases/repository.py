@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Sequence
 from typing import Any
 
@@ -94,3 +95,27 @@ def record_texts(session: Session, *, family_id: str | None = None) -> list[str]
     if family_id is not None:
         query = query.where(Person.family_id == family_id)
     return list(session.execute(query).scalars())
+
+
+def family_changed_at(session: Session, family_id: str) -> dt.datetime | None:
+    """The last moment any member's record changed: a move may not be dated before its facts."""
+    query = select(func.max(Person.updated_at)).where(Person.family_id == family_id)
+    return session.execute(query).scalar_one_or_none()
+
+
+def records_by_case(session: Session, case_ids: Iterable[str]) -> dict[str, str]:
+    """Stored records (exchange-format JSON) of the given people, by case id."""
+    found: dict[str, str] = {}
+    for chunk in in_lists(case_ids):
+        query = select(Person.case_id, Person.record).where(Person.case_id.in_(chunk))
+        found.update({case_id: text for case_id, text in session.execute(query)})
+    return found
+
+
+def families_of(session: Session, case_ids: Iterable[str]) -> set[str]:
+    """The stored families of the given people (an import may move them out of these)."""
+    found: set[str] = set()
+    for chunk in in_lists(case_ids):
+        query = select(Person.family_id).where(Person.case_id.in_(chunk))
+        found.update(session.execute(query).scalars())
+    return found

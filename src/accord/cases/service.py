@@ -17,6 +17,7 @@ from accord.audit.service import Entry, record_many
 from accord.bulk import collector_paused
 from accord.cases import repository
 from accord.cases.families import FamilyFinding, MemberState, check_families
+from accord.cases.protective import Kept, keep_protective, new_assessments
 from accord.cases.reader import Row
 from accord.cases.schemas import PersonRecord
 from accord.errors import Conflict, InvalidInput, NotFound, Problem
@@ -31,6 +32,12 @@ class ImportReport:
     unchanged: int = 0
     families: int = 0
     notes: list[FamilyFinding] = field(default_factory=list)
+    kept: list[Kept] = field(default_factory=list)
+    """Protective facts the store held and the file left out: kept (DESIGN §4)."""
+    changed_families: set[str] = field(default_factory=set)
+    """Families with a created or changed member: their open items are judged again."""
+    rechecked: list[str] = field(default_factory=list)
+    """What judging the changed families' open items again did, one line per item."""
 
 
 def to_columns(row: Row) -> dict[str, Any]:
@@ -97,24 +104,23 @@ def import_people(
     *,
     source: str,
     actor: str,
+    role: str,
+    at: dt.datetime,
     progress: Callable[[int], None] | None = None,
-    at: dt.datetime | None = None,
 ) -> ImportReport:
     """Create new people, update changed ones, leave identical ones alone.
 
-    Family checks run on each affected family as it will be after the import (stored members
-    merged with the file's); an error in any family refuses the whole file. `at` is the moment
-    recorded on the people and in the audit log: the caller's clock (ACCORD_NOW, a test's or
-    the demo's), the system's time when not given.
+    A file never removes a protective fact the store holds (it is kept, and reported), and only
+    a supervisor's import may bring individual assessments (S8 yields to a supervisor's
+    assessment, never to a name typed in a file). Family checks run on each affected family as
+    it will be after the import (stored members merged with the file's); an error in any family
+    or row refuses the whole file. `at` is the moment recorded on the people and in the audit
+    log: the caller's clock. The workflow's `import_case_files` wraps this to judge the open
+    items of changed families again; call that, not this, from a command or a route.
     """
     with collector_paused():
         return _import(
-            session,
-            rows,
-            source=source,
-            actor=actor,
-            progress=progress,
-            now=at or dt.datetime.now(dt.UTC),
+            session, rows, source=source, actor=actor, role=role, progress=progress, now=at
         )
 
 
@@ -124,12 +130,30 @@ def _import(
     *,
     source: str,
     actor: str,
+    role: str,
     progress: Callable[[int], None] | None,
     now: dt.datetime,
 ) -> ImportReport:
     report = ImportReport(source=source)
     known = repository.existing_hashes(session)
     columns = [to_columns(row) for row in rows]
+    differing = [
+        n
+        for n, c in enumerate(columns)
+        if known.get(c["case_id"], c["content_hash"]) != c["content_hash"]
+    ]
+    stored = {
+        case_id: PersonRecord.model_validate_json(text)
+        for case_id, text in repository.records_by_case(
+            session, [columns[n]["case_id"] for n in differing]
+        ).items()
+    }
+    _refuse_unassessed(rows, stored, role, source)
+    for n in differing:  # what the file would drop of the stored protective facts stays
+        merged, kept = keep_protective(stored[columns[n]["case_id"]], rows[n].record)
+        if kept:
+            report.kept += kept
+            columns[n] = record_columns(merged)
     fresh = [c for c in columns if c["case_id"] not in known]
     changed = [
         c for c in columns if c["case_id"] in known and known[c["case_id"]] != c["content_hash"]
@@ -137,6 +161,8 @@ def _import(
     report.unchanged = len(columns) - len(fresh) - len(changed)
 
     touched = {c["family_id"] for c in fresh + changed}
+    left = {stored[c["case_id"]].family_id for c in changed if c["case_id"] in stored}
+    report.changed_families = touched | left
     incoming = {
         c["case_id"]: MemberState(
             c["case_id"],
@@ -147,9 +173,10 @@ def _import(
         )
         for c in columns
     }
-    stored = [m for m in repository.members_of(session, touched) if m.case_id not in incoming]
-    merged = stored + [m for m in incoming.values() if m.family_id in touched]
-    findings = check_families(merged)
+    checked = report.changed_families
+    staying = [m for m in repository.members_of(session, checked) if m.case_id not in incoming]
+    families_after = staying + [m for m in incoming.values() if m.family_id in checked]
+    findings = check_families(families_after)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise InvalidInput(source, [Problem(f"family {f.family_id}", f.message) for f in errors])
@@ -191,3 +218,24 @@ def _import(
     )
     record_many(session, actor, entries, at=now)
     return report
+
+
+def _refuse_unassessed(
+    rows: Sequence[Row], stored: dict[str, PersonRecord], role: str, source: str
+) -> None:
+    """An individual assessment is a supervisor's act (S8): a file imported by anyone else
+    that brings a new one is refused whole, naming each row."""
+    if role == "supervisor":
+        return
+    problems = [
+        Problem(
+            f"{row.place} assessments",
+            f"{row.record.case_id}: a new {a.rule} assessment ({a.by}, {a.date}) can only be"
+            " imported by a supervisor, who answers for it; record it with `accord case assess`"
+            " or import the file as a supervisor",
+        )
+        for row in rows
+        for a in new_assessments(stored.get(row.record.case_id), row.record)
+    ]
+    if problems:
+        raise InvalidInput(source, problems)

@@ -61,6 +61,10 @@ class ProposalItem(Base):
     scheduled_for: Mapped[dt.date | None] = mapped_column(Date)
     transferred_on: Mapped[dt.date | None] = mapped_column(Date)
     version: Mapped[int] = mapped_column(Integer, default=1)
+    members: Mapped[list[str] | None] = mapped_column(JSONDocument)
+    """The case ids proposed, sorted: the family moves as these people or not at all (S9)."""
+    last_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)
+    """The last moment anything was recorded on the item: nothing later may be dated before it."""
 
 
 class ItemEvent(Base):

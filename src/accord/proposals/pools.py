@@ -14,11 +14,12 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from accord.access import acts_for_sender
 from accord.agreements.schemas import AgreementIn
 from accord.audit.service import Entry, record_many
 from accord.cases.service import stored_people
 from accord.clock import Clock, today
-from accord.errors import Conflict, Forbidden
+from accord.errors import Conflict, Forbidden, NotFound
 from accord.matching.proposal import (
     Balance,
     Proposal,
@@ -35,13 +36,13 @@ from accord.proposals.service import (
     Actor,
     GuardFailed,
     PoolFamily,
+    agreement_problems,
     create_pool,
     transferred_families,
 )
 from accord.screening.batch import screen_population
 from accord.screening.service import stored_agreement
 from accord.screening.single import Screen
-from accord.workflow.guards import agreement_open
 from accord.workflow.quota import held
 from accord.workflow.transitions import PROPOSE
 
@@ -78,7 +79,11 @@ def match_stored(
     """The matcher on the store: agreements open on the day (S12), each limited by what its
     ledger leaves in the current period, over the families in no open item and never
     transferred, screened on the day. Chooses; stores nothing."""
-    problems = [f"{a.id}: S12: {reason}" for a in agreements for reason in agreement_open(a, day)]
+    problems = [
+        f"{a.id}: S12: {reason}"
+        for a in agreements
+        for reason in agreement_problems(session, a, day)
+    ]
     if problems:
         raise GuardFailed("cannot propose: " + "; ".join(problems))
     used = {a.id: used_places(session, a, day) for a in agreements}
@@ -182,7 +187,7 @@ def propose_pool(
         raise Forbidden(f"{actor.name} ({actor.role}) may not propose a pool")
     agreement = stored_agreement(session, agreement_id)
     day = today(clock)
-    problems = agreement_open(agreement, day)
+    problems = agreement_problems(session, agreement, day)
     if problems:
         raise GuardFailed(f"cannot propose to {agreement_id}: S12: " + "; S12: ".join(problems))
     limit = pool_limit(agreement, day, used_places(session, agreement, day))
@@ -230,3 +235,36 @@ def record_computed(session: Session, actor: str, proposal: Proposal, day: dt.da
             for pool in proposal.pools
         ],
     )
+
+
+def agreements_to_propose(
+    session: Session, agreement_ids: Sequence[str], actor: Actor, day: dt.date
+) -> list[AgreementIn]:
+    """The agreements asked for, when pools may be proposed to every one of them on the day;
+    else refused with every reason of every agreement at once (unknown, another sender's, not
+    open under S12), so one run tells all that stands in the way."""
+    asked = list(dict.fromkeys(agreement_ids))
+    found: list[AgreementIn] = []
+    refusals: dict[str, list[str]] = {}
+    for agreement_id in asked:
+        try:
+            agreement = stored_agreement(session, agreement_id)
+        except NotFound as exc:
+            refusals[agreement_id] = [exc.detail]
+            continue
+        found.append(agreement)
+        reasons = [f"S12: {reason}" for reason in agreement_problems(session, agreement, day)]
+        if not acts_for_sender(actor.role, actor.party, agreement):
+            reasons.insert(
+                0, f"{actor.name} acts for {actor.party}, not for its sender {agreement.sender}"
+            )
+        if reasons:
+            refusals[agreement_id] = reasons
+    if refusals:
+        lines = [f"{a}: {reason}" for a, reasons in refusals.items() for reason in reasons]
+        raise GuardFailed(
+            f"cannot propose to {len(refusals)} of the {len(asked)} agreements asked for"
+            " (nothing was computed; `accord match` works on files for what-if work):\n  "
+            + "\n  ".join(lines)
+        )
+    return found

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -257,3 +257,29 @@ def check_ins_due(session: Session, on: dt.date) -> list[CheckIn]:
 def incidents(session: Session, agreement_id: str) -> list[Incident]:
     query = select(Incident).where(Incident.agreement_id == agreement_id).order_by(Incident.id)
     return list(session.execute(query).scalars())
+
+
+def suspensions(session: Session, agreement_id: str) -> list[str]:
+    """The agreement's suspending incidents that no supervisor has lifted, as S12 names them."""
+    query = (
+        select(Incident.id, Incident.kind, Incident.reported_on)
+        .where(
+            Incident.agreement_id == agreement_id,
+            Incident.suspends.is_(True),
+            Incident.lifted_on.is_(None),
+        )
+        .order_by(Incident.id)
+    )
+    return [
+        f"incident {id_} ({kind.replace('_', ' ')}, {day})"
+        for id_, kind, day in session.execute(query)
+    ]
+
+
+def open_items_of(session: Session, families: Iterable[str]) -> list[ProposalItem]:
+    """The open items (before transfer) of the given families, in id order."""
+    found: list[ProposalItem] = []
+    for chunk in in_lists(families):
+        query = select(ProposalItem).where(ProposalItem.open_family.in_(chunk))
+        found += session.execute(query).scalars()
+    return sorted(found, key=lambda item: item.id)

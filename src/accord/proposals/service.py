@@ -23,7 +23,7 @@ from accord.agreements.lifecycle import Status
 from accord.agreements.schemas import AgreementIn, SourceIn
 from accord.agreements.service import change_status, to_schema
 from accord.audit.service import Entry, record, record_many
-from accord.cases.repository import get_person
+from accord.cases.repository import family_changed_at, get_person
 from accord.cases.schemas import FearClaim, PersonRecord, ProtectionEntry
 from accord.cases.service import replace_record, stored_people, to_record
 from accord.clock import Clock, today
@@ -53,7 +53,7 @@ from accord.workflow.guards import (
     last_service,
     notice_outcome,
 )
-from accord.workflow.quota import over_cap
+from accord.workflow.quota import over_cap, overrun
 from accord.workflow.transitions import (
     BY_ACTION,
     HOLDS_RESERVATION,
@@ -167,10 +167,53 @@ def _item(session: Session, item_id: int) -> ProposalItem:
     return item
 
 
+def lock_item(session: Session, item_id: int) -> ProposalItem:
+    """The item, locked for the unit of work: take it before its agreement and the audit chain."""
+    return _item(session, item_id)
+
+
+def lock_agreement(session: Session, agreement_id: str) -> AgreementIn:
+    """The agreement, locked for the unit of work: take it after its items, before the chain."""
+    return _agreement(session, agreement_id, lock=True)
+
+
 def _members(session: Session, item: ProposalItem) -> tuple[PersonRecord, ...]:
     """The family as stored now; the S9 guard compares it with the family as proposed, on the
     moves that take it closer to transfer (leaving a process never waits on it)."""
     return tuple(stored_people(session, family_id=item.family_id))
+
+
+def _as_utc(moment: dt.datetime) -> dt.datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
+def _forward(session: Session, item: ProposalItem, now: dt.datetime) -> None:
+    """Time runs forward per item (DESIGN §4): nothing is recorded on an item at a moment
+    before the last thing recorded on it, nor before the family's facts it is judged on (the
+    last change to a member's record). Stamps the item with `now` when it may go on."""
+    last = _as_utc(item.last_at) if item.last_at is not None else None
+    if last is not None and now < last:
+        raise Conflict(
+            f"item {item.id} was last acted on at {last:%Y-%m-%d %H:%M} UTC;"
+            f" {now:%Y-%m-%d %H:%M} is before it: time runs forward"
+        )
+    if now.date() < item.state_since:
+        raise Conflict(
+            f"item {item.id} last moved on {item.state_since}; {now.date()} is before it"
+        )
+    changed = family_changed_at(session, item.family_id)
+    if changed is not None and now < _as_utc(changed):
+        raise Conflict(
+            f"family {item.family_id}'s records changed at {_as_utc(changed):%Y-%m-%d %H:%M} UTC;"
+            f" nothing can be decided on them at {now:%Y-%m-%d %H:%M}, before they existed"
+        )
+    item.last_at = now
+
+
+def agreement_problems(session: Session, agreement: AgreementIn, day: dt.date) -> list[str]:
+    """Why no proposal, clearance or transfer may go ahead under the agreement today (S12, with
+    its unlifted suspending incidents, S15): the one reading of the agreement's openness."""
+    return agreement_open(agreement, day, repository.suspensions(session, agreement.id))
 
 
 def move(
@@ -226,8 +269,7 @@ def move(
     _authorize(actor, row, agreement)
     now = clock.now()
     day = now.date()
-    if day < item.state_since:
-        raise Conflict(f"item {item.id} last moved on {item.state_since}; {day} is before it")
+    _forward(session, item, now)
     members = _members(session, item)
     claim = repository.open_fear_claim(session, item.id, case_id=(data or {}).get("case"))
     facts = Facts(
@@ -235,7 +277,9 @@ def move(
         now=now,
         agreement=agreement,
         members=members,
-        proposed_size=item.size,
+        proposed=tuple(item.members or ()),
+        accepted_on=item.reserved_on,
+        suspensions=tuple(repository.suspensions(session, agreement.id)),
         notices=tuple(repository.notices(session, item.id)),
         interview_at=claim.interview_at if claim else None,
         scheduled_for=item.scheduled_for,
@@ -255,15 +299,7 @@ def move(
             f"reason: unknown code {reason_code!r}; codes: {', '.join(REJECTION_CODES)}"
         )
     if "S13" in row.guards:
-        step: Literal["reserve", "consume"] = "reserve" if row.ledger == "reserve" else "consume"
-        ledger = repository.ledger(session, agreement.id)
-        latest = max((r.day for r in ledger), default=None)
-        if latest is not None and day < latest:
-            problems.append(f"S13: the ledger already holds {latest}; it does not go back in time")
-        problems += [
-            f"S13: {reason}"
-            for reason in over_cap(agreement, ledger, day, persons=item.size, families=1, step=step)
-        ]
+        problems += _quota_problems(session, agreement, item, row, day)
     if problems:
         raise GuardFailed(
             f"cannot {action} item {item.id} (family {item.family_id}, {agreement.id}): "
@@ -363,6 +399,30 @@ def _write_ledger(
     )
 
 
+def _quota_problems(
+    session: Session, agreement: AgreementIn, item: ProposalItem, row: Transition, day: dt.date
+) -> list[str]:
+    """S13 for a move: a reservation must fit its period's caps; a move that holds a
+    reservation already (schedule, transfer) finds its period still within every cap (a cap
+    lowered since cannot be overrun), and an arrival fits the present-at-once cap."""
+    ledger = repository.ledger(session, agreement.id)
+    problems = []
+    if row.ledger is not None:
+        latest = max((r.day for r in ledger), default=None)
+        if latest is not None and day < latest:
+            problems.append(f"the ledger already holds {latest}; it does not go back in time")
+    if row.ledger == "reserve":
+        problems += over_cap(agreement, ledger, day, persons=item.size, families=1, step="reserve")
+    else:
+        if item.reserved_on is not None:
+            problems += overrun(agreement, ledger, item.reserved_on)
+        if row.ledger == "consume":
+            problems += over_cap(
+                agreement, ledger, day, persons=item.size, families=1, step="consume"
+            )
+    return [f"S13: {reason}" for reason in problems]
+
+
 # --- Proposals ------------------------------------------------------------------------------
 
 
@@ -402,7 +462,7 @@ def create_pool(
     _authorize(actor, PROPOSE, agreement)
     now = clock.now()
     day = now.date()
-    problems = [f"S12: {reason}" for reason in agreement_open(agreement, day)]
+    problems = [f"S12: {reason}" for reason in agreement_problems(session, agreement, day)]
     taken = repository.open_families(session)
     gone = transferred_families(session)
     members_of: dict[str, list[PersonRecord]] = {}
@@ -443,6 +503,8 @@ def create_pool(
             family_id=family.family_id,
             open_family=family.family_id,
             size=len(members_of[family.family_id]),
+            members=sorted(m.case_id for m in members_of[family.family_id]),
+            last_at=now,
             score=family.score,
             why=family.why,
             state=State.PROPOSED.value,
@@ -535,6 +597,7 @@ def record_notice(
         raise NotFound(f"{case_id} is not a member of family {item.family_id}")
     if recipient == "counsel" and person.counsel is None:
         raise Conflict(f"{case_id} has no counsel on record")
+    _forward(session, item, clock.now())
     day = today(clock)
     outcome = notice_outcome(person, recipient, language, signed)
     session.add(
@@ -560,10 +623,10 @@ def record_notice(
         at=clock.now(),
     )
     session.flush()
-    if (
-        item.state != State.ACCEPTED.value
-        or last_service(members, repository.notices(session, item.id), day) is None
-    ):
+    served = last_service(
+        members, repository.notices(session, item.id), day, accepted_on=item.reserved_on
+    )
+    if item.state != State.ACCEPTED.value or served is None:
         return outcome, None
     return outcome, move(session, item.id, "notify", actor, clock)
 
@@ -649,6 +712,7 @@ def schedule_interview(
     _authorize(actor, BY_ACTION["fear_negative"], agreement)
     claim = _pending_claim(session, item, case_id)
     now = clock.now()
+    _forward(session, item, now)
     if at < now + INTERVIEW_NOTICE:
         raise GuardFailed(
             f"S5: the interview needs at least 72 hours' notice to the person and counsel;"
@@ -727,9 +791,16 @@ def clear(
 
 
 def schedule(session: Session, item_id: int, on: dt.date, actor: Actor, clock: Clock) -> Moved:
+    """A transfer day for a cleared family, on or after today and within the agreement's term:
+    a transfer the agreement cannot carry on that day is refused now, not on arrival."""
     item = _item(session, item_id)
     if on < today(clock):
         raise Conflict(f"a transfer cannot be scheduled in the past ({on})")
+    term = _agreement(session, item.agreement_id, lock=False).term
+    if term is not None and term.end is not None and on > term.end:
+        raise GuardFailed(
+            f"cannot schedule item {item.id} for {on}: S12: the agreement's term ends on {term.end}"
+        )
     moved = move(session, item.id, "schedule", actor, clock, data={"scheduled_for": on.isoformat()})
     if not moved.repeated:
         item.scheduled_for = on
@@ -804,6 +875,7 @@ def record_check_in(
         raise Conflict(f"the {days}-day check-in of item {item.id} falls due on {due.due_on}")
     if due.done_on is not None:
         return due
+    _forward(session, item, clock.now())
     due.done_on, due.by, due.note = day, actor.name, note
     record(
         session,

@@ -35,7 +35,7 @@ _MASKED_ACTIONS = {
     "fear_negative_others_pending": "held by the sender",
     "fear_positive": "withdrawn by the sender",
 }
-_PROTECTION_REASONS = frozenset({"stay", "new_claim", "appeal"})
+_PROTECTION_REASONS = frozenset({"stay", "new_claim", "appeal", "case_file"})
 
 
 def shown_state(state: str, actor: Actor) -> str:

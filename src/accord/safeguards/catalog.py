@@ -61,9 +61,11 @@ _ALL = (
     ),
     Safeguard(
         "S5",
-        "Fear of the receiver",
-        "A fear claim about the receiver: pending blocks, positive blocks for good, negative"
-        " blocks until the 15-day reopening window has passed.",
+        "Fear of the receiver, or of the country the receiver returns to",
+        "A fear claim about the receiver, or, under an agreement with onward return, about a"
+        " country of the person's nationality they would be returned to: pending blocks,"
+        " positive blocks for good, negative blocks until the 15-day reopening window has"
+        " passed.",
         (CAT, DVD),
         ("screening", "transitions"),
     ),

@@ -102,10 +102,18 @@ def s4_refoulement(person: PersonRecord, terms: Terms, on: dt.date) -> str | Non
     return "; ".join(reasons) or None
 
 
+def feared_destinations(person: PersonRecord, terms: Terms) -> frozenset[str]:
+    """Where the transfer would take the person: the receiver, and under an agreement with
+    onward return, each country of nationality the receiver would return them to."""
+    onward = person.nationalities if terms.onward_return else ()
+    return frozenset({terms.receiver, *onward})
+
+
 def s5_fear_of_receiver(person: PersonRecord, terms: Terms, on: dt.date) -> str | None:
     reasons = []
+    destinations = feared_destinations(person, terms)
     for claim in person.fear_claims:
-        if claim.country != terms.receiver:
+        if claim.country not in destinations:
             continue
         if claim.outcome == "pending":
             reasons.append(f"fear claim about {claim.country} pending")

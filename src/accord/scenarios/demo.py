@@ -80,6 +80,7 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                     rows,
                     source="synthetic population",
                     actor=DEMO_ACTOR,
+                    role="supervisor",
                     progress=lambda n: bar.advance(task, n),
                     at=SetClock.on(YEAR_START).now(),
                 )

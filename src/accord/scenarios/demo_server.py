@@ -116,6 +116,7 @@ def seed_demo_server(
                 rows,
                 source="synthetic population",
                 actor=DEMO_ACTOR,
+                role="supervisor",
                 at=SetClock.on(START).now(),
             )
         play_year(store.sessions, SetClock.on(START), seed=seed, until=day - dt.timedelta(days=1))
@@ -149,7 +150,12 @@ def demo_day_problems(session: Session, day: dt.date) -> list[str]:
     one can): the agreement must be open (in force, not suspended, within its term: S12) and
     each per-period cap must have places left."""
     agreement = stored_agreement(session, AGREEMENT)
-    problems = [f"S12: {reason}" for reason in agreement_open(agreement, day)]
+    problems = [
+        f"S12: {reason}"
+        for reason in agreement_open(
+            agreement, day, proposals_repository.suspensions(session, AGREEMENT)
+        )
+    ]
     for cap in held(agreement, proposals_repository.ledger(session, AGREEMENT), day):
         if cap.period is not None and cap.left == 0:
             problems.append(f"no places left under the {cap.cap.kind} cap of {cap.cap.limit}")

@@ -105,9 +105,15 @@ def safeguard_expressions(facts: PopulationFacts, terms: Terms, on: dt.date) -> 
         returned_home = protected.join(holds, on=["row", "country"], how="inner")
         onward = facts.rows_where(returned_home, pl.lit(True))
     window_opens = on - dt.timedelta(days=REOPENING_DAYS)
+    feared = facts.fear_claims.with_columns(destination=country == terms.receiver)
+    if terms.onward_return:  # a fear of the country the receiver would return them to
+        home = holds.select("row", "country", returned_to=pl.lit(True))
+        feared = feared.join(home, on=["row", "country"], how="left").with_columns(
+            destination=pl.col("destination") | pl.col("returned_to").fill_null(False)
+        )
     fear = facts.rows_where(
-        facts.fear_claims,
-        (country == terms.receiver)
+        feared,
+        pl.col("destination")
         & (
             pl.col("outcome").is_in(["pending", "positive"])
             | ((pl.col("outcome") == "negative") & (pl.col("decided") > pl.lit(window_opens)))

@@ -67,11 +67,19 @@ def notice_recipients(members: Sequence[PersonRecord], on: dt.date) -> list[tupl
 
 
 def last_service(
-    members: Sequence[PersonRecord], notices: Sequence[Notice], on: dt.date
+    members: Sequence[PersonRecord],
+    notices: Sequence[Notice],
+    on: dt.date,
+    *,
+    accepted_on: dt.date | None = None,
 ) -> dt.date | None:
-    """The day the last required recipient was validly served; None while anyone is not."""
+    """The day the last required recipient was validly served; None while anyone is not.
+    A notice counts only if served on or after the day the receiver accepted the family (it
+    names that receiver for that family) and not after the day asked about."""
     served: dict[tuple[str, Recipient], dt.date] = {}
     for notice in notices:
+        if accepted_on is not None and notice.served_on < accepted_on:
+            continue
         if notice.is_service and notice.served_on <= on:
             key = (notice.case_id, notice.recipient)
             served[key] = min(served.get(key, notice.served_on), notice.served_on)
@@ -79,6 +87,28 @@ def last_service(
     if not days or any(day is None for day in days):
         return None
     return max(day for day in days if day is not None)
+
+
+def unserved(
+    members: Sequence[PersonRecord],
+    notices: Sequence[Notice],
+    on: dt.date,
+    *,
+    accepted_on: dt.date | None = None,
+) -> list[str]:
+    """Who must still be validly served, as `case id (person|counsel)`: what an officer is told."""
+    return [
+        f"{case_id} ({recipient})"
+        for case_id, recipient in notice_recipients(members, on)
+        if not any(
+            n.case_id == case_id
+            and n.recipient == recipient
+            and n.is_service
+            and n.served_on <= on
+            and (accepted_on is None or n.served_on >= accepted_on)
+            for n in notices
+        )
+    ]
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,8 +120,12 @@ class Facts:
     agreement: AgreementIn
     members: tuple[PersonRecord, ...]
     """The family as stored on the day of the move."""
-    proposed_size: int = 0
-    """How many members the family had when it was proposed (0: not known, no S9 check)."""
+    proposed: tuple[str, ...] = ()
+    """The case ids proposed and accepted (empty: creating the item, nothing to compare)."""
+    accepted_on: dt.date | None = None
+    """The day the receiver accepted the family: notice counts from then on."""
+    suspensions: tuple[str, ...] = ()
+    """The agreement's incidents that suspend it and are not lifted (S15)."""
     notices: tuple[Notice, ...] = ()
     interview_at: dt.datetime | None = None
     """The interview of the fear claim being decided."""
@@ -105,11 +139,16 @@ class Facts:
     """Which of the 30/90/180-day check-ins are recorded."""
 
 
-def agreement_open(agreement: AgreementIn, day: dt.date) -> list[str]:
-    """S12: in force, within term, instrument checklist complete, safety assessed this year."""
+def agreement_open(
+    agreement: AgreementIn, day: dt.date, suspensions: Sequence[str] = ()
+) -> list[str]:
+    """S12: in force, within term, instrument checklist complete, safety assessed this year,
+    and no suspending incident left unlifted (S15): a status change alone never lifts one."""
     reasons = []
     if agreement.status != "in_force":
         reasons.append(f"the agreement is {agreement.status}, not in force")
+    if suspensions:
+        reasons.append(f"suspended by {', '.join(suspensions)}, not lifted by a supervisor (S15)")
     term = agreement.term
     if term and term.start and day < term.start:
         reasons.append(f"the agreement's term starts on {term.start}")
@@ -156,13 +195,19 @@ def family_eligible(
 
 
 def _whole_family(facts: Facts) -> list[str]:
-    if not facts.proposed_size or len(facts.members) == facts.proposed_size:
+    """The same people as proposed and accepted, by identity: a count can hide a swap."""
+    if not facts.proposed:
         return []
-    now, then = len(facts.members), facts.proposed_size
-    return [
-        f"the family has {now} member{'s' * (now != 1)} now, {then} when proposed;"
-        " a family moves whole or not at all"
-    ]
+    now = {m.case_id for m in facts.members}
+    then = set(facts.proposed)
+    if now == then:
+        return []
+    changes = []
+    if then - now:
+        changes.append(f"{', '.join(sorted(then - now))} proposed but no longer in the family")
+    if now - then:
+        changes.append(f"{', '.join(sorted(now - then))} in the family but never proposed")
+    return ["; ".join(changes) + "; a family moves as the people proposed, whole, or not at all"]
 
 
 def _reason(facts: Facts) -> list[str]:
@@ -172,21 +217,14 @@ def _reason(facts: Facts) -> list[str]:
 
 
 def _served(facts: Facts) -> list[str]:
-    if last_service(facts.members, facts.notices, facts.day) is not None:
+    if last_service(facts.members, facts.notices, facts.day, accepted_on=facts.accepted_on):
         return []
-    missing = [
-        f"{case_id} ({recipient})"
-        for case_id, recipient in notice_recipients(facts.members, facts.day)
-        if not any(
-            n.case_id == case_id and n.recipient == recipient and n.is_service
-            for n in facts.notices
-        )
-    ]
+    missing = unserved(facts.members, facts.notices, facts.day, accepted_on=facts.accepted_on)
     return [f"no valid written notice served on {', '.join(missing) or 'anyone'}"]
 
 
 def _notice_period(facts: Facts) -> list[str]:
-    served = last_service(facts.members, facts.notices, facts.day)
+    served = last_service(facts.members, facts.notices, facts.day, accepted_on=facts.accepted_on)
     if served is None:
         return _served(facts)
     ready = served + dt.timedelta(days=facts.agreement.notice_days)
@@ -199,11 +237,15 @@ def _notice_period(facts: Facts) -> list[str]:
 
 
 def _medical(facts: Facts) -> list[str]:
+    """Every member fit to travel on the day of the move, as recorded now (S10)."""
     unfit = [m.case_id for m in facts.members if m.medical_fit is not True]
-    reasons = [f"medical fitness to travel not confirmed for {', '.join(unfit)}"] if unfit else []
-    if not facts.medical_confirmed:
-        reasons.append("the sign-off does not confirm medical fitness to travel")
-    return reasons
+    return [f"medical fitness to travel not confirmed for {', '.join(unfit)}"] if unfit else []
+
+
+def _fitness_confirmed(facts: Facts) -> list[str]:
+    if facts.medical_confirmed:
+        return []
+    return ["the sign-off does not confirm medical fitness to travel"]
 
 
 def _sign_off(facts: Facts) -> list[str]:
@@ -235,12 +277,13 @@ def _check_ins(facts: Facts) -> list[str]:
 
 GUARDS: dict[Guard, Callable[[Facts], list[str]]] = {
     "S9": _whole_family,
-    "S12": lambda facts: agreement_open(facts.agreement, facts.day),
+    "S12": lambda facts: agreement_open(facts.agreement, facts.day, facts.suspensions),
     "screening": lambda facts: family_eligible(facts.agreement, facts.members, facts.day),
     "reason": _reason,
     "served": _served,
     "S6": _notice_period,
     "S10": _medical,
+    "fit_confirmed": _fitness_confirmed,
     "S14": _sign_off,
     "interview": _interview,
     "schedule_day": _schedule_day,
@@ -249,11 +292,22 @@ GUARDS: dict[Guard, Callable[[Facts], list[str]]] = {
 """Every guard but S13, which the service checks against the locked ledger."""
 
 
+NAMED_AS: dict[Guard, str] = {"fit_confirmed": "S10"}
+"""Guards that check part of a safeguard, and the safeguard their reasons are named by."""
+
+
+def failures_of(guards: Sequence[Guard], facts: Facts) -> list[str]:
+    """The reasons each of these guards fails, prefixed with the rule's name (S13 aside)."""
+    return [
+        f"{NAMED_AS.get(guard, guard)}: {reason}"
+        for guard in guards
+        for reason in GUARDS[guard](facts)
+    ]
+
+
 def failures(row: Transition, facts: Facts, *, reason_required: bool = True) -> list[str]:
-    """Every guard of the move that fails, each reason prefixed with the guard's name."""
-    reasons = []
-    for guard in row.guards:
-        if guard == "S13" or (guard == "reason" and not reason_required):
-            continue
-        reasons += [f"{guard}: {reason}" for reason in GUARDS[guard](facts)]
-    return reasons
+    """Every guard of the move that fails, each reason prefixed with the rule's name."""
+    return failures_of(
+        [g for g in row.guards if g != "S13" and not (g == "reason" and not reason_required)],
+        facts,
+    )

@@ -163,3 +163,17 @@ def over_cap(
             )
             reasons.append(f"{_cap_name(cap)} holds {h.held}{where}; {adding} more would exceed it")
     return reasons
+
+
+def overrun(agreement: AgreementIn, rows: Sequence[LedgerRow], reserved_on: dt.date) -> list[str]:
+    """Per-period caps that the period of a reservation made on `reserved_on` holds more than:
+    a reservation already counted must still fit when its item moves on (a cap may have been
+    lowered since), or the move would carry the ledger past its cap."""
+    reasons = []
+    for h in held(agreement, rows, reserved_on):
+        cap = h.cap
+        if cap.kind == "present_at_once" or cap.limit is None or cap.lower_bound:
+            continue
+        if h.held > cap.limit:
+            reasons.append(f"{_cap_name(cap)} holds {h.held}, over its limit, in this period")
+    return reasons

@@ -58,7 +58,8 @@ Guard = Literal[
     "reason",  # a reason code and text (for a rejection, when the agreement requires one)
     "served",  # valid written notice on every adult member and on counsel (S6)
     "S6",  # notice_days have passed since the last valid service
-    "S10",  # medical fitness to travel, every member
+    "S10",  # medical fitness to travel, every member, as recorded on the day
+    "fit_confirmed",  # the supervisor's sign-off confirms fitness to travel (S10)
     "S14",  # one supervisor's sign-off for this one family
     "S13",  # the quota ledger has room
     "interview",  # a fear interview was held before its outcome is recorded
@@ -149,7 +150,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ("reason",),
         "release",
     ),
-    _row("notify", {State.ACCEPTED}, State.NOTIFIED, SENDER, ("S9", "S12", "served")),
+    _row("notify", {State.ACCEPTED}, State.NOTIFIED, SENDER, ("S9", "S12", "screening", "served")),
     _row("claim_fear", _CLAIMABLE, State.FEAR_CLAIMED, SENDER),
     _row(
         "fear_positive",
@@ -172,15 +173,21 @@ TRANSITIONS: tuple[Transition, ...] = (
         {State.NOTIFIED, State.REOPENING},
         State.CLEARED,
         frozenset({"supervisor"}),
-        ("S9", "S12", "screening", "S6", "S10", "S14"),
+        ("S9", "S12", "screening", "S6", "S10", "fit_confirmed", "S14"),
     ),
-    _row("schedule", {State.CLEARED}, State.SCHEDULED, SENDER, ("S9", "S12", "screening", "S6")),
+    _row(
+        "schedule",
+        {State.CLEARED},
+        State.SCHEDULED,
+        SENDER,
+        ("S9", "S12", "screening", "S6", "S10", "S13"),
+    ),
     _row(
         "transfer",
         {State.SCHEDULED},
         State.TRANSFERRED,
         RECEIVER,
-        ("S9", "S12", "screening", "S6", "schedule_day", "S13"),
+        ("S9", "S12", "screening", "S6", "S10", "schedule_day", "S13"),
         "consume",
     ),
     *(
@@ -200,9 +207,10 @@ BY_ACTION: MappingProxyType[str, Transition] = MappingProxyType(
     {t.action: t for t in (PROPOSE, *TRANSITIONS)}
 )
 
-CancelReason = Literal["stay", "new_claim", "appeal", "withdrawal"]
+CancelReason = Literal["stay", "new_claim", "appeal", "case_file", "withdrawal"]
 """Why an item is cancelled before transfer: a court stay, a new protection claim or an appeal
-(S3), or the sender withdrawing it."""
+(S3), changed case records that stop the family (judged again at import), or the sender
+withdrawing it."""
 
 
 def transition(action: str, current: State) -> Transition:

@@ -1,0 +1,169 @@
+"""The facts of a case as the workflow guards them: case files imported, protective facts lifted
+by a supervisor's reasoned act, individual assessments recorded.
+
+An import never removes a protective fact (`accord.cases.protective`), and it judges the open
+items of every family it changed at once, by the guards of the next move towards transfer
+(S9 the same people, screening on the day, S10): a family that may no longer go is cancelled
+and its place released, with the reason for the sender; the receiver sees the neutral label.
+A family only unfit to travel is held (the next move refuses it) and reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+
+from sqlalchemy.orm import Session
+
+from accord.audit.service import Entry, record
+from accord.cases import repository as cases
+from accord.cases.protective import LiftableFact, NotLiftable, lift
+from accord.cases.reader import Row
+from accord.cases.schemas import Assessment
+from accord.cases.service import (
+    ImportReport,
+    import_people,
+    replace_record,
+    stored_people,
+    to_record,
+)
+from accord.clock import Clock
+from accord.errors import Conflict, Forbidden, NotFound
+from accord.proposals import repository
+from accord.proposals.service import Actor, lock_agreement, lock_item, move
+from accord.workflow.guards import Facts, failures_of
+from accord.workflow.transitions import OPEN, State
+
+IMPORT_ROLES = frozenset({"officer", "supervisor"})
+
+
+def import_case_files(
+    session: Session,
+    rows: Sequence[Row],
+    *,
+    source: str,
+    actor: Actor,
+    clock: Clock,
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import the sender's case records, then judge again the open items of every family the
+    file changed. The one way a command, a route or the demo imports people."""
+    if actor.role not in IMPORT_ROLES:
+        raise Forbidden(f"{actor.name} ({actor.role}) may not import case records")
+    now = clock.now()
+    # Lock the open items and their agreements the file may touch before the import writes the
+    # audit chain: every move takes item, agreement, then chain, and another order deadlocks.
+    case_ids = [row.record.case_id for row in rows]
+    families = {row.record.family_id for row in rows} | cases.families_of(session, case_ids)
+    locked = [lock_item(session, item.id) for item in repository.open_items_of(session, families)]
+    for item in locked:
+        lock_agreement(session, item.agreement_id)
+    report = import_people(
+        session, rows, source=source, actor=actor.name, role=actor.role, at=now, progress=progress
+    )
+    for item in locked:
+        if item.family_id in report.changed_families and State(item.state) in OPEN:
+            report.rechecked.append(_judge_again(session, item.id, actor, clock))
+    return report
+
+
+def _judge_again(session: Session, item_id: int, actor: Actor, clock: Clock) -> str:
+    """One open item of a changed family against the guards the change can touch."""
+    item = lock_item(session, item_id)
+    agreement = lock_agreement(session, item.agreement_id)
+    members = tuple(stored_people(session, family_id=item.family_id))
+    facts = Facts(
+        day=clock.now().date(),
+        now=clock.now(),
+        agreement=agreement,
+        members=members,
+        proposed=tuple(item.members or ()),
+    )
+    stopping = failures_of(("S9", "screening"), facts)
+    if stopping:
+        move(
+            session,
+            item.id,
+            "cancel",
+            actor,
+            clock,
+            reason_code="case_file",
+            reason_text="case records changed: " + "; ".join(stopping),
+        )
+        return f"item {item.id} (family {item.family_id}) cancelled: " + "; ".join(stopping)
+    holding = failures_of(("S10",), facts)
+    if holding:
+        return f"item {item.id} (family {item.family_id}) held: " + "; ".join(holding)
+    return f"item {item.id} (family {item.family_id}) may go on"
+
+
+def lift_fact(
+    session: Session,
+    case_id: str,
+    fact: LiftableFact,
+    reason: str,
+    actor: Actor,
+    clock: Clock,
+    *,
+    detail: str | None = None,
+) -> None:
+    """A supervisor ends one protective fact, with a reason, audited: the one way a fact that
+    blocks a transfer goes away (a file that leaves it out never removes it)."""
+    if actor.role != "supervisor":
+        raise Forbidden(
+            f"{actor.name} ({actor.role}) may not lift a protective fact; a supervisor may"
+        )
+    if len(reason.strip()) < 10:
+        raise Conflict("lifting a protective fact needs a reason (at least 10 characters)")
+    stored = cases.get_person(session, case_id)
+    if stored is None:
+        raise NotFound(f"no person {case_id!r}")
+    now = clock.now()
+    try:
+        lifted = lift(to_record(stored), fact, detail, now.date())
+    except NotLiftable as exc:
+        raise Conflict(f"{case_id}: {exc}") from None
+    replace_record(session, lifted, now)
+    record(
+        session,
+        actor.name,
+        Entry(
+            "person.fact_lifted",
+            "person",
+            case_id,
+            {"fact": fact, "detail": detail, "reason": reason, "role": actor.role},
+        ),
+        at=now,
+    )
+
+
+def assess(
+    session: Session, case_id: str, rule: str, reason: str, actor: Actor, clock: Clock
+) -> Assessment:
+    """A supervisor's individual assessment (S8), with reasons, dated today and audited: the
+    one way a vulnerability stops blocking, besides a supervisor's own import."""
+    if actor.role != "supervisor":
+        raise Forbidden(
+            f"{actor.name} ({actor.role}) may not record an assessment; a supervisor may"
+        )
+    if rule != "S8":
+        raise Conflict(f"only S8 yields to an individual assessment, not {rule}")
+    if len(reason.strip()) < 10:
+        raise Conflict("an assessment needs its reasons (at least 10 characters)")
+    stored = cases.get_person(session, case_id)
+    if stored is None:
+        raise NotFound(f"no person {case_id!r}")
+    now = clock.now()
+    person = to_record(stored)
+    assessment = Assessment.model_validate(
+        {"rule": rule, "by": actor.name, "date": now.date(), "reason": reason}
+    )
+    replace_record(
+        session, person.model_copy(update={"assessments": [*person.assessments, assessment]}), now
+    )
+    record(
+        session,
+        actor.name,
+        Entry("person.assessed", "person", case_id, {"rule": rule, "reason": reason}),
+        at=now,
+    )
+    return assessment
