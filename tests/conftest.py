@@ -126,6 +126,24 @@ def store(database_url: str) -> Iterator[Store]:
         store.close()
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_signed_in_user(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """No test acts with the developer's own sign-in: no ACCORD_TOKEN, and a token file that
+    does not exist (a test that signs in points ACCORD_TOKEN_FILE at its own)."""
+    saved = {name: os.environ.get(name) for name in ("ACCORD_TOKEN", "ACCORD_TOKEN_FILE")}
+    os.environ.pop("ACCORD_TOKEN", None)
+    os.environ["ACCORD_TOKEN_FILE"] = str(tmp_path_factory.mktemp("signed-out") / "token")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 @pytest.fixture
 def cli(database_url: str) -> Cli:
+    """`accord …` on the test's database; `cli.signed_up()` adds the test accounts."""
     return Cli(database_url)

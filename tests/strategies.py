@@ -113,7 +113,7 @@ CRITERIA = [
     {
         "id": "public-order",
         "text": "No serious final conviction.",
-        "expr": "no conviction where category in {violent, sexual} and final",
+        "expr": "no conviction where category in {violent, sexual}",
     },
     {"id": "adult", "text": "Adults only.", "expr": "age >= 18"},
     {

@@ -1,6 +1,10 @@
 """Who may do what, decided in one place (DESIGN §1): every route names a rule here, and every
 read of the workflow asks `may_read` here.
 
+A refusal by role is "not allowed" (403): the role may never use the route. A refusal by party
+is "not found" (404), worded as for something that does not exist: an id must not tell whose
+it is, so another state's pool is not there rather than refused.
+
 A user belongs to one party and has one role. The sender's officers and supervisors act for the
 sender's agreements; a receiver's reviewer sees only the pools proposed to its own state,
 through the minimized view (DESIGN §6); a monitor sees only the agreements that name it, as
@@ -15,21 +19,14 @@ from types import MappingProxyType
 from typing import Literal, Protocol
 
 from accord.agreements.schemas import AgreementIn
-from accord.errors import Forbidden
+from accord.errors import Forbidden, NotFound
+from accord.workflow.disclosure import SEES_EVERYTHING, seen_state
 from accord.workflow.transitions import Role
 
 ROLES: tuple[Role, ...] = ("admin", "officer", "supervisor", "reviewer", "monitor")
-SEES_CLAIMS: frozenset[Role] = frozenset({"officer", "supervisor"})
-"""Roles that see notices, fear claims, interviews and the grounds of a cancellation."""
-
-MASKED_STATES: MappingProxyType[str, str] = MappingProxyType(
-    {
-        "fear_claimed": "held by the sender",
-        "reopening": "held by the sender",
-        "blocked_protection": "withdrawn by the sender",
-    }
-)
-"""States that would tell a receiver or a monitor of a fear claim, as they are shown to them."""
+SEES_CLAIMS: frozenset[Role] = SEES_EVERYTHING
+"""Roles that see notices, fear claims, interviews and the grounds of a cancellation; every
+other role sees the workflow through `accord.workflow.disclosure`."""
 
 Scope = Literal["read", "write"]
 """What an API token may do: `read` (GET) or `write` (every other method). A browser session
@@ -69,6 +66,8 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         # accounts
         "users.list": _rule("read", "admin"),
         "users.add": _rule("write", "admin"),
+        "users.deactivate": _rule("write", "admin"),
+        "tokens.list": _rule("read", "admin"),
         "tokens.issue": _rule("write", "admin"),
         "tokens.revoke": _rule("write", "admin"),
         # the registry
@@ -77,12 +76,15 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "agreements.aggregates": _rule("read", "officer", "supervisor", "reviewer", "monitor"),
         "agreements.ledger": _rule("read", "officer", "supervisor", "reviewer"),
         "agreements.status": _rule("write", "supervisor"),
+        "agreements.load": _rule("write", "supervisor"),
         # people: the sender's case files, every read access-logged
         "people.list": _rule("read", *SENDER),
         "people.get": _rule("read", *SENDER),
         "people.import": _rule("write", *SENDER),
         "people.screening": _rule("read", *SENDER),
         "people.case_change": _rule("write", *SENDER),
+        "people.lift": _rule("write", "supervisor"),
+        "people.assess": _rule("write", "supervisor"),
         "screening.summary": _rule("read", *SENDER),
         # pools and items
         "pools.list": _rule("read", "officer", "supervisor", "reviewer"),
@@ -116,7 +118,9 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
     }
 )
 """Every authenticated route's rule, by route name. A route without one is refused (and a
-test fails)."""
+test fails). Each command line command that reads or writes the store stands on one of these
+too (`accord.cli_support.signed_in`); a few exist for commands alone (loading agreements,
+deactivating users, listing tokens)."""
 
 PAGES: MappingProxyType[str, str] = MappingProxyType(
     {
@@ -175,32 +179,19 @@ def check(rule_name: str, role: Role, scopes: Iterable[str]) -> None:
     if rule is None:
         raise Forbidden(f"no access rule for {rule_name}: refused")
     if role not in rule.roles:
-        raise Forbidden(f"a {role} may not use {rule_name}")
+        raise Forbidden(f"{'an' if role[0] in 'aeiou' else 'a'} {role} may not use {rule_name}")
     if rule.scope not in set(scopes):
         raise Forbidden(f"{rule_name} needs a token with the {rule.scope!r} scope")
 
 
 def shown_state(state: str, role: Role) -> str:
-    """A state as the role may see it (DESIGN §6)."""
-    return state if role in SEES_CLAIMS else MASKED_STATES.get(state, state)
+    """A state as the role may see it (DESIGN §6): the real one for the sender's staff, the
+    seen one (`accord.workflow.disclosure`) for everyone else."""
+    return seen_state(state, role)
 
 
 def acts_for_sender(role: Role, party: str | None, agreement: AgreementIn) -> bool:
     return role in SEES_CLAIMS and party in (None, agreement.sender)
-
-
-def may_see(role: Role, party: str | None, agreement: AgreementIn) -> bool:
-    """Whether an agreement is visible at all: its sender's staff, its receiver's reviewers,
-    the monitors it names; an admin reads the registry."""
-    if role == "admin":
-        return True
-    if role in SEES_CLAIMS:
-        return party in (None, agreement.sender)
-    if role == "reviewer":
-        return party == agreement.receiver
-    if role == "monitor":
-        return party in agreement.monitors
-    return False
 
 
 class Parties(Protocol):
@@ -216,22 +207,32 @@ class Parties(Protocol):
     def monitors(self) -> Sequence[str]: ...
 
 
-def may_read(actor: Acting, agreement: Parties) -> None:
-    """Refuse a read of an agreement's workflow the actor's role and party do not allow."""
-    if actor.role in SEES_CLAIMS:
-        if actor.party not in (None, agreement.sender):
-            raise Forbidden(f"{actor.name} acts for {actor.party}, not for {agreement.sender}")
-    elif actor.role == "reviewer":
-        if actor.party != agreement.receiver:
-            raise Forbidden(
-                f"{actor.name} reviews for {actor.party or 'no party'},"
-                f" not for {agreement.receiver}"
-            )
-    elif actor.role == "monitor":
-        if actor.party not in agreement.monitors:
-            raise Forbidden(
-                f"{actor.name} ({actor.party or 'no party'}) is not a monitor named in"
-                f" {agreement.id}"
-            )
-    else:
+READS_WORKFLOW: frozenset[Role] = frozenset({"officer", "supervisor", "reviewer", "monitor"})
+"""Roles that read an agreement's pools, items, ledger and monitoring, each for its party."""
+
+
+def in_scope(role: Role, party: str | None, agreement: Parties) -> bool:
+    """Whether an agreement's workflow is the party's to read: its sender's staff (a user with
+    no party acts for any sender), its receiver's reviewers, the monitors it names."""
+    if role in SEES_CLAIMS:
+        return party in (None, agreement.sender)
+    if role == "reviewer":
+        return party == agreement.receiver
+    if role == "monitor":
+        return party in agreement.monitors
+    return False
+
+
+def may_see(role: Role, party: str | None, agreement: AgreementIn) -> bool:
+    """Whether an agreement is visible at all: to the parties in scope of it; an admin reads
+    the registry."""
+    return role == "admin" or in_scope(role, party, agreement)
+
+
+def may_read(actor: Acting, agreement: Parties, missing: str) -> None:
+    """Refuse a read of an agreement's workflow: by role, as not allowed; by party, as not
+    found, with `missing`, the very detail its caller gives when the thing does not exist."""
+    if actor.role not in READS_WORKFLOW:
         raise Forbidden(f"{actor.name} ({actor.role}) may not read proposals")
+    if not in_scope(actor.role, actor.party, agreement):
+        raise NotFound(missing)

@@ -9,6 +9,7 @@ import typer
 
 from accord import __version__
 from accord.accounts.cli import app as users_app
+from accord.accounts.cli import login_command, logout_command, whoami_command
 from accord.agreements.cli import app as agreements_app
 from accord.audit.cli import app as audit_app
 from accord.cases.cli import app as people_app
@@ -27,8 +28,13 @@ from accord.scenarios.cli import app as scenario_app
 from accord.screening.cli import explain_command, screen_command, whatif_command
 
 app = new_app(
-    "Accord runs transfer agreements between states, with the legal safeguards as hard constraints."
+    "Accord runs transfer agreements between states, with the legal safeguards as hard"
+    " constraints.\n\nEvery command that reads or writes the database acts as a signed-in account"
+    " (`accord login USERNAME`, or ACCORD_TOKEN): the role and party are the account's."
 )
+app.command("login")(login_command)
+app.command("logout")(logout_command)
+app.command("whoami")(whoami_command)
 app.add_typer(agreements_app, name="agreements")
 app.add_typer(people_app, name="people")
 app.add_typer(audit_app, name="audit")
@@ -53,7 +59,10 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("upgrade")
 def db_upgrade(db: DbOption = None) -> None:
-    """Bring the schema to the newest revision (commands also do this unless ACCORD_AUTO_MIGRATE=false)."""
+    """Bring the schema to the newest revision (commands also do this unless
+    ACCORD_AUTO_MIGRATE=false).
+
+    Needs no sign-in: whoever may change the schema holds the database's own credentials."""
     engine = make_engine(settings_for(db))
     try:
         upgrade(engine)
@@ -72,7 +81,9 @@ def demo(
     seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 1,
 ) -> None:
     """The built-in scenario end to end: reported arrangements, a synthetic pool, a summary,
-    then a year of the workflow under a synthetic Kosovo-style agreement."""
+    then a year of the workflow under a synthetic Kosovo-style agreement.
+
+    Played by accounts the demo makes in its own database. Needs no sign-in."""
     from accord.scenarios.demo import run_demo
 
     run_demo(out, db=db, count=count, seed=seed)
@@ -104,10 +115,13 @@ def serve(
     ] = False,
 ) -> None:
     """Serve the web application (/) and the JSON API (/api/v1, OpenAPI at
-    /api/v1/openapi.json) on the database."""
+    /api/v1/openapi.json) on the database.
+
+    Needs no sign-in: each request signs in."""
     import uvicorn
 
     from accord.web.app import create_app, freeze_startup_heap
+    from accord.web.security import SERVER_OPTIONS
     from accord.web.logs import configure
 
     configure()
@@ -121,11 +135,14 @@ def serve(
         serve_demo(out, db=db, host=host, port=port)
         return
     settings = settings_for(db)
-    out.print(f"Accord on http://{host}:{port}/ (the API at /api/v1, its docs at /api/v1/docs)")
+    out.print(
+        f"Accord on http://{host}:{port}/ (the API at /api/v1, described at"
+        " /api/v1/openapi.json)"
+    )
     if workers == 1:
         application = create_app(settings)
         freeze_startup_heap()
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        uvicorn.run(application, host=host, port=port, log_level="warning", **SERVER_OPTIONS)
     else:
         if db:
             os.environ["ACCORD_DATABASE_URL"] = db  # the workers read their settings from it
@@ -136,12 +153,13 @@ def serve(
             workers=workers,
             log_level="warning",
             env_file=None,
+            **SERVER_OPTIONS,
         )
 
 
 @app.command("version")
 def version() -> None:
-    """Print Accord's version."""
+    """Print Accord's version. Needs no sign-in."""
     out.print(__version__)
 
 

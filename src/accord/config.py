@@ -4,14 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Annotated
 
-from pydantic import Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, IPvAnyNetwork, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+MOST_SOLVE_SECONDS = 600.0
+"""The highest ACCORD_MAX_SOLVE_SECONDS a deployment may set."""
 
 
 def default_database_url() -> str:
     """An embedded SQLite file in the working directory: no server needed to start."""
     return f"sqlite:///{Path('accord.db').resolve()}"
+
+
+def default_token_file() -> Path:
+    """Where `accord login` keeps the command line's token: the user's own configuration."""
+    return Path("~/.config/accord/token").expanduser()
 
 
 class Settings(BaseSettings):
@@ -23,7 +32,28 @@ class Settings(BaseSettings):
     sql_echo: bool = False
     now: dt.datetime | None = None
     """ACCORD_NOW: stand the workflow's clock at this moment (UTC) instead of the system's."""
+    token: SecretStr | None = None
+    """ACCORD_TOKEN: the API token the command line acts with (an admin issues one with
+    `accord users token issue`); when set, the token file is not read."""
+    token_file: Path = Field(default_factory=default_token_file)
+    """ACCORD_TOKEN_FILE: where `accord login` writes its token and every command reads it,
+    a file only its owner may read (default ~/.config/accord/token)."""
     threads: int = Field(default=8, ge=1, le=256)
     """ACCORD_THREADS: requests one server process works on at once, each with its own database
     connection. More threads than cores only queue on the interpreter: under load a few
     threads answer sooner than many."""
+    trusted_proxies: Annotated[list[IPvAnyNetwork], NoDecode] = Field(default_factory=list)
+    """ACCORD_TRUSTED_PROXIES: the deployment's own reverse proxies, as addresses or networks
+    (CIDR), comma-separated. Only a request from one of them may name its client in
+    X-Forwarded-For (and its scheme in X-Forwarded-Proto); from anyone else those headers are
+    ignored and the peer is the client. None by default."""
+    max_solve_seconds: float = Field(default=10, gt=0, le=MOST_SOLVE_SECONDS)
+    """ACCORD_MAX_SOLVE_SECONDS: the most solver time one request may ask for (and what it gets
+    when it asks for none): each second holds one of the server's threads."""
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value

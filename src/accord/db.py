@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
@@ -93,12 +94,25 @@ def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
 
 
+_enclosing: ContextVar[tuple[sessionmaker[Session], Session] | None] = ContextVar(
+    "accord_enclosing_transaction", default=None
+)
+"""The transaction `one_transaction` holds open for the code it runs, if any."""
+
+
 @contextmanager
 def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One transaction: commit when the block succeeds, roll back on any error.
 
-    Services never commit; the CLI command or the request is the unit of work.
+    Services never commit; the CLI command or the request is the unit of work. Inside
+    `one_transaction` on the same store, the block is a savepoint of that transaction instead:
+    its failure undoes its own writes, and nothing is committed before the whole succeeds.
     """
+    enclosing = _enclosing.get()
+    if enclosing is not None and enclosing[0] is factory:
+        with enclosing[1].begin_nested():
+            yield enclosing[1]
+        return
     session = factory()
     try:
         yield session
@@ -108,6 +122,20 @@ def unit_of_work(factory: sessionmaker[Session]) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def one_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """Everything the block runs, every unit of work of the functions it calls included, as one
+    transaction: committed when the block succeeds, rolled back whole when anything in it
+    fails. For a request that writes and then reads what it shows (a page that makes a move
+    and then draws the row it changed): a failure after the write must not leave it written."""
+    with unit_of_work(factory) as session:
+        token = _enclosing.set((factory, session))
+        try:
+            yield session
+        finally:
+            _enclosing.reset(token)
 
 
 def alembic_config(engine: Engine) -> Config:

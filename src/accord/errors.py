@@ -60,3 +60,11 @@ class InvalidInput(AccordError):
         more = f"\n  ... and {count - 200} more" if count > 200 else ""
         noun = "problem" if count == 1 else "problems"
         super().__init__(f"{source}: {count} {noun}, nothing was written\n{lines}{more}")
+
+
+class MalformedInput(InvalidInput):
+    """A payload that does not fit its form: a page's form read as its API body, a value past a
+    bound the deployment sets. The API answers the same payload with 422, and so do its pages."""
+
+    status_code = 422
+    title = "Malformed request"

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from accord.agreements import repository, service
 from accord.agreements.lifecycle import LEGAL_MOVES, Status, is_legal
 from accord.agreements.loader import parse_registry
 from accord.db import unit_of_work
-from accord.errors import Conflict, IllegalTransition
+from accord.errors import Conflict, Forbidden, IllegalTransition
 from accord.models import Agreement, AuditEvent, Party
 from accord.scenarios import arrangements_path
 from accord.store import Store
@@ -37,10 +38,17 @@ agreements:
 """
 
 
+@pytest.fixture
+def cli(database_url: str) -> Cli:
+    """The command line on the test's database, with the test accounts (sam supervises)."""
+    return Cli(database_url).signed_up()
+
+
 def load(store: Store, text: str) -> service.LoadReport:
+    """Loaded by a supervisor, who may also record the file's new status events."""
     with unit_of_work(store.sessions) as session:
         registry = parse_registry(text, "r.yaml", repository.party_codes(session))
-        return service.load(session, registry, "test")
+        return service.load(session, registry, "test", role="supervisor")
 
 
 def audit_actions(store: Store) -> list[str]:
@@ -108,13 +116,14 @@ def test_nothing_is_written_when_any_agreement_is_bad(
     bad = REGISTRY + "  - {id: second, sender: US, receiver: XK, kind: custody, status: nonsense}\n"
     path = tmp_path / "bad.yaml"
     path.write_text(bad)
-    result = cli("agreements", "load", str(path))
+    before = audit_actions(store)  # the test accounts' creation
+    result = cli("agreements", "load", str(path), user="sam")
     assert result.exit_code == 2
     assert f"{path}:17: agreements[1].status: Input should be" in result.output
     with unit_of_work(store.sessions) as session:
         assert session.execute(select(func.count()).select_from(Agreement)).scalar_one() == 0
         assert session.execute(select(func.count()).select_from(Party)).scalar_one() == 0
-    assert audit_actions(store) == []
+    assert audit_actions(store) == before
 
 
 @pytest.mark.parametrize(
@@ -130,26 +139,89 @@ def test_only_legal_lifecycle_moves_are_accepted(
     )
     load(store, text)
     with unit_of_work(store.sessions) as session:
-        if is_legal(current, new):
-            agreement = service.change_status(
-                session,
-                "us-xk",
-                new,
-                date=parse_date("2026-01-02"),
-                actor="t",
-                source_key="reuters",
-            )
+        if (current, new) in service.LIFTED_ONLY_BY_ITS_ACT:
+            with pytest.raises(Conflict, match="a status change does not end a suspension"):
+                change_as_supervisor(session, new)
+        elif is_legal(current, new):
+            agreement = change_as_supervisor(session, new)
             assert agreement.status == new.value
         else:
             with pytest.raises(IllegalTransition, match=f"cannot move from {current} to {new}"):
+                change_as_supervisor(session, new)
+
+
+def change_as_supervisor(session: Session, new: Status) -> Agreement:
+    return service.change_status(
+        session,
+        "us-xk",
+        new,
+        date=parse_date("2026-01-02"),
+        actor="t",
+        role="supervisor",
+        source_key="reuters",
+        note="reported by the source",
+    )
+
+
+def test_a_status_change_is_a_supervisors_act_with_a_reason(store: Store) -> None:
+    """Issue 13, finding 5: `agreements status` took no role and no reason."""
+    load(store, REGISTRY)
+    with unit_of_work(store.sessions) as session:
+        for role in (None, "officer", "reviewer", "monitor", "admin"):
+            with pytest.raises(Forbidden, match="may not change an agreement's status"):
                 service.change_status(
                     session,
                     "us-xk",
-                    new,
+                    Status.IN_FORCE,
                     date=parse_date("2026-01-02"),
                     actor="t",
+                    role=role,
                     source_key="reuters",
+                    note="reported by the source",
                 )
+        with pytest.raises(Conflict, match="needs its reason"):
+            service.change_status(
+                session,
+                "us-xk",
+                Status.IN_FORCE,
+                date=parse_date("2026-01-02"),
+                actor="t",
+                role="supervisor",
+                source_key="reuters",
+            )
+
+
+def test_a_registry_file_neither_changes_status_unless_a_supervisor_loads_it_nor_lifts_a_suspension(
+    store: Store,
+) -> None:
+    load(store, REGISTRY)
+    moved = REGISTRY.replace("status: signed\n", "status: in_force\n").replace(
+        "{status: signed, date: 2025-06-11, source: reuters}",
+        "{status: signed, date: 2025-06-11, source: reuters}\n"
+        "      - {status: in_force, date: 2026-01-02, source: reuters}",
+    )
+    assert moved != REGISTRY
+    registry = parse_registry(moved, "r.yaml")
+    with (
+        unit_of_work(store.sessions) as session,
+        pytest.raises(Forbidden, match="a supervisor may"),
+    ):
+        service.load(session, registry, "olga", role="officer")
+    with unit_of_work(store.sessions) as session:
+        service.load(session, registry, "sam", role="supervisor")
+    with unit_of_work(store.sessions) as session:
+        change_as_supervisor(session, Status.SUSPENDED)
+    resumed = moved.replace(
+        "{status: in_force, date: 2026-01-02, source: reuters}",
+        "{status: in_force, date: 2026-01-02, source: reuters}\n"
+        "      - {status: suspended, date: 2026-01-02, source: reuters}\n"
+        "      - {status: in_force, date: 2026-01-03, source: reuters}",
+    )
+    with (
+        unit_of_work(store.sessions) as session,
+        pytest.raises(Conflict, match="does not end a suspension"),
+    ):
+        service.load(session, parse_registry(resumed, "r.yaml"), "sam", role="supervisor")
 
 
 def parse_date(text: str):
@@ -168,7 +240,7 @@ def test_status_command_records_the_move_with_a_new_source(
 ) -> None:
     path = tmp_path / "r.yaml"
     path.write_text(REGISTRY)
-    assert cli("agreements", "load", str(path)).exit_code == 0
+    assert cli("agreements", "load", str(path), user="sam").exit_code == 0
     result = cli(
         "agreements",
         "status",
@@ -182,33 +254,46 @@ def test_status_command_records_the_move_with_a_new_source(
         "Associated Press",
         "--statement",
         "First arrival reported.",
+        "--note",
+        "in force from the first arrival",
+        user="sam",
     )
     assert result.exit_code == 0, result.output
-    shown = cli("agreements", "show", "us-xk")
+    shown = cli("agreements", "show", "us-xk", user="sam")
     assert shown.exit_code == 0
     assert "2025-12-03" in shown.output and "Associated Press" in shown.output
     assert "in force" in shown.output and "up to 50 people per P1Y" in shown.output
 
-    refused = cli("agreements", "status", "us-xk", "signed", "--source", "ap")
+    refused = cli("agreements", "status", "us-xk", "signed", "--source", "ap", user="sam")
     assert refused.exit_code == 1
     assert "cannot move from in_force to signed" in refused.output
 
-    unknown = cli("agreements", "status", "us-xk", "suspended", "--source", "nobody")
+    unknown = cli(
+        "agreements",
+        "status",
+        "us-xk",
+        "suspended",
+        "--source",
+        "nobody",
+        "--note",
+        "a reason given",
+        user="sam",
+    )
     assert unknown.exit_code == 2
     assert "has no source 'nobody'" in unknown.output
-    assert "no agreement 'zz'" in cli("agreements", "show", "zz").output
+    assert "no agreement 'zz'" in cli("agreements", "show", "zz", user="sam").output
 
 
 def test_the_built_in_scenario_loads_and_lists(store: Store, cli: Cli) -> None:
-    loaded = cli("agreements", "load", str(arrangements_path()))
+    loaded = cli("agreements", "load", str(arrangements_path()), user="sam")
     assert loaded.exit_code == 0, loaded.output
     assert "10 agreements created" in loaded.output
-    listed = cli("agreements", "list")
+    listed = cli("agreements", "list", user="sam")
     assert "us-xk-2025" in listed.output and "US → XK" in listed.output
     assert "up to 50 people per P1Y" in listed.output
-    in_force = cli("agreements", "list", "--status", "in_force")
+    in_force = cli("agreements", "list", "--status", "in_force", user="sam")
     assert "us-xk-2025" in in_force.output and "gb-rw-2023" not in in_force.output
-    shown = cli("agreements", "show", "us-xk-2025")
+    shown = cli("agreements", "show", "us-xk-2025", user="sam")
     assert "Reuters, 2025-06-11" in shown.output
     assert "Associated Press, Dec 2025" in shown.output
     assert "Instrument checklist" in shown.output

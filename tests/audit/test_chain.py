@@ -112,38 +112,49 @@ def disable_guard(store: Store) -> None:
 
 
 TAMPERING = [
-    ("edit first", "update audit_events set data = '{\"i\": 99}' where seq = 1", 1),
-    ("edit middle", "update audit_events set actor = 'supervisor:9' where seq = 3", 3),
-    ("edit last", "update audit_events set action = 'case.erased' where seq = 5", 5),
-    ("delete first", "delete from audit_events where seq = 1", 1),
-    ("delete middle", "delete from audit_events where seq = 3", 3),
-    ("delete last", "delete from audit_events where seq = 5", 5),
-    ("rewind head", "update audit_head set seq = 4", 5),
+    ("edit first", "update audit_events set data = '{{\"i\": 99}}' where seq = {seq}", 1),
+    ("edit middle", "update audit_events set actor = 'supervisor:9' where seq = {seq}", 3),
+    ("edit last", "update audit_events set action = 'case.erased' where seq = {seq}", 5),
+    ("delete first", "delete from audit_events where seq = {seq}", 1),
+    ("delete middle", "delete from audit_events where seq = {seq}", 3),
+    ("delete last", "delete from audit_events where seq = {seq}", 5),
+    ("rewind head", "update audit_head set seq = {before_last}", 5),
 ]
+"""What is done to the chain, and which of the five rows appended last it breaks at."""
 
 
-@pytest.mark.parametrize(("what", "statement", "seq"), TAMPERING, ids=[t[0] for t in TAMPERING])
-def test_tampering_with_any_row_is_detected(
-    store: Store, cli: Cli, what: str, statement: str, seq: int
-) -> None:
+def signed_up_chain(cli: Cli, store: Store) -> int:
+    """The test accounts (their creation is audited), then five events: the count before them."""
+    cli.signed_up()
+    with unit_of_work(store.sessions) as session:
+        before = verify(session).events
     append(store, 5)
+    return before
+
+
+@pytest.mark.parametrize(("what", "statement", "row"), TAMPERING, ids=[t[0] for t in TAMPERING])
+def test_tampering_with_any_row_is_detected(
+    store: Store, cli: Cli, what: str, statement: str, row: int
+) -> None:
+    before = signed_up_chain(cli, store)
+    seq = before + row
     disable_guard(store)
     with store.engine.begin() as connection:
-        connection.execute(text(statement))
+        connection.execute(text(statement.format(seq=seq, before_last=before + 4)))
     with unit_of_work(store.sessions) as session:
         result = verify(session)
     assert result.broken is not None, what
     assert result.broken.seq == seq
-    output = cli("audit", "verify")
+    output = cli("audit", "verify", user="sam")
     assert output.exit_code == 1
     assert f"broken at row {seq}" in output.output
 
 
 def test_verify_reports_an_intact_chain(store: Store, cli: Cli) -> None:
-    append(store, 4)
-    output = cli("audit", "verify")
+    before = signed_up_chain(cli, store)
+    output = cli("audit", "verify", user="sam")
     assert output.exit_code == 0, output.output
-    assert "audit chain intact: 4 events" in output.output
+    assert f"audit chain intact: {before + 5} events" in output.output
 
 
 def test_concurrent_writers_keep_one_unbroken_chain(store: Store) -> None:

@@ -208,18 +208,20 @@ def test_propose_needs_an_agreement_in_force_and_open_under_S12(
 ) -> None:
     """The reported arrangements record no instrument and no safety assessment: even in force,
     no pool is proposed to them, not even as a dry run (S12); the refusal names each gap."""
-    cli = Cli(database_url)
-    assert cli("agreements", "load", str(arrangements_path())).exit_code == 0
-    assert cli("people", "import", str(people_file)).exit_code == 0
-    refused = cli("propose", "--agreement", "us-sz-2025", "--at", DAY, "--dry-run")
+    cli = Cli(database_url).signed_up()
+    assert cli("agreements", "load", str(arrangements_path()), user="sam").exit_code == 0
+    assert cli("people", "import", str(people_file), user="sam").exit_code == 0
+    refused = cli(
+        "propose", "--agreement", "us-sz-2025", "--agreement", "us-xk-2025", "--at", DAY,
+        "--dry-run", user="olga",
+    )  # fmt: skip
     assert refused.exit_code == 1
-    assert "only agreements in force admit proposals: us-sz-2025" in refused.output
-    closed = cli("propose", "--agreement", "us-xk-2025", "--at", DAY, "--dry-run")
-    assert closed.exit_code == 1
-    assert "us-xk-2025: S12: the instrument lacks: admission" in closed.output
-    assert "us-xk-2025: S12: no country-safety assessment is recorded" in closed.output
-    assert "proposal.computed" not in cli("audit", "log", "--limit", "5").output
-    assert cli("audit", "verify").exit_code == 0
+    assert "cannot propose to 2 of the 2 agreements asked for" in refused.output
+    assert "us-sz-2025: S12: the agreement is" in refused.output
+    assert "us-xk-2025: S12: the instrument lacks: admission" in refused.output
+    assert "us-xk-2025: S12: no country-safety assessment is recorded" in refused.output
+    assert "proposal.computed" not in cli("audit", "log", "--limit", "5", user="sam").output
+    assert cli("audit", "verify", user="sam").exit_code == 0
 
 
 def _match(people_file: Path, out: Path, *options: str) -> Any:

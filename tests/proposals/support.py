@@ -8,15 +8,26 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, TypeVar
 
+import pytest
+
 from accord.agreements.loader import load_registry_file
 from accord.agreements.service import load
 from accord.cases.reader import read_people
 from accord.cases.service import ImportReport
 from accord.clock import Clock, SetClock
 from accord.db import unit_of_work
+from accord.errors import AccordError
 from accord.proposals import repository
 from accord.proposals.case_facts import import_case_files
-from accord.proposals.service import Actor, PoolFamily, create_pool
+from accord.proposals.service import (
+    Actor,
+    GuardFailed,
+    Moved,
+    PoolFamily,
+    create_pool,
+    move,
+    record_notice,
+)
 from accord.scenarios import workflow_agreement_path
 from accord.store import Store
 from tests.support import person
@@ -99,3 +110,54 @@ def propose(
         )
         by_family = {i.family_id: i.id for i in repository.items(session, proposal_id=proposal.id)}
     return [by_family[f] for f in families]
+
+
+def state(store: Store, item_id: int) -> str:
+    with unit_of_work(store.sessions) as session:
+        item = repository.get_item(session, item_id)
+        assert item is not None
+        return item.state
+
+
+def ledger(store: Store) -> list[tuple[int, str, int]]:
+    """(item, kind, persons) of every ledger row of the agreement, in order."""
+    with unit_of_work(store.sessions) as session:
+        return [
+            (e.item_id, e.kind, e.persons) for e in repository.ledger_entries(session, AGREEMENT)
+        ]
+
+
+def actions(store: Store, item_id: int) -> list[str]:
+    with unit_of_work(store.sessions) as session:
+        return [e.action for e in repository.events(session, item_id)]
+
+
+def singles(store: Store, tmp_path: Path, *case_ids: str, **changes: Any) -> None:
+    """The demo agreement (with `changes`) and eligible adults, each a family of one."""
+    load_agreement(store, **changes)
+    import_records(store, tmp_path, [single(c) for c in case_ids])
+
+
+def accept(store: Store, clock: SetClock, item_id: int, actor: Actor = REVIEWER) -> Moved:
+    return run(store, move, item_id, "accept", actor, clock)
+
+
+def serve(store: Store, clock: SetClock, item_id: int, case_id: str) -> tuple[str, Moved | None]:
+    """Valid notice on the person: in Spanish, which they speak, and signed."""
+    return run(store, record_notice, item_id, case_id, "person", "es", True, OFFICER, clock)
+
+
+def notified(store: Store, clock: SetClock, case_id: str = "A1") -> int:
+    """An accepted single adult, validly served today."""
+    [item] = propose(store, clock, [f"F-{case_id}"])
+    accept(store, clock, item)
+    serve(store, clock, item, case_id)
+    assert state(store, item) == "notified"
+    return item
+
+
+def refused(call: Callable[[], object], error: type[AccordError] = GuardFailed) -> str:
+    """The detail of the error a refused call raises (a safeguard's refusal by default)."""
+    with pytest.raises(error) as info:
+        call()
+    return info.value.detail

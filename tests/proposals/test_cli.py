@@ -1,5 +1,6 @@
 """The workflow from the command line, end to end on SQLite and PostgreSQL: `accord pool`,
-`accord review`, `accord item`, `accord ledger`, `accord case` and `accord incident`."""
+`accord review`, `accord item`, `accord ledger`, `accord case` and `accord incident`, each run
+as a signed-in account (ACCORD_TOKEN): the role and party are the account's."""
 
 from __future__ import annotations
 
@@ -17,10 +18,8 @@ from accord.store import open_store
 from tests.proposals.support import AGREEMENT, single
 from tests.support import Cli, person
 
-OFFICER = ("--as", "olga", "--role", "officer", "--party", "US")
-SUPERVISOR = ("--as", "sam", "--role", "supervisor", "--party", "US")
-REVIEWER = ("--as", "rita", "--role", "reviewer", "--party", "XK")
-MONITOR = ("--as", "mona", "--role", "monitor", "--party", "MON-XK")
+OFFICER, SUPERVISOR, REVIEWER, MONITOR = "olga", "sam", "rita", "mona"
+"""Accounts of tests.support.USERS: officer and supervisor of US, reviewer of XK, monitor."""
 
 
 @pytest.fixture
@@ -28,11 +27,12 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
     """The demo agreement and five families, one blocked (a pending protection claim), on
     2026-01-12 by ACCORD_NOW."""
     monkeypatch.setenv("ACCORD_NOW", "2026-01-12T09:00:00")
-    cli = Cli(database_url)
-    assert cli("agreements", "load", str(workflow_agreement_path())).exit_code == 0
+    cli = Cli(database_url).signed_up()
+    loaded = cli("agreements", "load", str(workflow_agreement_path()), user=SUPERVISOR)
+    assert loaded.exit_code == 0, loaded.output
     records = [
         single("A1"),
-        single("A2"),
+        single("A2", health_needs=["insulin"]),
         single("A3", counsel={"name": "Lee Counsel", "contact": "lee@example.org"}),
         person("M1", "F-M", medical_fit=True),
         person("C1", "F-M", relationship="child", birth_date="2016-03-01", medical_fit=True),
@@ -45,7 +45,8 @@ def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> C
     ]
     people = tmp_path / "people.jsonl"
     people.write_text("".join(json.dumps(r) + "\n" for r in records))
-    assert cli("people", "import", str(people)).exit_code == 0
+    imported = cli("people", "import", str(people), user=OFFICER)
+    assert imported.exit_code == 0, imported.output
     return cli
 
 
@@ -63,7 +64,7 @@ def items(database_url: str) -> dict[str, tuple[int, str]]:
 
 
 def proposed(cli: Cli) -> dict[str, int]:
-    result = cli("pool", "propose", "--agreement", AGREEMENT, *OFFICER)
+    result = cli("pool", "propose", "--agreement", AGREEMENT, user=OFFICER)
     assert result.exit_code == 0, result.output
     return {family: item for family, (item, _) in items(cli.database_url).items()}
 
@@ -71,29 +72,59 @@ def proposed(cli: Cli) -> dict[str, int]:
 def test_accord_propose_creates_pools_through_the_workflow_or_only_computes_them(
     cli: Cli,
 ) -> None:
-    """`accord propose`: a dry run computes and audits, creating nothing; a real run stores
-    the pool with its items; a second run leaves out the families now in open items."""
-    dry = cli("propose", "--agreement", AGREEMENT, "--dry-run")
+    """`accord propose`: a dry run computes and audits, creating nothing (it reads the people,
+    so it too needs the sender's signed-in staff); a real run stores the pool with its items; a
+    second run leaves out the families now in open items."""
+    nobody = cli("propose", "--agreement", AGREEMENT, "--dry-run")
+    assert nobody.exit_code == 1
+    assert "not signed in: run `accord login USERNAME`" in nobody.output
+    dry = cli("propose", "--agreement", AGREEMENT, "--dry-run", user=OFFICER)
     assert dry.exit_code == 0, dry.output
     assert "dry run: no pool created" in dry.output
     assert items(cli.database_url) == {}
-    unnamed = cli("propose", "--agreement", AGREEMENT)
-    assert unnamed.exit_code == 2
-    assert "--role: give officer or supervisor, or use --dry-run" in unnamed.output
-    reviewer = cli("propose", "--agreement", AGREEMENT, *REVIEWER)
+    reviewer = cli("propose", "--agreement", AGREEMENT, user=REVIEWER)
     assert reviewer.exit_code == 1
-    assert "rita (reviewer) may not propose a pool" in reviewer.output
-    made = cli("propose", "--agreement", AGREEMENT, *OFFICER)
+    assert "a reviewer may not use pools.propose" in reviewer.output
+    foreign = cli("propose", "--agreement", AGREEMENT, "--dry-run", user="sid")
+    assert foreign.exit_code == 1
+    assert "demo-xk-year: sid acts for AL, not for its sender US" in foreign.output
+    made = cli("propose", "--agreement", AGREEMENT, user=OFFICER)
     assert made.exit_code == 0, made.output
     assert "pool 1 proposed to demo-xk-year on 2026-01-12: 4 families, 5 people" in made.output
     assert set(items(cli.database_url)) == {"F-A1", "F-A2", "F-A3", "F-M"}
-    again = cli("propose", "--agreement", AGREEMENT, *OFFICER)
+    again = cli("propose", "--agreement", AGREEMENT, user=OFFICER)
     assert again.exit_code == 0, again.output
     assert "no pool created" in again.output
     assert len(items(cli.database_url)) == 4
-    log = cli("audit", "log", "--limit", "20").output
+    log = cli("audit", "log", "--limit", "20", user=SUPERVISOR).output
     assert "proposal.computed" in log and "proposal.created" in log
-    assert cli("audit", "verify").exit_code == 0
+    assert "olga" in log and "cli:" not in log  # the audit actor is the account's username
+    assert cli("audit", "verify", user=SUPERVISOR).exit_code == 0
+
+
+def test_propose_lists_every_agreement_refused_and_why(cli: Cli, tmp_path: Path) -> None:
+    """Over several agreements, one run names every agreement that cannot take a pool, with
+    every reason, not only the first (issue 13)."""
+    draft = tmp_path / "more.yaml"
+    draft.write_text(
+        "parties: [{code: US, name: United States}, {code: XK, name: Kosovo}]\n"
+        "agreements:\n"
+        "  - {id: us-xk-draft, sender: US, receiver: XK, kind: resettlement, status: signed}\n"
+    )
+    assert cli("agreements", "load", str(draft), user=SUPERVISOR).exit_code == 0
+    refused = cli(
+        "propose", "--agreement", "us-xk-draft", "--agreement", "nowhere",
+        "--agreement", AGREEMENT, "--dry-run", user=OFFICER,
+    )  # fmt: skip
+    assert refused.exit_code == 1
+    text = refused.output
+    assert "cannot propose to 2 of the 3 agreements asked for" in text
+    assert "us-xk-draft: S12: the agreement is signed, not in force" in text
+    assert "us-xk-draft: S12: no country-safety assessment is recorded" in text
+    assert "us-xk-draft: S12: the instrument lacks: admission" in text
+    assert "nowhere: no agreement 'nowhere'" in text
+    assert f"{AGREEMENT}:" not in text
+    assert "proposal.computed" not in cli("audit", "log", user=SUPERVISOR).output
 
 
 def review_file(tmp_path: Path, *rows: str) -> str:
@@ -105,7 +136,7 @@ def review_file(tmp_path: Path, *rows: str) -> str:
 def test_one_pool_from_proposal_to_arrival(
     cli: Cli, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = cli("pool", "propose", "--agreement", AGREEMENT, *OFFICER)
+    result = cli("pool", "propose", "--agreement", AGREEMENT, user=OFFICER)
     assert result.exit_code == 0, result.output
     assert (
         "pool 1 proposed to demo-xk-year on 2026-01-12: 4 families, 5 people, limit 75"
@@ -122,57 +153,70 @@ def test_one_pool_from_proposal_to_arrival(
         f"{item['F-A3']},accept,,",
         f"{item['F-A2']},reject,public_order,final conviction weighed under public order",
     )
-    result = cli("review", decisions, *REVIEWER)
+    result = cli("review", decisions, user=REVIEWER)
     assert result.exit_code == 0, result.output
     assert f"item {item['F-A2']} reject: done" in result.output
     assert "4 decided, 0 already decided, 0 refused" in result.output
-    again = cli("review", decisions, *REVIEWER)
+    again = cli("review", decisions, user=REVIEWER)
     assert again.exit_code == 0, again.output
     assert "0 decided, 4 already decided, 0 refused" in again.output
 
-    ledger = cli("ledger", "show", AGREEMENT, *MONITOR)
+    monitor = cli("ledger", "show", AGREEMENT, user=MONITOR)
+    assert monitor.exit_code == 1  # as in the API: a monitor reads aggregates, not the ledger
+    assert "a monitor may not use agreements.ledger" in monitor.output
+    ledger = cli("ledger", "show", AGREEMENT, user=REVIEWER)
     assert ledger.exit_code == 0, ledger.output
     assert re.search(r"50 │\s+4 │\s+46 │ 2026-01-01 to 2026-12-31", ledger.output)
     assert re.search(r"40 │\s+0 │\s+40 │ at any one time", ledger.output)
     assert "reserved 4 people (3 rows)" in ledger.output
 
     a1 = str(item["F-A1"])
-    served = cli("item", "notice", a1, "A1", "--language", "es", *OFFICER)
+    served = cli("item", "notice", a1, "A1", "--language", "es", user=OFFICER)
     assert served.exit_code == 0, served.output
     assert "notice to A1 (person) in es on 2026-01-12: served" in served.output
     assert f"item {a1}: notify, accepted → notified" in served.output
     a3 = str(item["F-A3"])
-    waiting = cli("item", "notice", a3, "A3", "--language", "en", *OFFICER)
+    waiting = cli("item", "notice", a3, "A3", "--language", "en", user=OFFICER)
     assert "language not understood (not service)" in waiting.output
-    assert f"item {a3} stays accepted" in waiting.output
+    assert (
+        f"item {a3} stays accepted: still not validly served: A3 (counsel), A3 (person)"
+        in waiting.output
+    )
+    counsel = cli("item", "notice", a3, "A3", "--to", "counsel", "--language", "en", user=OFFICER)
+    assert "notice to A3 (counsel) in en on 2026-01-12: served" in counsel.output
+    assert f"item {a3} stays accepted: still not validly served: A3 (person)" in counsel.output
+    again = cli("item", "notice", a1, "A1", "--language", "es", user=OFFICER)
+    assert again.exit_code == 0, again.output
+    assert f"item {a1} is notified; the notice is recorded" in again.output
+    assert "stays accepted" not in again.output
 
-    early = cli("item", "clear", a1, "--medical-fit-confirmed", *SUPERVISOR)
+    early = cli("item", "clear", a1, "--medical-fit-confirmed", user=SUPERVISOR)
     assert early.exit_code == 1
     assert (
         "S6: notice served on 2026-01-12: 10 days to raise fear run until 2026-01-22"
         in early.output
     )
     monkeypatch.setenv("ACCORD_NOW", "2026-01-22T09:00:00")
-    unconfirmed = cli("item", "clear", a1, *SUPERVISOR)
+    unconfirmed = cli("item", "clear", a1, user=SUPERVISOR)
     assert unconfirmed.exit_code == 1
     assert "S10: the sign-off does not confirm medical fitness to travel" in unconfirmed.output
-    cleared = cli("item", "clear", a1, "--medical-fit-confirmed", *SUPERVISOR)
+    cleared = cli("item", "clear", a1, "--medical-fit-confirmed", user=SUPERVISOR)
     assert cleared.exit_code == 0, cleared.output
     assert f"item {a1}: clear, notified → cleared" in cleared.output
-    assert cli("item", "schedule", a1, "--on", "2026-01-26", *OFFICER).exit_code == 0
+    assert cli("item", "schedule", a1, "--on", "2026-01-26", user=OFFICER).exit_code == 0
     monkeypatch.setenv("ACCORD_NOW", "2026-01-26T09:00:00")
-    arrived = cli("item", "arrive", a1, *REVIEWER)
+    arrived = cli("item", "arrive", a1, user=REVIEWER)
     assert f"item {a1}: transfer, scheduled → transferred" in arrived.output
-    ledger = cli("ledger", "show", AGREEMENT, "--no-rows", *OFFICER)
+    ledger = cli("ledger", "show", AGREEMENT, "--no-rows", user=OFFICER)
     assert re.search(r"40 │\s+1 │\s+39 │ at any one time", ledger.output)
     # A transferred family is gone: the next pool holds only the family turned down before.
-    again = cli("pool", "propose", "--agreement", AGREEMENT, *OFFICER)
+    again = cli("pool", "propose", "--agreement", AGREEMENT, user=OFFICER)
     assert again.exit_code == 0, again.output
     assert "pool 2 proposed to demo-xk-year on 2026-01-26: 1 family, 1 person" in again.output
     assert "F-A2" in again.output and "F-A1" not in again.output
     assert "arrived 1 person (1 row)" in ledger.output
 
-    sender_view = cli("item", "show", a1, *OFFICER)
+    sender_view = cli("item", "show", a1, user=OFFICER)
     assert sender_view.exit_code == 0, sender_view.output
     for expected in (
         "state: transferred since 2026-01-26",
@@ -183,61 +227,86 @@ def test_one_pool_from_proposal_to_arrival(
         "2026-02-25",  # the 30-day check-in falls due
     ):
         assert expected in sender_view.output
-    receiver_view = cli("item", "show", a1, *REVIEWER)
+    receiver_view = cli("item", "show", a1, user=REVIEWER)
     assert receiver_view.exit_code == 0
     assert "notice to" not in receiver_view.output
-    pool = cli("pool", "show", "1", *REVIEWER)
+    pool = cli("pool", "show", "1", user=REVIEWER)
     assert pool.exit_code == 0
     assert "rejected" in pool.output and "transferred" in pool.output
-    assert "item.read" in cli("audit", "log", "--limit", "3").output
+    assert "item.read" in cli("audit", "log", "--limit", "3", user=SUPERVISOR).output
 
 
 def test_illegal_moves_and_wrong_roles_are_refused_with_a_message(cli: Cli) -> None:
     proposed_items = proposed(cli)
     item = str(proposed_items["F-A1"])
-    illegal = cli("item", "arrive", item, *REVIEWER)
+    illegal = cli("item", "arrive", item, user=REVIEWER)
     assert illegal.exit_code == 1
-    assert "cannot transfer an item that is proposed; transfer applies to: scheduled" in (
-        illegal.output
-    )
-    officer = cli("item", "accept", item, *OFFICER)
+    assert f"cannot transfer item {item}: it is proposed" in illegal.output
+    officer = cli("item", "accept", item, user=OFFICER)
     assert officer.exit_code == 1
-    assert "olga (officer) may not accept; only reviewer may" in officer.output
-    elsewhere = cli("item", "accept", item, "--as", "ruth", "--role", "reviewer", "--party", "AL")
+    assert "an officer may not use items.accept" in officer.output
+    elsewhere = cli("item", "accept", item, user="ruth")
     assert elsewhere.exit_code == 1
     assert "ruth reviews for AL, not for XK" in elsewhere.output
-    assert cli("item", "show", item, "--role", "monitor", "--party", "AL").exit_code == 1
-    missing = cli("item", "accept", "999", *REVIEWER)
+    assert cli("item", "show", item, user="ruth").exit_code == 1
+    missing = cli("item", "accept", "999", user=REVIEWER)
     assert missing.exit_code == 1
     assert "no proposal item 999" in missing.output
     assert items(cli.database_url)["F-A1"][1] == "proposed"
 
-    accepted = cli("item", "accept", item, *REVIEWER)
+    accepted = cli("item", "accept", item, user=REVIEWER)
     assert f"item {item}: accept, proposed → accepted" in accepted.output
-    repeated = cli("item", "accept", item, *REVIEWER)
+    repeated = cli("item", "accept", item, user=REVIEWER)
     assert repeated.exit_code == 0
     assert f"item {item}: accept was already applied; nothing changed" in repeated.output
     other = str(proposed_items["F-A2"])
-    once = cli("item", "accept", other, "--request-id", "r-1", *REVIEWER)
-    twice = cli("item", "accept", other, "--request-id", "r-1", *REVIEWER)
+    once = cli("item", "accept", other, "--request-id", "r-1", user=REVIEWER)
+    twice = cli("item", "accept", other, "--request-id", "r-1", user=REVIEWER)
     assert f"item {other}: accept, proposed → accepted" in once.output
     assert f"item {other}: accept was already applied; nothing changed" in twice.output
     reused = cli(
-        "item", "reject", item, "--code", "other", "--text", "x", "--request-id", "r-1", *REVIEWER
-    )
+        "item", "reject", item, "--code", "other", "--text", "x", "--request-id", "r-1",
+        user=REVIEWER,
+    )  # fmt: skip
     assert reused.exit_code == 1
     assert "request r-1 was already used for another move" in reused.output
-    bad_role = cli("item", "accept", item, "--role", "admin")
-    assert bad_role.exit_code == 2  # not a role of the workflow
-    no_role = cli("item", "accept", item)
-    assert no_role.exit_code == 2
-    assert "--role" in no_role.output
+    no_flag = cli("item", "accept", item, "--role", "reviewer", user=OFFICER)
+    assert no_flag.exit_code == 2  # the role is the account's: there is no option to claim one
+    assert "No such option: --role" in no_flag.output
+    nobody = cli("item", "accept", item)
+    assert nobody.exit_code == 1
+    assert "not signed in: run `accord login USERNAME`" in nobody.output
+
+
+def test_an_officer_account_cannot_clear_a_family(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 13: `accord item clear N --role supervisor --as olga` let an officer clear a
+    family. The role now comes from the account: olga is an officer, so clearance is refused
+    before anything is read or written, and no option lets her claim another role."""
+    item = str(proposed(cli)["F-A1"])
+    assert cli("item", "accept", item, user=REVIEWER).exit_code == 0
+    assert cli("item", "notice", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
+    monkeypatch.setenv("ACCORD_NOW", "2026-01-22T09:00:00")
+    claimed = cli(
+        "item", "clear", item, "--medical-fit-confirmed", "--role", "supervisor", "--as", "olga",
+        user=OFFICER,
+    )  # fmt: skip
+    assert claimed.exit_code == 2
+    assert "No such option: --role" in claimed.output
+    refused = cli("item", "clear", item, "--medical-fit-confirmed", user=OFFICER)
+    assert refused.exit_code == 1
+    assert "an officer may not use items.clear" in refused.output
+    assert items(cli.database_url)["F-A1"][1] == "notified"
+    cleared = cli("item", "clear", item, "--medical-fit-confirmed", user=SUPERVISOR)
+    assert cleared.exit_code == 0, cleared.output
+    assert "sam (supervisor)" in cli("item", "show", item, user=OFFICER).output
 
 
 def test_clearance_takes_exactly_one_item(cli: Cli) -> None:
     ids = proposed(cli)
     first, second = str(ids["F-A1"]), str(ids["F-A2"])
-    bulk = cli("item", "clear", first, second, "--medical-fit-confirmed", *SUPERVISOR)
+    bulk = cli("item", "clear", first, second, "--medical-fit-confirmed", user=SUPERVISOR)
     assert bulk.exit_code == 2
     assert "2 items given" in bulk.output
     assert "S14: no bulk clearance" in bulk.output
@@ -249,14 +318,14 @@ def test_a_bad_review_file_applies_nothing_and_a_refusal_stops_only_its_row(
 ) -> None:
     ids = proposed(cli)
     bad = review_file(tmp_path, f"{ids['F-A1']},accept,,", "x,accept,,", f"{ids['F-A2']},maybe,,")
-    result = cli("review", bad, *REVIEWER)
+    result = cli("review", bad, user=REVIEWER)
     assert result.exit_code == 2
     assert "row 3 item_id: not an item id: 'x'" in result.output
     assert "row 4 decision: expected accept or reject, got 'maybe'" in result.output
     assert items(cli.database_url)["F-A1"][1] == "proposed"
 
     mixed = review_file(tmp_path, f"{ids['F-A2']},reject,,", f"{ids['F-A1']},accept,,")
-    result = cli("review", mixed, *REVIEWER)
+    result = cli("review", mixed, user=REVIEWER)
     assert result.exit_code == 1
     assert "reason: a reason code and a reason text are required" in result.output
     assert "1 decided, 0 already decided, 1 refused" in result.output
@@ -268,14 +337,14 @@ def test_a_stay_cancels_and_an_incident_suspends_until_a_supervisor_lifts_it(
     cli: Cli, tmp_path: Path
 ) -> None:
     ids = proposed(cli)
-    assert cli("item", "accept", str(ids["F-M"]), *REVIEWER).exit_code == 0
-    stay = cli("case", "change", "C1", "stay", *OFFICER)
+    assert cli("item", "accept", str(ids["F-M"]), user=REVIEWER).exit_code == 0
+    stay = cli("case", "change", "C1", "stay", user=OFFICER)
     assert stay.exit_code == 0, stay.output
     assert f"item {ids['F-M']}: cancel, accepted → cancelled" in stay.output
-    ledger = cli("ledger", "show", AGREEMENT, *OFFICER)
+    ledger = cli("ledger", "show", AGREEMENT, user=OFFICER)
     assert re.search(r"50 │\s+0 │\s+50 │", ledger.output)
     assert "released 2 people (1 row)" in ledger.output
-    no_country = cli("case", "change", "A1", "new_claim", *OFFICER)
+    no_country = cli("case", "change", "A1", "new_claim", user=OFFICER)
     assert no_country.exit_code == 1
     assert "names the country it is against" in no_country.output
 
@@ -287,7 +356,7 @@ def test_a_stay_cancels_and_an_incident_suspends_until_a_supervisor_lifts_it(
         "ill_treatment",
         "--text",
         "a report from a party foreign to the agreement",
-        *("--as", "ruth", "--role", "reviewer", "--party", "AL"),
+        user="ruth",
     )
     assert foreign.exit_code == 1
     assert "ruth (reviewer of AL) does not act for agreement demo-xk-year" in foreign.output
@@ -299,23 +368,23 @@ def test_a_stay_cancels_and_an_incident_suspends_until_a_supervisor_lifts_it(
         "onward_removal",
         "--text",
         "a transferred person was removed onward",
-        *MONITOR,
+        user=MONITOR,
     )
     assert incident.exit_code == 0, incident.output
     assert "the agreement is suspended (S15)" in incident.output
-    refused = cli("pool", "propose", "--agreement", AGREEMENT, *OFFICER)
+    refused = cli("pool", "propose", "--agreement", AGREEMENT, user=OFFICER)
     assert refused.exit_code == 1
     assert "S12: the agreement is suspended, not in force" in refused.output
-    officer = cli("incident", "lift", AGREEMENT, "--reason", "assurances checked", *OFFICER)
+    officer = cli("incident", "lift", AGREEMENT, "--reason", "assurances checked", user=OFFICER)
     assert officer.exit_code == 1
-    assert "may not lift a suspension" in officer.output
+    assert "an officer may not use incidents.lift" in officer.output
     elsewhere = cli(
         "incident",
         "lift",
         AGREEMENT,
         "--reason",
         "lifted by another state's supervisor",
-        *("--as", "sid", "--role", "supervisor", "--party", "AL"),
+        user="sid",
     )
     assert elsewhere.exit_code == 1
     assert "sid (supervisor of AL) does not act for agreement demo-xk-year" in elsewhere.output
@@ -325,32 +394,115 @@ def test_a_stay_cancels_and_an_incident_suspends_until_a_supervisor_lifts_it(
         AGREEMENT,
         "--reason",
         "the monitor confirmed the person's return",
-        *SUPERVISOR,
+        user=SUPERVISOR,
     )
     assert lifted.exit_code == 0, lifted.output
-    assert cli("agreements", "show", AGREEMENT).output.count("in force") >= 1
-    assert cli("audit", "verify").exit_code == 0
+    assert cli("agreements", "show", AGREEMENT, user=MONITOR).output.count("in force") >= 1
+    assert cli("audit", "verify", user=SUPERVISOR).exit_code == 0
 
 
 def test_a_receiver_never_reads_of_a_fear_claim(cli: Cli) -> None:
     """DESIGN §6: the fact of a fear claim never reaches the receiver; its interview and
     outcome stay with the sender."""
     item = str(proposed(cli)["F-A1"])
-    assert cli("item", "accept", item, *REVIEWER).exit_code == 0
-    assert cli("item", "notice", item, "A1", "--language", "es", *OFFICER).exit_code == 0
-    claimed = cli("item", "fear", item, "A1", *OFFICER)
+    assert cli("item", "accept", item, user=REVIEWER).exit_code == 0
+    assert cli("item", "notice", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
+    claimed = cli("item", "fear", item, "A1", user=OFFICER)
     assert f"item {item}: claim_fear, notified → fear_claimed" in claimed.output
-    interview = cli("item", "interview", item, "--at", "2026-01-14 10:00", *OFFICER)
+    interview = cli("item", "interview", item, "--at", "2026-01-14 10:00", user=OFFICER)
     assert interview.exit_code == 1
     assert "S5: the interview needs at least 72 hours' notice" in interview.output
-    assert cli("item", "interview", item, "--at", "2026-01-15 10:00", *OFFICER).exit_code == 0
-    sender = cli("item", "show", item, *OFFICER).output
+    assert cli("item", "interview", item, "--at", "2026-01-15 10:00", user=OFFICER).exit_code == 0
+    sender = cli("item", "show", item, user=OFFICER).output
     assert "fear interview of A1 set for 2026-01-15 10:00 UTC" in sender
     assert "state: fear_claimed" in sender
-    for role in (REVIEWER, MONITOR):
-        seen = cli("item", "show", item, *role).output
-        assert "state: held by the sender" in seen
-        assert "fear" not in seen and "interview" not in seen
-        assert "case A1" not in seen and "A1 (person)" not in seen
-        pool = cli("pool", "show", "1", *role).output
-        assert "fear" not in pool and "held by the sender" in pool
+    seen = cli("item", "show", item, user=REVIEWER).output
+    assert "state: accepted" in seen
+    assert "fear" not in seen and "interview" not in seen
+    assert "case A1" not in seen and "A1 (person)" not in seen
+    pool = cli("pool", "show", "1", user=REVIEWER).output
+    assert "fear" not in pool and "held" not in pool
+    # As in the API, a monitor reads aggregates and check-ins, not items or pools.
+    assert "a monitor may not use items.get" in cli("item", "show", item, user=MONITOR).output
+    assert "a monitor may not use pools.get" in cli("pool", "show", "1", user=MONITOR).output
+
+
+def test_a_reviewer_reads_the_waiting_families_through_the_minimized_view(cli: Cli) -> None:
+    """`accord review --pool` and `accord pool show` give the receiver's reviewer what the
+    API's review gives: each waiting family's members, minimized (DESIGN §6); never counsel,
+    health needs without consent, or the sender's scores and reasons. Each read is audited."""
+    proposed(cli)
+    for args in (("review", "--pool", "1"), ("pool", "show", "1")):
+        shown = cli(*args, user=REVIEWER)
+        assert shown.exit_code == 0, shown.output
+        text = shown.output
+        assert "Members of the families waiting for a decision" in text
+        for expected in ("A1", "A2", "A3", "M1", "C1", "Ana Example", "child", "VE", "es"):
+            assert expected in text, expected
+        for secret in ("Lee Counsel", "lee@example.org", "insulin", "matcher", "why", "score"):
+            assert secret not in text, secret
+    assert "accord review FILE" in cli("review", "--pool", "1", user=REVIEWER).output
+    sender = cli("pool", "show", "1", user=OFFICER).output
+    assert "why" in sender and "matcher" in sender
+    reads = cli("audit", "log", "--action", "person.read", user=SUPERVISOR).output
+    assert "rita" in reads and '"view": "minimized"' in reads
+    stranger = cli("review", "--pool", "1", user="ruth")
+    assert stranger.exit_code == 1  # another state's pool: refused, nothing of it shown
+    assert "F-A1" not in stranger.output and "Ana Example" not in stranger.output
+    neither = cli("review", user=REVIEWER)
+    assert neither.exit_code == 2
+    assert "give a review file to apply, or --pool to read" in neither.output
+
+
+def test_a_reimport_keeps_the_stay_says_so_and_only_a_supervisor_lifts_it(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Issue 13, finding 1 from the command line: the sender's old case file, imported again,
+    no longer erases a stay recorded in Accord; the import says what it kept and what it did to
+    the family's open item; the stay ends by a supervisor's reasoned act alone."""
+    ids = proposed(cli)
+    assert cli("item", "accept", str(ids["F-A1"]), user=REVIEWER).exit_code == 0
+    assert cli("case", "change", "A1", "stay", user=OFFICER).exit_code == 0
+    old_file = tmp_path / "again.jsonl"
+    old_file.write_text(json.dumps(single("A1", languages=["es", "en"])) + "\n")
+    again = cli("people", "import", str(old_file), user=OFFICER)
+    assert again.exit_code == 0, again.output
+    assert "1 protective facts kept that the file leaves out" in again.output
+    assert "A1: court stay of removal" in again.output
+    explained = cli("explain", "A1", "--agreement", AGREEMENT, user=OFFICER)
+    assert ": blocked" in explained.output and "court stay of removal" in explained.output
+    by_officer = cli(
+        "case", "lift", "A1", "stay", "--reason", "the stay was set aside", user=OFFICER
+    )
+    assert by_officer.exit_code == 1 and "an officer may not use people.lift" in by_officer.output
+    lifted = cli(
+        "case", "lift", "A1", "stay", "--reason", "the stay was set aside", user=SUPERVISOR
+    )
+    assert lifted.exit_code == 0, lifted.output
+    assert "A1: stay lifted" in lifted.output
+    explained = cli("explain", "A1", "--agreement", AGREEMENT, user=OFFICER)
+    assert f"against {AGREEMENT} on" in explained.output and ": eligible" in explained.output
+
+
+def test_an_officers_file_with_an_s8_assessment_is_refused_and_a_supervisor_assesses(
+    cli: Cli, tmp_path: Path
+) -> None:
+    """Issue 13, finding 2: an assessment's `by` typed into a file lifted S8."""
+    vulnerable = single(
+        "V1",
+        vulnerabilities=["elderly"],
+        assessments=[
+            {"rule": "S8", "by": "sam", "date": "2026-01-02", "reason": "typed in a file"}
+        ],
+    )
+    file = tmp_path / "v.jsonl"
+    file.write_text(json.dumps(vulnerable) + "\n")
+    refused = cli("people", "import", str(file), user=OFFICER)
+    assert refused.exit_code == 2
+    assert "v.jsonl:1 assessments" in refused.output and "nothing was written" in refused.output
+    plain = {k: v for k, v in vulnerable.items() if k != "assessments"}
+    file.write_text(json.dumps(plain) + "\n")
+    assert cli("people", "import", str(file), user=OFFICER).exit_code == 0
+    assessed = cli("case", "assess", "V1", "--reason", "seen in person; fit", user=SUPERVISOR)
+    assert assessed.exit_code == 0, assessed.output
+    assert "V1: S8 assessed by sam on 2026-01-12" in assessed.output

@@ -99,9 +99,6 @@ def _conviction_test() -> st.SearchStrategy[str]:
     return st.one_of(
         _some(CATEGORIES).map(lambda s: f"category in {s}"),
         _some(CATEGORIES).map(lambda s: f"category not in {s}"),
-        st.just("final"),
-        st.just("not final"),
-        st.just("final == true"),
         st.just("has sentence_months"),
         st.tuples(_OPS, _INTS).map(lambda t: f"sentence_months {t[0]} {t[1]}"),
         st.tuples(_OPS, _DATES).map(lambda t: f"date {t[0]} {t[1]}"),

@@ -21,10 +21,7 @@ CATEGORIES = (
         ("age in {adult}", "1:9: cannot compare int with string"),
         ("age >= 18 and\n  sex == 1", "2:10: cannot compare string with int"),
         ('languages == "en"', "1:1: cannot compare list with string"),
-        (
-            "no conviction where final < true",
-            "1:29: cannot order bool values with '<'; use == or !=",
-        ),
+        ("true < false", "1:8: cannot order bool values with '<'; use == or !="),
         ("age", "1:1: expected a condition, got int 'age'"),
         ("has age", "1:5: 'has' needs travel_document, got 'age'"),
         # names
@@ -48,7 +45,18 @@ CATEGORIES = (
             "no conviction where age > 1",
             "1:21: conviction has no field 'age'; conditions on the person go outside the"
             " 'where', in parentheses"
-            " (conviction fields: category, date, final, sentence_months, jurisdiction)",
+            " (conviction fields: category, date, sentence_months, jurisdiction)",
+        ),
+        # the view holds final convictions only: there is no other kind to ask about
+        (
+            "no conviction where category in {violent} and final",
+            "1:47: conviction has no field 'final': the receiver sees final convictions only,"
+            " so every conviction a rule reads is final (DESIGN §6)",
+        ),
+        # nesting is bounded where it goes too deep, before anything walks it recursively
+        (
+            "not " * 490 + "age >= 18",
+            "1:129: the rule nests more than 32 levels deep here; write it more simply",
         ),
         (
             "convictions",

@@ -24,21 +24,21 @@ def test_an_explanation_carries_the_rule_id_and_the_outcome() -> None:
     ("text", "fields", "expected"),
     [
         (
-            "no conviction where category in {violent, sexual, terrorism} and final",
+            "no conviction where category in {violent, sexual, terrorism}",
             {"convictions": [conviction("violent"), conviction("fraud")]},
-            "has a final conviction matching 'category in {violent, sexual, terrorism} and final':"
+            "has a final conviction matching 'category in {violent, sexual, terrorism}':"
             " violent, 2018-05-26",
         ),
         (
             "no conviction where category in {violent, fraud}",
-            {"convictions": [conviction("violent"), conviction("fraud", final=False)]},
-            "has 2 convictions matching 'category in {violent, fraud}':"
+            {"convictions": [conviction("violent"), conviction("fraud"), conviction("drugs")]},
+            "has 2 final convictions matching 'category in {violent, fraud}':"
             " violent, 2018-05-26; fraud, 2018-05-26",
         ),
         (
-            "any conviction where category in {violent} and final",
+            "any conviction where category in {violent}",
             {"convictions": [conviction("violent", final=False)]},
-            "has no conviction matching 'category in {violent} and final'",
+            "has no final conviction matching 'category in {violent}'",
         ),
         (
             "no conviction",
@@ -46,9 +46,9 @@ def test_an_explanation_carries_the_rule_id_and_the_outcome() -> None:
             "has a final conviction: drugs, 2018-05-26",
         ),
         (
-            "count(conviction where final) <= 1",
-            {"convictions": [conviction(), conviction("fraud")]},
-            "count(conviction where final) is 2, needs <= 1",
+            "count(conviction) <= 1",
+            {"convictions": [conviction(), conviction("fraud"), conviction("drugs", final=False)]},
+            "count(conviction) is 2, needs <= 1",
         ),
         (
             "no detention_incident where years_since(date) < 2",
@@ -89,9 +89,9 @@ def test_an_explanation_carries_the_rule_id_and_the_outcome() -> None:
         ),
         ("not (age >= 18)", {}, "age is 35 (>= 18)"),
         (
-            "(no conviction where final) or family_size >= 3",
-            {"convictions": [conviction()]},
-            "has a final conviction matching 'final': violent, 2018-05-26;"
+            "(no conviction where has sentence_months) or family_size >= 3",
+            {"convictions": [conviction(sentence_months=30)]},
+            "has a final conviction matching 'has sentence_months': violent, 2018-05-26;"
             " family_size is 1, needs >= 3",
         ),
     ],
@@ -108,9 +108,9 @@ def test_a_failing_rule_names_the_value_that_failed(
     ("text", "fields", "expected"),
     [
         (
-            "no conviction where category in {violent} and final",
-            {"convictions": [conviction("fraud")]},
-            "has no conviction matching 'category in {violent} and final'",
+            "no conviction where category in {violent}",
+            {"convictions": [conviction("fraud"), conviction("violent", final=False)]},
+            "has no final conviction matching 'category in {violent}'",
         ),
         (
             "travel_document.valid_on(transfer_date)",

@@ -5,10 +5,13 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 
+from accord.cases.minimized import FinalConviction, MinimizedPerson
 from accord.cases.schemas import PersonRecord
-from accord.rules import compile_rule
-from accord.rules.fields import MINIMIZED_FIELDS, PROTECTED_FIELDS, minimized_frame
+from accord.rules import RuleError, compile_rule
+from accord.rules.fields import MINIMIZED_FIELDS, PROTECTED_FIELDS, entries, minimized_frame
+from accord.screening.frames import minimized_from_frame, people_frame
 from tests.rules.support import ON, conviction, document, make
 
 
@@ -58,7 +61,6 @@ def test_the_frame_has_the_minimized_columns_only_with_their_types() -> None:
                     {
                         "category": pl.String(),
                         "date": pl.Date(),
-                        "final": pl.Boolean(),
                         "sentence_months": pl.Int64(),
                         "jurisdiction": pl.String(),
                     }
@@ -102,7 +104,6 @@ def test_rows_follow_the_records_with_age_and_family_size_computed() -> None:
         {
             "category": "violent",
             "date": dt.date(2018, 5, 26),
-            "final": True,
             "sentence_months": None,
             "jurisdiction": "US",
         }
@@ -112,5 +113,92 @@ def test_rows_follow_the_records_with_age_and_family_size_computed() -> None:
 def test_an_empty_population_gives_an_empty_typed_frame_that_rules_run_on() -> None:
     frame = minimized_frame([], ON)
     assert frame.height == 0
-    rule = compile_rule("(no conviction where final) and travel_document.valid_on(transfer_date)")
+    rule = compile_rule("(no conviction) and travel_document.valid_on(transfer_date)")
     assert frame.select(rule.to_polars(ON)).to_series().to_list() == []
+
+
+APPEALED = make(
+    "appealed",
+    convictions=[
+        conviction("violent", final=False, jurisdiction="SV"),
+        conviction("fraud", date="2012-03-04"),
+    ],
+)
+"""A final fraud conviction the receiver may see, and a violent one under appeal it may not."""
+
+
+def test_a_conviction_that_is_not_final_is_not_in_the_view() -> None:
+    built = minimized_frame([APPEALED], ON)
+    read = minimized_from_frame(people_frame([APPEALED.model_dump_json()]), ON)
+    for frame in (built, read):
+        assert frame["convictions"].to_list() == [
+            [
+                {
+                    "category": "fraud",
+                    "date": dt.date(2012, 3, 4),
+                    "sentence_months": None,
+                    "jurisdiction": "US",
+                }
+            ]
+        ]
+
+
+@pytest.mark.parametrize(
+    ("text", "passed", "reason"),
+    [
+        ("no conviction where category in {violent}", True, "has no final conviction matching"),
+        ("any conviction where category in {violent}", False, "has no final conviction matching"),
+        ('no conviction where jurisdiction == "SV"', True, "has no final conviction matching"),
+        ("count(conviction) == 1", True, "count(conviction) is 1 (== 1)"),
+        ("no conviction", False, "has a final conviction: fraud, 2012-03-04"),
+    ],
+)
+def test_criteria_read_final_convictions_only_in_batch_and_for_one_person(
+    text: str, passed: bool, reason: str
+) -> None:
+    rule = compile_rule(text, "r")
+    frame = minimized_frame([APPEALED], ON)
+    assert frame.select(rule.to_polars(ON)).to_series().to_list() == [passed]
+    explanation = rule.explain(APPEALED, ON)
+    assert explanation.passed is passed
+    assert explanation.reason.startswith(reason)
+    assert "2018-05-26" not in explanation.reason  # the appealed conviction's day
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("no conviction where final", "r:1:21"),
+        ("any conviction where category in {violent} and not final", "r:1:52"),
+        ("count(conviction where final == false) == 0", "r:1:24"),
+        ("no conviction where (final or category in {fraud})", "r:1:22"),
+    ],
+)
+def test_asking_whether_a_conviction_is_final_fails_the_type_check_where_it_asks(
+    text: str, place: str
+) -> None:
+    with pytest.raises(RuleError) as refused:
+        compile_rule(text, "r")
+    assert str(refused.value) == (
+        f"{place}: conviction has no field 'final': the receiver sees final convictions only,"
+        " so every conviction a rule reads is final (DESIGN §6)"
+    )
+
+
+def test_every_list_the_view_narrows_drops_the_field_that_narrows_it() -> None:
+    """The schema says which entries the receiver sees; the view's entries do not carry it."""
+    for name, field_type in MINIMIZED_FIELDS.items():
+        only = getattr(field_type, "only", None)
+        if only is not None:
+            assert field_type.of.field(only) is None, name  # type: ignore[union-attr]
+
+
+def test_criteria_read_the_convictions_a_receiver_is_shown_and_no_others() -> None:
+    """The criteria's schema is the minimized view the API and the pages give a receiver: the
+    same convictions (final ones), with the same fields."""
+    conviction_fields = MINIMIZED_FIELDS["convictions"].of.names  # type: ignore[union-attr]
+    assert set(conviction_fields) == set(FinalConviction.model_fields)
+    shown = MinimizedPerson.of(APPEALED).convictions
+    assert [c.model_dump() for c in shown] == [
+        {k: getattr(c, k) for k in conviction_fields} for c in entries(APPEALED, "convictions")
+    ]

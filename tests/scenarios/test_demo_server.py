@@ -183,5 +183,5 @@ def test_the_officer_proposes_a_pool_that_only_the_xk_reviewer_sees_and_reviews(
         listed = other.get("/pools").json()
         assert all(p["agreement_id"] != AGREEMENT for p in listed["items"])
         refused = other.get(f"/pools/{pool['id']}")
-        assert refused.status_code == 403
+        assert refused.status_code == 404  # another state's pool is as if it did not exist
         assert not any(family in refused.text for family in families)

@@ -83,6 +83,9 @@ def test_files_mode_needs_both_files(people_file: Path) -> None:
 
 
 def test_screening_the_database_and_explaining_one_person(cli: Cli, tmp_path: Path) -> None:
+    """On the database, the sender's signed-in staff screen and explain; the explanation reads
+    a person's record, so it is audited under the account's name."""
+    cli.signed_up()
     people = tmp_path / "p.jsonl"
     people.write_text(
         json.dumps(
@@ -92,10 +95,15 @@ def test_screening_the_database_and_explaining_one_person(cli: Cli, tmp_path: Pa
         + json.dumps(person("A2", "FA", relationship="spouse", given_name="Bo", sex="M"))
         + "\n"
     )
-    assert cli("agreements", "load", str(arrangements_path())).exit_code == 0
-    assert cli("people", "import", str(people)).exit_code == 0
+    assert cli("agreements", "load", str(arrangements_path()), user="sam").exit_code == 0
+    assert cli("people", "import", str(people), user="olga").exit_code == 0
     out = tmp_path / "r.jsonl"
-    screened = cli("screen", "--agreement", "us-xk-2025", "--at", DAY, "--out", str(out))
+    refused = cli("screen", "--agreement", "us-xk-2025", "--at", DAY, "--out", str(out))
+    assert refused.exit_code == 1
+    assert "not signed in" in refused.output and not out.exists()
+    screened = cli(
+        "screen", "--agreement", "us-xk-2025", "--at", DAY, "--out", str(out), user="olga"
+    )
     assert screened.exit_code == 0, screened.output
     results = {r["case_id"]: r for r in map(json.loads, out.read_text().splitlines())}
     assert [b["rule"] for b in results["A1"]["blocked_by"]] == ["S4"]
@@ -103,7 +111,10 @@ def test_screening_the_database_and_explaining_one_person(cli: Cli, tmp_path: Pa
         {"rule": "S9", "reason": "family member blocked: A1 (S4)"}
     ]
 
-    explained = cli("explain", "A1", "--agreement", "us-xk-2025", "--at", DAY)
+    reviewer = cli("explain", "A1", "--agreement", "us-xk-2025", "--at", DAY, user="rita")
+    assert reviewer.exit_code == 1
+    assert "a reviewer may not use people.screening" in reviewer.output
+    explained = cli("explain", "A1", "--agreement", "us-xk-2025", "--at", DAY, user="olga")
     assert explained.exit_code == 0, explained.output
     text = explained.output
     assert "A1 (family FA) against us-xk-2025 on 2026-01-15: blocked" in text
@@ -112,10 +123,11 @@ def test_screening_the_database_and_explaining_one_person(cli: Cli, tmp_path: Pa
     assert "protected against VE, and the receiver facilitates return to VE" in text
     assert "Refugee Convention art. 33" in text
     assert "public-order" in text and "Reuters" in text
-    log = cli("audit", "log", "--entity", "A1", "--action", "person.read")
+    log = cli("audit", "log", "--entity", "A1", "--action", "person.read", user="sam")
     assert "screening explanation" in log.output
+    assert "olga" in log.output
 
-    missing = cli("explain", "ZZ", "--agreement", "us-xk-2025")
+    missing = cli("explain", "ZZ", "--agreement", "us-xk-2025", user="olga")
     assert missing.exit_code == 1
     assert "no person with case id 'ZZ'" in missing.output
 

@@ -1,9 +1,14 @@
 """The access matrix, generated from the app's route table: every route, called by every role,
 by nobody, and by a reviewer of another state, is allowed or refused exactly as written here.
-A route added without an entry here fails the test (DESIGN §1)."""
+A route added without an entry here fails the test (DESIGN §1).
+
+A role a route never serves is refused (403); a reviewer of another state asking for XK's
+agreement, pool or item is told exactly what it would be told of one that does not exist
+(404, the same body): an id must not tell whose it is."""
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +35,8 @@ EXPECTED: dict[str, set[str]] = {
     "people.import": SENDER,
     "people.screening": SENDER,
     "people.case_change": SENDER,
+    "people.lift": {"supervisor"},
+    "people.assess": {"supervisor"},
     "screening.summary": SENDER,
     "pools.list": {"officer", "supervisor", "reviewer"},
     "pools.get": {"officer", "supervisor", "reviewer"},
@@ -69,7 +76,9 @@ BODIES: dict[str, dict[str, Any]] = {
 }
 """Well-formed bodies, so that a reviewer of another state meets the party check, not a 422."""
 SCOPED = ("{item_id}", "{pool_id}", "{agreement_id}")
-"""Routes about one agreement's data: a reviewer of another state gets 403 or 404 there."""
+"""Routes about one agreement's data: a reviewer of another state gets 404 there."""
+MISSING = {"item_id": 2**31 - 1, "pool_id": 2**31 - 2, "agreement_id": "no-such-agreement"}
+"""Ids that name nothing: what a route answers for them, it answers for another state's."""
 
 
 @dataclass(frozen=True)
@@ -94,10 +103,10 @@ def operations(world: World) -> list[Operation]:
     )
 
 
-def call(world: World, route: Operation, user: str | None) -> Any:
-    """The route with real ids from the seeded store; a body of `{}` where one is expected (an
-    allowed caller then gets 422, never 401 or 403)."""
-    values = {
+def call(world: World, route: Operation, user: str | None, *, missing: bool = False) -> Any:
+    """The route with real ids from the seeded store (or, `missing`, ids that name nothing); a
+    body of `{}` where one is expected (an allowed caller then gets 422, never 401 or 403)."""
+    values: dict[str, Any] = {
         "item_id": world.items["F-A3"],
         "pool_id": world.pool,
         "agreement_id": "demo-xk-year",
@@ -105,6 +114,8 @@ def call(world: World, route: Operation, user: str | None) -> Any:
         "username": "olga",
         "token_id": 999_999,
     }
+    if missing:
+        values |= MISSING
     path = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), route.path)
     kwargs: dict[str, Any] = {"headers": world.as_(user)}
     if route.has_body:
@@ -137,8 +148,29 @@ def test_every_route_for_every_caller(world: World) -> None:
         if "reviewer" in allowed:
             response = call(world, route, OTHER_REVIEWER)
             if any(p in route.path for p in SCOPED):
-                if response.status_code not in (403, 404):
-                    wrong.append(f"{route.name}: reviewer of AL -> {response.status_code}")
+                absent = call(world, route, OTHER_REVIEWER, missing=True)
+                if (response.status_code, absent.status_code) != (404, 404):
+                    wrong.append(
+                        f"{route.name}: reviewer of AL -> {response.status_code},"
+                        f" for nothing -> {absent.status_code}; expected 404 for both"
+                    )
+                elif told(response.json(), world) != told(absent.json(), None):
+                    wrong.append(f"{route.name}: XK's {route.path} is told from a missing one")
             elif "demo-xk-year" in response.text or "F-A" in response.text:
                 wrong.append(f"{route.name}: reviewer of AL reads XK's data")
     assert wrong == [], "\n".join(wrong)
+
+
+def told(problem: dict[str, Any], world: World | None) -> dict[str, Any]:
+    """A refusal as its reader reads it, with the ids it was asked about put back to `{name}`
+    (the ids differ between the two requests; nothing else may)."""
+    text = json.dumps(problem)
+    real = (
+        {"item_id": world.items["F-A3"], "pool_id": world.pool, "agreement_id": "demo-xk-year"}
+        if world is not None
+        else MISSING
+    )
+    for name, value in real.items():
+        text = re.sub(rf"(?<![\w-]){re.escape(str(value))}(?![\w-])", "{" + name + "}", text)
+    told: dict[str, Any] = json.loads(text)
+    return told

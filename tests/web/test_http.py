@@ -6,13 +6,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import sys
+from collections.abc import Iterator
 from typing import Any
 
+from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 
+from accord.agreements.schemas import RuleId
 from accord.db import unit_of_work
 from accord.models import AuditEvent, LedgerEntry
-from accord.web.logs import JsonLines
+from accord.proposals import views
+from accord.web.logs import SERVER_LOGGER, JsonLines, configure
+from tests.web.pages_support import signed_in
 from tests.web.support import PASSWORD, World
 
 
@@ -258,6 +264,80 @@ def test_a_request_body_over_the_limit_is_refused(world: World) -> None:
     assert response.json()["title"] == "Request too large"
 
 
+def test_a_chunked_body_over_the_limit_is_refused_as_too_large(world: World) -> None:
+    """A chunked body declares no length: it is counted as it is read, and refused with 413 as
+    soon as it passes the limit (not as an unreadable body)."""
+
+    def chunks() -> Iterator[bytes]:
+        yield b'{"reason": "'
+        for _ in range(1_100):
+            yield b"x" * 1_000
+        yield b'"}'
+
+    before = ledger_rows(world)
+    response = world.client.post(
+        f"/api/v1/items/{world.items['F-A1']}/withdraw",
+        content=chunks(),
+        headers={**world.as_("olga"), "content-type": "application/json"},
+    )
+    assert "content-length" not in response.request.headers
+    assert response.status_code == 413, response.text
+    assert response.json()["title"] == "Request too large"
+    assert response.headers["content-type"] == "application/problem+json"
+    assert ledger_rows(world) == before
+    sam = signed_in(world, "sam")
+    page = sam.client.post(
+        "/monitoring/incidents",
+        content=(
+            b"csrf_token=" + sam.csrf.encode() + b"&text=" + b"x" * 1_000 for _ in range(1_100)
+        ),
+        headers={"content-type": "application/x-www-form-urlencoded"},
+    )
+    assert page.status_code == 413
+    assert "Request too large" in page.text
+
+
+def test_the_api_document_is_served_and_no_page_loads_a_script_from_elsewhere(
+    world: World,
+) -> None:
+    """The interactive docs page loaded Swagger UI from a CDN, which the pages' own CSP refuses:
+    there is no such page; the document itself is the contract."""
+    assert world.client.get("/api/v1/docs").status_code == 404
+    document = world.client.get("/api/v1/openapi.json")
+    assert document.status_code == 200
+    assert document.json()["info"]["title"] == "Accord"
+
+
+def test_an_unexpected_error_is_logged_by_type_and_operation_never_by_its_values(
+    world: World, caplog: Any, capsys: Any, monkeypatch: Any
+) -> None:
+    """A validation error's message quotes the value it refused (`input_value='<b>x</b>'`): it
+    must reach no log, and the error must not leave the application for the server to log it
+    with its traceback (the test client would raise it)."""
+
+    def failing(*args: Any, **kwargs: Any) -> Any:
+        TypeAdapter(RuleId).validate_python("<b>x</b>")
+
+    monkeypatch.setattr(views, "item_view", failing)
+    item = world.items["F-A1"]
+    rita = signed_in(world, "rita")
+    with caplog.at_level(logging.DEBUG):
+        api = world.get(f"/items/{item}", "rita")
+        page = rita.get(f"/items/{item}")
+        fragment = rita.client.get(f"/items/{item}", headers={"HX-Request": "true"})
+    assert (api.status_code, page.status_code, fragment.status_code) == (500, 500, 500)
+    assert api.json()["detail"] == "the request failed; nothing was written"
+    logged = [r.getMessage() for r in caplog.records]
+    logged += [str(r.exc_info) for r in caplog.records if r.exc_info]
+    assert "<b>x</b>" not in "\n".join(logged) + capsys.readouterr().err
+    errors = [json.loads(m) for m in logged if '"unexpected error"' in m]
+    assert [(e["error"], e["route"]) for e in errors] == [
+        ("ValidationError", "items.get"),
+        ("ValidationError", "pages.item"),
+        ("ValidationError", "pages.item"),
+    ]
+
+
 def test_every_read_of_a_person_is_in_the_audit_log(world: World) -> None:
     before = audit_count(world, "person.read")
     assert world.get("/people/P1", "olga").status_code == 200
@@ -296,6 +376,28 @@ def test_the_access_log_names_the_route_never_its_values(world: World, caplog: A
     assert line["operation"] == "people.get"
     assert (line["method"], line["status"]) == ("GET", 200)
     assert "P1" not in json.dumps(line) and "Example" not in json.dumps(line)
+
+
+def test_an_error_reaching_the_servers_log_is_named_by_its_type_alone() -> None:
+    """Were an error to reach the server, its own log (formatted as Accord's) names its type:
+    never the message, which quotes the value, nor the traceback."""
+    try:
+        TypeAdapter(RuleId).validate_python("<b>x</b>")
+    except ValidationError:
+        caught = sys.exc_info()
+    record = logging.LogRecord(
+        SERVER_LOGGER, logging.ERROR, "", 0, "Exception in ASGI application", None, caught
+    )
+    line = JsonLines().format(record)
+    assert "<b>x</b>" not in line and "Traceback" not in line
+    assert json.loads(line)["error"] == "ValidationError"
+    server = logging.getLogger(SERVER_LOGGER)
+    kept = (server.handlers[:], server.level, server.propagate)
+    try:
+        configure()
+        assert [type(h.formatter) for h in server.handlers] == [JsonLines]
+    finally:
+        server.handlers[:], server.level, server.propagate = kept
 
 
 def test_log_lines_are_json_objects() -> None:

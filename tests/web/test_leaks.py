@@ -48,8 +48,8 @@ def reviewer_responses(world: World) -> dict[str, Any]:
         ),
         # B1 carries a pending fear claim about XK: the refusal must not say so
         "accept blocked": world.post(f"/items/{items['F-B1']}/accept", "rita"),
-        # A2 is stopped by a fear claim: revoking it is refused without saying why
-        "revoke stopped": world.post(
+        # A2 is held by a fear claim: revoking it goes as for any accepted family
+        "revoke held": world.post(
             f"/items/{items['F-A2']}/revoke",
             "rita",
             {"reason_code": "other", "reason_text": "changed our mind"},
@@ -89,11 +89,10 @@ def test_the_refusals_still_say_what_a_reviewer_may_know(world: World) -> None:
     seen = reviewer_responses(world)
     assert seen["accept blocked"].status_code == 409
     assert "held by the sender" in seen["accept blocked"].json()["detail"]
-    assert seen["revoke stopped"].json()["detail"] == (
-        f"cannot revoke item {world.items['F-A2']}: it is held by the sender"
-    )
+    revoked = seen["revoke held"].json()
+    assert (revoked["from_state"], revoked["to_state"]) == ("accepted", "revoked")
     states = {i["family_id"]: i["state"] for i in seen["pool"].json()["items"]}
-    assert states["F-A2"] == "held by the sender"
+    assert states["F-A2"] == "accepted"  # held by its fear claim: the receiver sees no change
     [member] = seen["item F-P1"].json()["members"]
     assert member["health_needs"] == []  # no consent recorded
     assert member["convictions"] == []  # not final

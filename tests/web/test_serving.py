@@ -94,3 +94,20 @@ def test_accord_serve_gives_every_worker_its_thread_count(
     assert served and served[0]["workers"] == 2
     assert os.environ["ACCORD_THREADS"] == "3"
     assert Settings().threads == 3
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_accord_serve_reads_forwarded_headers_only_through_its_own_guard(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, workers: str
+) -> None:
+    """Issue 14, finding 3: uvicorn trusts X-Forwarded-For from 127.0.0.1 by itself; every
+    entry point turns that off, so only ACCORD_TRUSTED_PROXIES decides."""
+    served: list[dict[str, Any]] = []
+    monkeypatch.setattr("uvicorn.run", lambda app, **options: served.append(options))
+    monkeypatch.setattr("accord.web.app.freeze_startup_heap", lambda: None)
+    database_url = f"sqlite:///{tmp_path / 'accord.db'}"
+    monkeypatch.setenv("ACCORD_THREADS", "8")
+    monkeypatch.setenv("ACCORD_DATABASE_URL", database_url)
+    result = Cli(database_url)("serve", "--workers", workers)
+    assert result.exit_code == 0, result.output
+    assert served[0]["proxy_headers"] is False

@@ -127,7 +127,7 @@ def test_the_main_line_in_order() -> None:
         ("accept", State.REJECTED),  # a rejection is final
         ("fear_positive", State.NOTIFIED),  # no claim to decide
         ("claim_fear", State.PROPOSED),  # nothing to fear before acceptance
-        ("revoke", State.FEAR_CLAIMED),  # a pending claim is decided, not revoked
+        ("revoke", State.REJECTED),  # nothing is held to give back
     ],
 )
 def test_shortcuts_past_a_safeguard_are_illegal(action: str, state: State) -> None:

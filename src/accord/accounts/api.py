@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from accord.accounts import policy, service
 from accord.db import unit_of_work
+from accord.text import FreeText
 from accord.web.auth import SESSION_COOKIE, Caller, authorize
 from accord.web.paging import Limit, Offset, Page, page
 from accord.web.problems import responses
@@ -29,7 +30,7 @@ class Strict(BaseModel):
 
 
 class LoginIn(Strict):
-    username: str = Field(min_length=1, max_length=64, examples=["rita"])
+    username: FreeText = Field(min_length=1, max_length=64, examples=["rita"])
     password: SecretStr = Field(min_length=1, max_length=1024)
 
 
@@ -136,10 +137,10 @@ class UserOut(BaseModel):
 
 
 class UserIn(Strict):
-    username: str = Field(min_length=2, max_length=64, examples=["rita"])
+    username: FreeText = Field(min_length=2, max_length=64, examples=["rita"])
     password: SecretStr = Field(min_length=12, max_length=1024)
     role: Role
-    party: str | None = Field(None, max_length=16, examples=["XK"])
+    party: FreeText | None = Field(None, max_length=16, examples=["XK"])
 
 
 @router.get(
@@ -201,7 +202,7 @@ def add_user(
 
 
 class TokenIn(Strict):
-    name: str = Field(min_length=1, max_length=100, examples=["receiver case system"])
+    name: FreeText = Field(min_length=1, max_length=100, examples=["receiver case system"])
     scopes: list[Literal["read", "write"]] = Field(min_length=1, max_length=2)
     expires_days: int = Field(90, ge=1, le=365)
 
@@ -229,7 +230,7 @@ class RevokedOut(BaseModel):
 )
 def issue_token(
     request: Request,
-    username: Annotated[str, Path(max_length=64)],
+    username: Annotated[FreeText, Path(max_length=64)],
     body: TokenIn,
     caller: Annotated[Caller, Depends(authorize)],
 ) -> TokenOut:

@@ -1,9 +1,12 @@
-"""`accord users …`: add, list and deactivate users; issue, list and revoke their API tokens.
+"""`accord login|logout|whoami` and `accord users …`: signing in on the command line; adding,
+listing and deactivating users; issuing, listing and revoking their API tokens.
 
-Whoever may run commands on the server manages accounts, as with `accord db upgrade`: the
-command line signs no one in. A password is read from a hidden prompt, or for scripts from one
-line of standard input (`--password-stdin`), never from an option that would stay in the shell
-history. A token's secret is printed once, alone on standard output; no hash is ever shown.
+The command line acts as a signed-in account (`accord.accounts.cli_session`): managing users
+and tokens needs a signed-in admin, except the very first admin, which `accord users bootstrap`
+makes on a database with no user at all. A password is read from a hidden prompt, or for
+scripts from one line of standard input (`--password-stdin`), never from an option that would
+stay in the shell history. A token's secret is printed once, alone on standard output; no hash
+is ever shown; `accord login` writes its token to a file and never prints it.
 """
 
 from __future__ import annotations
@@ -16,12 +19,11 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.accounts import policy, repository, service
-from accord.cli_support import DbOption, actor, err, new_app, out, store_for
-from accord.clock import clock_for
+from accord.accounts import cli_session, policy, repository, service
+from accord.cli_support import DbOption, err, new_app, out, signed_in, store_for
 from accord.db import unit_of_work
 
-app = new_app("Users who sign in to the API, and their API tokens.")
+app = new_app("Users and their API tokens, managed by a signed-in admin.")
 token_app = new_app("API tokens: scoped, expiring, revocable; the secret is shown once.")
 app.add_typer(token_app, name="token")
 
@@ -46,11 +48,96 @@ def _when(moment: dt.datetime | None) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment is not None else "-"
 
 
-def _read_password(from_stdin: bool) -> str:
+PasswordStdinOption = Annotated[
+    bool,
+    typer.Option(
+        "--password-stdin", help="Read the password from the first line of standard input."
+    ),
+]
+
+
+def _read_password(from_stdin: bool, *, confirm: bool = True) -> str:
     if from_stdin:
         return typer.get_text_stream("stdin").readline().rstrip("\r\n")
-    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password: str = typer.prompt("Password", hide_input=True, confirmation_prompt=confirm)
     return password
+
+
+# --- Signing in -------------------------------------------------------------------------------
+
+
+def login_command(
+    username: UsernameArg,
+    password_stdin: PasswordStdinOption = False,
+    db: DbOption = None,
+) -> None:
+    """Sign in as USERNAME for 12 hours: every command then acts as this account.
+
+    The password is checked (failed attempts are limited and audited), and a token is written
+    to ACCORD_TOKEN_FILE (default ~/.config/accord/token), readable by you alone."""
+    password = _read_password(password_stdin, confirm=False)
+    with store_for(db) as store:
+        done = cli_session.login(store.sessions, store.settings, username, password)
+    party = f" of {done.party}" if done.party else ""
+    out.print(
+        escape(
+            f"signed in as {done.username} ({done.role}{party}) until"
+            f" {_when(done.expires_at)} UTC; token kept in {done.path}"
+        ),
+        soft_wrap=True,
+    )
+    if cli_session.env_token(store.settings):
+        err.print("note: ACCORD_TOKEN is set, and commands act with it rather than this sign-in")
+
+
+def logout_command(db: DbOption = None) -> None:
+    """Sign out: revoke the token `accord login` kept and remove the token file."""
+    with store_for(db) as store:
+        done = cli_session.logout(store.sessions, store.settings)
+    if done.username is not None:
+        out.print(f"signed out {escape(done.username)}: the token is revoked")
+    else:
+        out.print("no live sign-in to revoke")
+    if done.removed is not None:
+        out.print(escape(f"{done.removed} removed"), soft_wrap=True)
+    if cli_session.env_token(store.settings):
+        err.print(
+            "note: ACCORD_TOKEN is set, and commands still act with it; unset it (an admin"
+            " revokes it with `accord users token revoke`)"
+        )
+
+
+def whoami_command(db: DbOption = None) -> None:
+    """Who this command line acts as: user, role, party, and when the sign-in ends."""
+    with signed_in(db, "session.me") as who, unit_of_work(who.store.sessions) as session:
+        name, expires_at = cli_session.token_of(session, who.principal)
+    p = who.principal
+    source = "ACCORD_TOKEN" if cli_session.env_token(who.store.settings) else "the token file"
+    out.print(
+        escape(
+            f"{p.name}: {p.role}{f' of {p.party}' if p.party else ''}; token {name!r}"
+            f" ({', '.join(sorted(p.scopes))}, from {source}) expires {_when(expires_at)} UTC"
+        ),
+        soft_wrap=True,
+    )
+
+
+# --- Users ------------------------------------------------------------------------------------
+
+
+@app.command("bootstrap")
+def bootstrap_command(
+    username: UsernameArg,
+    password_stdin: PasswordStdinOption = False,
+    db: DbOption = None,
+) -> None:
+    """Make the first admin of a database that has no user at all (refused once any user
+    exists); then `accord login` as it and add the others with `accord users add`."""
+    password = _read_password(password_stdin)
+    with store_for(db) as store, unit_of_work(store.sessions) as session:
+        user = service.bootstrap_admin(session, username, password, cli_session.credential_clock())
+        name = user.username
+    out.print(escape(f"first admin {name} added: sign in with `accord login {name}`"))
 
 
 @app.command("add")
@@ -72,26 +159,24 @@ def add_command(
             show_default=False,
         ),
     ] = None,
-    password_stdin: Annotated[
-        bool,
-        typer.Option(
-            "--password-stdin", help="Read the password from the first line of standard input."
-        ),
-    ] = False,
+    password_stdin: PasswordStdinOption = False,
     db: DbOption = None,
 ) -> None:
-    """Add an active user; the password (at least 12 characters) is asked for twice, hidden."""
-    password = _read_password(password_stdin)
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
-        user = service.add_user(
-            session,
-            username,
-            password,
-            role.value,
-            party,
-            clock_for(store.settings.now),
-            actor=actor(),
-        )
+    """Add an active user; the password (at least 12 characters) is asked for twice, hidden.
+
+    A signed-in admin."""
+    with signed_in(db, "users.add") as who:
+        password = _read_password(password_stdin)
+        with unit_of_work(who.store.sessions) as session:
+            user = service.add_user(
+                session,
+                username,
+                password,
+                role.value,
+                party,
+                cli_session.credential_clock(),
+                actor=who.name,
+            )
         summary = f"user {user.username} added: {user.role}" + (
             f" of {user.party}" if user.party else ""
         )
@@ -101,7 +186,7 @@ def add_command(
 @app.command("list")
 def list_command(db: DbOption = None) -> None:
     """Every user with role, party, whether active, and how many tokens it was issued."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    with signed_in(db, "users.list") as who, unit_of_work(who.store.sessions) as session:
         counts = repository.token_counts(session)
         table = Table(title="Users")
         for column in ("username", "role", "party", "active", "created (UTC)", "tokens"):
@@ -121,8 +206,8 @@ def list_command(db: DbOption = None) -> None:
 @app.command("deactivate")
 def deactivate_command(username: UsernameArg, db: DbOption = None) -> None:
     """Refuse the user's sign-ins, sessions and tokens from now on; the record stays."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
-        service.deactivate_user(session, username, clock_for(store.settings.now), actor=actor())
+    with signed_in(db, "users.deactivate") as who, unit_of_work(who.store.sessions) as session:
+        service.deactivate_user(session, username, cli_session.credential_clock(), actor=who.name)
     out.print(f"user {escape(username)} deactivated: open sessions ended, tokens refused")
 
 
@@ -143,15 +228,15 @@ def token_issue_command(
     db: DbOption = None,
 ) -> None:
     """Issue an API token and print its secret once, alone on standard output."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    with signed_in(db, "tokens.issue") as who, unit_of_work(who.store.sessions) as session:
         secret = service.issue_token(
             session,
             username,
             name,
             [s.value for s in scope],
             dt.timedelta(days=expires_days),
-            clock_for(store.settings.now),
-            actor=actor(),
+            cli_session.credential_clock(),
+            actor=who.name,
         )
     err.print(
         f"token for {escape(username)} ({', '.join(sorted(s.value for s in scope))}), expires in"
@@ -163,8 +248,8 @@ def token_issue_command(
 @token_app.command("list")
 def token_list_command(username: UsernameArg, db: DbOption = None) -> None:
     """The user's tokens: id, name, scopes, dates and state (never the secret or its hash)."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
-        now = clock_for(store.settings.now).now()
+    with signed_in(db, "tokens.list") as who, unit_of_work(who.store.sessions) as session:
+        now = cli_session.credential_clock().now()
         table = Table(title=f"API tokens of {escape(username)}")
         for column in ("id", "name", "scopes", "created", "expires", "last used", "state"):
             table.add_column(column)
@@ -193,9 +278,9 @@ def token_revoke_command(
     db: DbOption = None,
 ) -> None:
     """Refuse the token from now on (revoking it again changes nothing)."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    with signed_in(db, "tokens.revoke") as who, unit_of_work(who.store.sessions) as session:
         token = service.revoke_token(
-            session, token_id, clock_for(store.settings.now), actor=actor()
+            session, token_id, cli_session.credential_clock(), actor=who.name
         )
         line = f"token {token.id} ({escape(token.name)}) revoked {_when(token.revoked_at)} UTC"
     out.print(line)

@@ -22,6 +22,11 @@ def list_users(session: Session) -> Sequence[User]:
     return session.execute(select(User).order_by(User.username)).scalars().all()
 
 
+def any_user(session: Session) -> bool:
+    """Whether any user exists, active or not."""
+    return session.execute(select(User.id).limit(1)).first() is not None
+
+
 def session_by_digest(session: Session, token_hash: str) -> tuple[UserSession, User] | None:
     row = session.execute(
         select(UserSession, User)

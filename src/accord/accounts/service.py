@@ -27,6 +27,7 @@ from accord.accounts.credentials import (
     parse_token,
     same_digest,
 )
+from accord.audit import repository as audit_repository
 from accord.audit.service import Entry, record
 from accord.clock import Clock
 from accord.db import unit_of_work
@@ -112,6 +113,22 @@ def add_user(
         at=now,
     )
     return user
+
+
+def bootstrap_admin(session: Session, username: str, password: str, clock: Clock) -> User:
+    """The first admin of a database that has no user at all; refused once any user exists.
+
+    There is no one signed in to add the first account, so whoever may write the database adds
+    it, once: later accounts are added by a signed-in admin. The audit chain is locked before
+    the count, so two bootstraps at once cannot both find the database empty.
+    """
+    audit_repository.lock_head(session)
+    if repository.any_user(session):
+        raise Conflict(
+            "the database has users already: the first admin is made only once;"
+            " a signed-in admin adds users (`accord users add`)"
+        )
+    return add_user(session, username, password, "admin", None, clock, actor=username)
 
 
 def users(session: Session) -> Sequence[User]:

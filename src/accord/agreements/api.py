@@ -22,6 +22,7 @@ from accord.errors import Forbidden, NotFound
 from accord.proposals import repository as workflow
 from accord.proposals import service, views
 from accord.screening.service import screen_stored, stored_agreements
+from accord.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, QueryDay, page
@@ -30,7 +31,7 @@ from accord.web.state import AppState
 from accord.workflow.quota import present
 
 router = APIRouter(tags=["agreements"], dependencies=[Depends(authorize)])
-AgreementId = Annotated[str, Path(max_length=64, description="An agreement id.")]
+AgreementId = Annotated[FreeText, Path(max_length=64, description="An agreement id.")]
 SMALL_CELL = 5
 """Counts from 1 to 4 are suppressed in what a monitor reads (DESIGN §6)."""
 
@@ -77,7 +78,7 @@ def list_agreements(
     limit: Limit = 50,
     offset: Offset = 0,
     status: Annotated[Status | None, Query()] = None,
-    receiver: Annotated[str | None, Query(max_length=16)] = None,
+    receiver: Annotated[FreeText | None, Query(max_length=16)] = None,
 ) -> Page[AgreementSummary]:
     with unit_of_work(_state(request).store.sessions) as session:
         rows = [
@@ -253,7 +254,7 @@ class IncidentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     kind: str = Field(pattern="^(onward_removal|ill_treatment|other)$")
-    text: str = Field(min_length=1, max_length=4000)
+    text: FreeText = Field(min_length=1, max_length=4000)
 
 
 class IncidentOut(BaseModel):
@@ -267,7 +268,7 @@ class IncidentOut(BaseModel):
 class LiftIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=10, max_length=4000)
+    reason: FreeText = Field(min_length=10, max_length=4000)
 
 
 class AgreementStatusOut(BaseModel):
@@ -465,11 +466,11 @@ class StatusChangeIn(BaseModel):
 
     status: Status
     date: dt.date
-    source_key: str = Field(
+    source_key: FreeText = Field(
         min_length=1, max_length=64, description="A source already recorded, or the new one's key."
     )
     source: SourceIn | None = Field(None, description="A new source for this change.")
-    note: str | None = Field(None, max_length=2000)
+    note: FreeText | None = Field(None, max_length=2000)
 
 
 @router.post(
@@ -499,6 +500,7 @@ def change_agreement_status(
             body.status,
             date=body.date,
             actor=caller.principal.name,
+            role=caller.principal.role,
             source_key=body.source_key,
             new_source=body.source,
             note=body.note,

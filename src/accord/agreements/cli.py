@@ -8,14 +8,15 @@ from typing import Annotated
 
 import typer
 
+from accord.access import acts_for_sender, may_see
 from accord.agreements import repository, service
 from accord.agreements.lifecycle import Status
 from accord.agreements.loader import load_registry_file
 from accord.agreements.render import agreement_view, agreements_table
 from accord.agreements.schemas import SourceIn
-from accord.cli_support import DbOption, actor, new_app, out, store_for
+from accord.cli_support import DbOption, new_app, out, signed_in
 from accord.db import unit_of_work
-from accord.errors import InvalidInput, NotFound, Problem
+from accord.errors import Forbidden, InvalidInput, NotFound, Problem
 
 app = new_app("The agreement registry: agreements, their status, caps and sources.")
 
@@ -25,10 +26,12 @@ def load_command(
     file: Annotated[Path, typer.Argument(help="An agreements YAML file (DESIGN §7).")],
     db: DbOption = None,
 ) -> None:
-    """Validate FILE and create or update its parties and agreements (nothing written on error)."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    """Validate FILE and create or update its parties and agreements (nothing written on error).
+
+    A supervisor."""
+    with signed_in(db, "agreements.load") as who, unit_of_work(who.store.sessions) as session:
         registry = load_registry_file(file, repository.party_codes(session))
-        report = service.load(session, registry, actor())
+        report = service.load(session, registry, who.name, role=who.principal.role)
     out.print(
         f"{file}: {len(report.created)} agreements created, {len(report.updated)} updated,"
         f" {len(report.unchanged)} unchanged; {len(report.parties_created)} parties created"
@@ -40,11 +43,19 @@ def list_command(
     status: Annotated[Status | None, typer.Option(help="Only agreements with this status.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Every agreement with its status, the date of its last move and its caps."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    """Every agreement with its status, the date of its last move and its caps.
+
+    Only the agreements the signed-in account may see."""
+    with signed_in(db, "agreements.list") as who, unit_of_work(who.store.sessions) as session:
         agreements = [
-            service.to_schema(a)
-            for a in repository.list_agreements(session, status=status.value if status else None)
+            agreement
+            for agreement in (
+                service.to_schema(a)
+                for a in repository.list_agreements(
+                    session, status=status.value if status else None
+                )
+            )
+            if may_see(who.principal.role, who.principal.party, agreement)
         ]
     out.print(agreements_table(agreements))
 
@@ -54,12 +65,13 @@ def show_command(
     agreement_id: Annotated[str, typer.Argument(metavar="ID")], db: DbOption = None
 ) -> None:
     """One agreement: its status timeline with sources, caps, checklist and criteria."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    with signed_in(db, "agreements.get") as who, unit_of_work(who.store.sessions) as session:
         agreement = repository.get_agreement(session, agreement_id)
-        if agreement is None:
-            raise NotFound(f"no agreement {agreement_id!r}")
+        shown = service.to_schema(agreement) if agreement is not None else None
+        if shown is None or not may_see(who.principal.role, who.principal.party, shown):
+            raise NotFound(f"no agreement {agreement_id!r}")  # its existence is not told
         names = {p.code: p.name for p in repository.list_parties(session)}
-        view = agreement_view(service.to_schema(agreement), names)
+        view = agreement_view(shown, names)
     out.print(view)
 
 
@@ -83,7 +95,9 @@ def status_command(
     note: Annotated[str | None, typer.Option(help="A note on the move.")] = None,
     db: DbOption = None,
 ) -> None:
-    """Move an agreement to NEW: only legal lifecycle moves, each with its source."""
+    """Move an agreement to NEW: only legal lifecycle moves, each with its source.
+
+    A supervisor of the agreement's sender."""
     day = date.date() if date else dt.date.today()
     new_source = None
     if publisher or statement:
@@ -98,13 +112,19 @@ def status_command(
                 ],
             )
         new_source = SourceIn(publisher=publisher, statement=statement, date=day, url=url)
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    with signed_in(db, "agreements.status") as who, unit_of_work(who.store.sessions) as session:
+        found = repository.get_agreement(session, agreement_id)
+        if found is None:
+            raise NotFound(f"no agreement {agreement_id!r}")
+        if not acts_for_sender(who.principal.role, who.principal.party, service.to_schema(found)):
+            raise Forbidden(f"{who.name} does not act for the sender of {agreement_id}")
         agreement = service.change_status(
             session,
             agreement_id,
             new,
             date=day,
-            actor=actor(),
+            actor=who.name,
+            role=who.principal.role,
             source_key=source,
             new_source=new_source,
             note=note,

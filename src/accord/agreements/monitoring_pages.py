@@ -17,11 +17,13 @@ from starlette.datastructures import FormData
 
 from accord.access import RULES
 from accord.agreements import api as agreements_api
+from accord.db import one_transaction
 from accord.errors import InvalidInput, Problem
 from accord.proposals.pages import body_of
 from accord.proposals.service import INCIDENT_KINDS, SUSPENDING
+from accord.text import FreeText
 from accord.web.auth import Caller
-from accord.web.pages import PageCaller, done, render
+from accord.web.pages import PageCaller, done, form_text, render, state_of
 
 router = APIRouter(include_in_schema=False)
 BATCH = 200
@@ -75,7 +77,7 @@ def _incidents(
 def monitoring(
     request: Request,
     caller: PageCaller,
-    agreement: Annotated[str | None, Query(max_length=64)] = None,
+    agreement: Annotated[FreeText | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     """Each visible agreement's check-ins and incidents (or one agreement's, when chosen)."""
     role = caller.principal.role
@@ -116,8 +118,7 @@ def monitoring(
 
 
 def _field(form: FormData, name: str) -> str:
-    value = form.get(name)
-    return value.strip() if isinstance(value, str) else ""
+    return form_text(form, name) or ""
 
 
 @router.post("/monitoring/incidents", name="pages.incident_report")
@@ -134,9 +135,10 @@ async def report_incident(request: Request, caller: PageCaller) -> Response:
         {"kind": _field(form, "kind"), "text": _field(form, "text")},
     )
     assert isinstance(body, agreements_api.IncidentIn)
-    answer = agreements_api.report_incident(request, agreement_id, body, caller, None)
-    incident = json.loads(bytes(answer.body))
-    status = agreements_api.get_agreement(request, agreement_id, caller).status
+    with one_transaction(state_of(request).store.sessions):  # the report and what it did
+        answer = agreements_api.report_incident(request, agreement_id, body, caller, None)
+        incident = json.loads(bytes(answer.body))
+        status = agreements_api.get_agreement(request, agreement_id, caller).status
     what = "Incident" if body.kind in SUSPENDING else "Finding"
     text = f"{what} {incident['id']} reported under {agreement_id}."
     if incident["suspends"] and status == "suspended":

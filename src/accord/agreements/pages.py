@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
+from pydantic import ValidationError
 
 from accord.access import SEES_CLAIMS, may_see, shown_state
 from accord.agreements import api as agreements_api
@@ -19,7 +20,7 @@ from accord.agreements.schemas import AgreementIn, CriterionIn
 from accord.cases.service import stored_people
 from accord.clock import today
 from accord.db import unit_of_work
-from accord.errors import Forbidden
+from accord.errors import Forbidden, MalformedInput, Problem
 from accord.proposals import repository
 from accord.proposals.attention import attention
 from accord.reports import charts
@@ -27,6 +28,7 @@ from accord.rules.errors import RuleError
 from accord.screening.batch import screen_population
 from accord.screening.service import stored_agreements
 from accord.screening.single import Screen
+from accord.text import FreeText
 from accord.web.pages import PageCaller, render, state_of
 from accord.workflow.guards import agreement_open
 from accord.workflow.quota import LedgerRow, held
@@ -125,7 +127,9 @@ def _outcomes(session: Any, agreement_id: str) -> dict[str, Any]:
 
 
 @router.get("/agreements/{agreement_id}", name="pages.agreement", response_class=HTMLResponse)
-def agreement_page(request: Request, agreement_id: str, caller: PageCaller) -> HTMLResponse:
+def agreement_page(
+    request: Request, agreement_id: agreements_api.AgreementId, caller: PageCaller
+) -> HTMLResponse:
     state = state_of(request)
     p = caller.principal
     day = today(state.clock)
@@ -171,10 +175,10 @@ def agreement_page(request: Request, agreement_id: str, caller: PageCaller) -> H
 )
 def what_if(
     request: Request,
-    agreement_id: str,
+    agreement_id: agreements_api.AgreementId,
     caller: PageCaller,
-    criterion_id: Annotated[str, Form(max_length=64)],
-    expr: Annotated[str, Form(max_length=2000)],
+    criterion_id: Annotated[FreeText, Form(max_length=64)],
+    expr: Annotated[FreeText, Form(max_length=2000)],
 ) -> HTMLResponse:
     """How many people and families would be eligible today with one criterion edited (or
     added); nothing is stored. The sender's staff only (it screens the sender's case files)."""
@@ -184,7 +188,14 @@ def what_if(
         raise Forbidden("only the sender's staff screen the case files")
     day = today(state.clock)
     criteria = [c for c in agreement.criteria if c.id != criterion_id]
-    edited = CriterionIn(id=criterion_id or "what-if", text="what-if", expr=expr)
+    try:
+        edited = CriterionIn(id=criterion_id or "what-if", text="what-if", expr=expr)
+    except ValidationError as exc:  # an id or an expression the registry would not take
+        names = {"id": "criterion_id", "expr": "expr"}
+        raise MalformedInput(
+            "the criterion",
+            [Problem(names.get(str(e["loc"][0]), "form"), e["msg"]) for e in exc.errors()],
+        ) from None
     draft = agreement.model_copy(update={"criteria": [*criteria, edited]})
     try:
         screens = [Screen.of(agreement), Screen.of(draft)]

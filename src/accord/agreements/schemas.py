@@ -12,6 +12,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from accord.agreements.lifecycle import Status
+from accord.text import FreeText
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 PartyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,15}$")]
@@ -22,7 +23,8 @@ Duration = Annotated[
     str, StringConstraints(pattern=r"^P(\d+Y)?(\d+M)?(\d+W)?(\d+D)?$", min_length=3)
 ]
 """An ISO 8601 period in whole years, months, weeks or days, e.g. P1Y or P6M."""
-Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+Text = Annotated[FreeText, StringConstraints(min_length=1, strip_whitespace=True)]
+"""Text as reported: no control or text-direction characters (`accord.text`)."""
 
 AgreementKind = Literal[
     "third_country_transfer", "own_nationals_return", "custody", "resettlement", "relocation"
@@ -66,7 +68,7 @@ class SourceIn(Strict):
     date: dt.date | None = None
     precision: DatePrecision = "day"
     statement: Text
-    url: str | None = None
+    url: FreeText | None = None
 
     @model_validator(mode="after")
     def _date_matches_precision(self) -> SourceIn:
@@ -80,7 +82,7 @@ class StatusEventIn(Strict):
     precision: DatePrecision = "day"
     """How much of the date was reported; `month` and `year` dates are written as the first day."""
     source: SourceKey | None = None
-    note: str | None = None
+    note: FreeText | None = None
 
     @model_validator(mode="after")
     def _date_matches_precision(self) -> StatusEventIn:
@@ -91,7 +93,7 @@ class StatusEventIn(Strict):
 class TermIn(Strict):
     start: dt.date | None = None
     end: dt.date | None = None
-    note: str | None = None
+    note: FreeText | None = None
     source: SourceKey | None = None
 
     @model_validator(mode="after")
@@ -110,7 +112,7 @@ class CapIn(Strict):
     anchor: Literal["term_start", "calendar", "rolling"] | None = None
     lower_bound: bool = False
     """The reported figure is a floor ("more than 100"), not the cap itself."""
-    note: str | None = None
+    note: FreeText | None = None
     source: SourceKey | None = None
 
     @model_validator(mode="after")
@@ -165,7 +167,7 @@ class CriterionIn(Strict):
 class MoneyIn(Strict):
     amount: Annotated[Decimal, Field(ge=0, decimal_places=2)]
     currency: Annotated[str, StringConstraints(pattern=r"^[A-Z]{3}$")]
-    note: str | None = None
+    note: FreeText | None = None
     source: SourceKey | None = None
 
 
@@ -177,7 +179,7 @@ class AssuranceIn(Strict):
 
 class AgreementIn(Strict):
     id: AgreementId
-    title: str | None = None
+    title: FreeText | None = None
     sender: PartyCode
     receiver: PartyCode
     kind: AgreementKind

@@ -30,7 +30,7 @@ from accord.agreements.schemas import (
     TermIn,
 )
 from accord.audit.service import Entry, record_many
-from accord.errors import Conflict, InvalidInput, NotFound, Problem
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from accord.models import (
     Agreement,
     AgreementCap,
@@ -235,10 +235,14 @@ def _comparable(spec: AgreementIn) -> dict[str, Any]:
     return data
 
 
-def load(session: Session, registry: RegistryFile, actor: str) -> LoadReport:
+def load(
+    session: Session, registry: RegistryFile, actor: str, *, role: str | None = None
+) -> LoadReport:
     """Create or update the parties and agreements of a validated registry file.
 
-    Loading the same file twice changes nothing the second time.
+    Loading the same file twice changes nothing the second time. New status events for an
+    agreement already registered are a status change: a supervisor's act, and never the end of
+    a suspension (`role` is the loading account's).
     """
     report = LoadReport()
     entries: list[Entry] = []
@@ -246,7 +250,7 @@ def load(session: Session, registry: RegistryFile, actor: str) -> LoadReport:
         entries += _upsert_party(session, party, report)
     session.flush()
     for spec in registry.agreements:
-        entries += _upsert_agreement(session, spec, report)
+        entries += _upsert_agreement(session, spec, report, actor=actor, role=role)
     session.flush()
     record_many(session, actor, entries)
     return report
@@ -280,7 +284,9 @@ def _event_entry(agreement_id: str, event: StatusEventIn, previous: str | None) 
     )
 
 
-def _upsert_agreement(session: Session, spec: AgreementIn, report: LoadReport) -> list[Entry]:
+def _upsert_agreement(
+    session: Session, spec: AgreementIn, report: LoadReport, *, actor: str, role: str | None
+) -> list[Entry]:
     stored = repository.get_agreement(session, spec.id, for_update=True)
     entries: list[Entry] = []
     if stored is None:
@@ -319,6 +325,15 @@ def _upsert_agreement(session: Session, spec: AgreementIn, report: LoadReport) -
         return entries
 
     fresh = _new_events(stored, spec)
+    if fresh and role != STATUS_ROLE:
+        raise Forbidden(
+            f"agreement {spec.id}: the file records new status events; {actor}"
+            f" ({role or 'no role'}) may not change an agreement's status, a supervisor may"
+        )
+    current = Status(stored.status)
+    for event in fresh:
+        _refuse_lifting(spec.id, current, event.status)
+        current = event.status
     before = _comparable(to_schema(stored))
     after = _comparable(spec)
     changed = sorted(key for key in after if before.get(key) != after[key])
@@ -344,7 +359,60 @@ def _upsert_agreement(session: Session, spec: AgreementIn, report: LoadReport) -
     return entries
 
 
+STATUS_ROLE = "supervisor"
+"""Who changes an agreement's status: a supervisor, with a reason (DESIGN §4)."""
+LIFTED_ONLY_BY_ITS_ACT = frozenset({(Status.SUSPENDED, Status.IN_FORCE)})
+"""Moves no status change makes: a suspension ends by a supervisor lifting its incidents."""
+
+
+def _refuse_lifting(agreement_id: str, current: Status, new: Status) -> None:
+    if (current, new) in LIFTED_ONLY_BY_ITS_ACT:
+        raise Conflict(
+            f"agreement {agreement_id} is suspended: a status change does not end a suspension;"
+            " a supervisor lifts it with a reason (`accord incident lift`), which also lifts the"
+            " incidents that suspended it"
+        )
+
+
 def change_status(
+    session: Session,
+    agreement_id: str,
+    new: Status,
+    *,
+    date: dt.date,
+    actor: str,
+    role: str | None,
+    source_key: str,
+    new_source: SourceIn | None = None,
+    note: str | None = None,
+) -> Agreement:
+    """A supervisor moves an agreement along its lifecycle, with a reason; only legal moves,
+    each with its source, and never out of a suspension (see `LIFTED_ONLY_BY_ITS_ACT`)."""
+    if role != STATUS_ROLE:
+        raise Forbidden(
+            f"{actor} ({role or 'no role'}) may not change an agreement's status; a supervisor"
+            " may, with a reason"
+        )
+    stored = repository.get_agreement(session, agreement_id, for_update=True)
+    if stored is None:
+        raise NotFound(f"no agreement {agreement_id!r}")
+    _refuse_lifting(agreement_id, Status(stored.status), new)
+    check_move(agreement_id, Status(stored.status), new)
+    if note is None or len(note.strip()) < 10:
+        raise Conflict("a status change needs its reason (a note of at least 10 characters)")
+    return apply_status_move(
+        session,
+        agreement_id,
+        new,
+        date=date,
+        actor=actor,
+        source_key=source_key,
+        new_source=new_source,
+        note=note,
+    )
+
+
+def apply_status_move(
     session: Session,
     agreement_id: str,
     new: Status,
@@ -355,7 +423,8 @@ def change_status(
     new_source: SourceIn | None = None,
     note: str | None = None,
 ) -> Agreement:
-    """Move an agreement along its lifecycle; only legal moves, each with its source."""
+    """Write a legal lifecycle move with its source. Called by `change_status` and by the
+    safeguard acts themselves: an incident that suspends (S15) and a supervisor's lift."""
     agreement = repository.get_agreement(session, agreement_id, for_update=True)
     if agreement is None:
         raise NotFound(f"no agreement {agreement_id!r}")

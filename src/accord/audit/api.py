@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from accord.audit.service import verify
 from accord.db import unit_of_work
 from accord.models import AuditEvent
+from accord.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page, QueryDay
 from accord.web.problems import responses
@@ -73,11 +74,11 @@ def list_events(
     caller: Annotated[Caller, Depends(authorize)],
     limit: Limit = 50,
     offset: Offset = 0,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    actor: Annotated[str | None, Query(max_length=128)] = None,
-    entity_id: Annotated[str | None, Query(max_length=128)] = None,
+    action: Annotated[FreeText | None, Query(max_length=64)] = None,
+    actor: Annotated[FreeText | None, Query(max_length=128)] = None,
+    entity_id: Annotated[FreeText | None, Query(max_length=128)] = None,
     entity_type: Annotated[
-        str | None,
+        FreeText | None,
         Query(
             max_length=32,
             description=f"The subject's kind ({', '.join(SUBJECT_KINDS)}): an id alone may"

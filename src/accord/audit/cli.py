@@ -11,7 +11,7 @@ from rich.table import Table
 
 from accord.audit import repository
 from accord.audit.service import verify
-from accord.cli_support import DbOption, err, new_app, out, store_for
+from accord.cli_support import DbOption, err, new_app, out, signed_in
 from accord.db import unit_of_work
 
 app = new_app("The audit log: append-only and hash-chained.")
@@ -19,8 +19,10 @@ app = new_app("The audit log: append-only and hash-chained.")
 
 @app.command("verify")
 def verify_command(db: DbOption = None) -> None:
-    """Recompute the whole chain; report the first broken link (exit code 1) or the head hash."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    """Recompute the whole chain; report the first broken link (exit code 1) or the head hash.
+
+    A supervisor or an admin."""
+    with signed_in(db, "audit.verify") as who, unit_of_work(who.store.sessions) as session:
         result = verify(session)
     if result.broken is not None:
         err.print(
@@ -40,8 +42,10 @@ def log_command(
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
     db: DbOption = None,
 ) -> None:
-    """The newest audit events, newest first."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    """The newest audit events, newest first.
+
+    A supervisor or an admin."""
+    with signed_in(db, "audit.list") as who, unit_of_work(who.store.sessions) as session:
         events = repository.list_events(session, entity_id=entity, action=action, limit=limit)
         table = Table(title="Audit log")
         for column in ("seq", "at (UTC)", "actor", "action", "record", "data"):

@@ -15,6 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from accord.audit import api as audit_api
 from accord.errors import InvalidInput, Problem
+from accord.text import FreeText
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
 from accord.web.pages import PageCaller, is_htmx, render
 from accord.web.paging import Offset, QueryDay
@@ -41,12 +42,12 @@ def _day(text: str, field: str) -> dt.date | None:
 def audit(
     request: Request,
     caller: PageCaller,
-    actor: Annotated[str, Query(max_length=128)] = "",
-    action: Annotated[str, Query(max_length=64)] = "",
-    entity_id: Annotated[str, Query(max_length=128, description="The subject's id.")] = "",
-    entity_type: Annotated[str, Query(max_length=32)] = "",
-    since: Annotated[str, Query(max_length=10)] = "",
-    until: Annotated[str, Query(max_length=10)] = "",
+    actor: Annotated[FreeText, Query(max_length=128)] = "",
+    action: Annotated[FreeText, Query(max_length=64)] = "",
+    entity_id: Annotated[FreeText, Query(max_length=128, description="The subject's id.")] = "",
+    entity_type: Annotated[FreeText, Query(max_length=32)] = "",
+    since: Annotated[FreeText, Query(max_length=10)] = "",
+    until: Annotated[FreeText, Query(max_length=10)] = "",
     offset: Offset = 0,
 ) -> HTMLResponse:
     filters = {

@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.audit.service import Entry, record_many
+from accord.cases.protective import LiftableFact
 from accord.cases.reader import Row
 from accord.cases.repository import get_person
 from accord.cases.schemas import PersonRecord
@@ -20,16 +21,17 @@ from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, NotFound
 from accord.models import Person
-from accord.proposals.case_facts import import_case_files
+from accord.proposals.case_facts import assess, import_case_files, lift_fact
 from accord.proposals.service import record_case_change
 from accord.screening.service import explain_stored, stored_agreement, stored_agreements
+from accord.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page, QueryDay
 from accord.web.problems import responses
 from accord.web.state import AppState
 
 router = APIRouter(tags=["people"], dependencies=[Depends(authorize)])
-CaseId = Annotated[str, Path(max_length=64, description="A person's case id.")]
+CaseId = Annotated[FreeText, Path(max_length=64, description="A person's case id.")]
 
 
 class PersonSummary(BaseModel):
@@ -83,9 +85,11 @@ def list_people(
     caller: Annotated[Caller, Depends(authorize)],
     limit: Limit = 50,
     offset: Offset = 0,
-    family_id: Annotated[str | None, Query(max_length=64)] = None,
-    family_name: Annotated[str | None, Query(max_length=200, description="Starts with.")] = None,
-    nationality: Annotated[str | None, Query(min_length=2, max_length=2)] = None,
+    family_id: Annotated[FreeText | None, Query(max_length=64)] = None,
+    family_name: Annotated[
+        FreeText | None, Query(max_length=200, description="Starts with.")
+    ] = None,
+    nationality: Annotated[FreeText | None, Query(min_length=2, max_length=2)] = None,
 ) -> Page[PersonSummary]:
     with unit_of_work(_state(request).store.sessions) as session:
         _senders_staff(session, caller)
@@ -161,7 +165,7 @@ def explain(
     request: Request,
     case_id: CaseId,
     caller: Annotated[Caller, Depends(authorize)],
-    agreement_id: Annotated[str, Query(max_length=64)],
+    agreement_id: Annotated[FreeText, Query(max_length=64)],
     on: Annotated[QueryDay | None, Query(description="The day (default today).")] = None,
 ) -> Explanation:
     state = _state(request)
@@ -195,7 +199,7 @@ class CaseChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     change: Literal["stay", "new_claim", "appeal"]
-    against: str | None = Field(
+    against: FreeText | None = Field(
         None, min_length=2, max_length=2, description="A new claim: the country it is against."
     )
     claim_type: Literal["refugee", "withholding", "cat", "temporary"] = "refugee"
@@ -239,10 +243,93 @@ def case_change(
         ]
 
 
+class LiftIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    fact: LiftableFact = Field(description="The protective fact that has ended.")
+    detail: str | None = Field(
+        None,
+        min_length=1,
+        max_length=64,
+        description="Which one, where there can be several: the country of a protection or fear"
+        " claim, the vulnerability.",
+    )
+    reason: FreeText = Field(
+        min_length=10, max_length=2000, description="Why it ended (the order, the decision)."
+    )
+
+
+@router.post(
+    "/people/{case_id}/lifts",
+    name="people.lift",
+    summary="A supervisor ends one protective fact with a reason (a stay set aside, an appeal"
+    " decided, a pending claim withdrawn or refused): the only way one goes away",
+    status_code=204,
+    responses=responses(400, 401, 403, 404, 409),
+)
+def lift(
+    request: Request,
+    case_id: CaseId,
+    body: LiftIn,
+    caller: Annotated[Caller, Depends(authorize)],
+) -> None:
+    state = _state(request)
+    with unit_of_work(state.store.sessions) as session:
+        _senders_staff(session, caller)
+        lift_fact(
+            session,
+            case_id,
+            body.fact,
+            body.reason,
+            caller.actor,
+            state.clock,
+            detail=body.detail.upper()
+            if body.fact in ("protection", "fear_claim") and body.detail
+            else body.detail,
+        )
+
+
+class AssessmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    rule: Literal["S8"] = "S8"
+    reason: FreeText = Field(
+        min_length=10, max_length=2000, description="The assessment's reasons."
+    )
+
+
+class AssessmentOut(BaseModel):
+    rule: str
+    by: str
+    date: dt.date
+    reason: str
+
+
+@router.post(
+    "/people/{case_id}/assessments",
+    name="people.assess",
+    summary="A supervisor's individual assessment (S8), dated today and audited",
+    response_model=AssessmentOut,
+    status_code=201,
+    responses=responses(400, 401, 403, 404, 409),
+)
+def record_assessment(
+    request: Request,
+    case_id: CaseId,
+    body: AssessmentIn,
+    caller: Annotated[Caller, Depends(authorize)],
+) -> AssessmentOut:
+    state = _state(request)
+    with unit_of_work(state.store.sessions) as session:
+        _senders_staff(session, caller)
+        done = assess(session, case_id, body.rule, body.reason, caller.actor, state.clock)
+        return AssessmentOut(rule=done.rule, by=done.by, date=done.date, reason=done.reason)
+
+
 class PeopleIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    source: str = Field(
+    source: FreeText = Field(
         min_length=1, max_length=200, description="Where the records come from (audited)."
     )
     records: list[PersonRecord] = Field(min_length=1, max_length=2000)

@@ -22,6 +22,7 @@ from accord.cases import api as cases_api
 from accord.db import unit_of_work
 from accord.proposals import repository, views
 from accord.screening.service import stored_agreements
+from accord.text import FreeText
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
 from accord.web.pages import PageCaller, render, state_of
 from accord.web.paging import Offset
@@ -37,11 +38,11 @@ CASE_CHANGES = ("person.created", "person.updated")
 def people(
     request: Request,
     caller: PageCaller,
-    q: Annotated[str, Query(max_length=200, description="Family name starts with.")] = "",
+    q: Annotated[FreeText, Query(max_length=200, description="Family name starts with.")] = "",
     nationality: Annotated[
         str, Query(pattern="^[A-Za-z]{0,2}$", description="Two letters; fewer: not yet a filter.")
     ] = "",
-    family_id: Annotated[str, Query(max_length=64)] = "",
+    family_id: Annotated[FreeText, Query(max_length=64)] = "",
     offset: Offset = 0,
 ) -> HTMLResponse:
     filters = {"q": q.strip(), "nationality": nationality.upper(), "family_id": family_id.strip()}

@@ -20,10 +20,11 @@ from pydantic import (
 )
 
 from accord.agreements.schemas import CountryCode
+from accord.text import FreeText
 
 CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+Name = Annotated[FreeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
 
 Relationship = Literal["head", "spouse", "partner", "child", "parent", "sibling", "other_relative"]
 Vulnerability = Literal[
@@ -106,7 +107,7 @@ class Conviction(Strict):
 
 class DetentionIncident(Strict):
     date: Day
-    kind: Annotated[str, StringConstraints(min_length=1, max_length=64)]
+    kind: Annotated[FreeText, StringConstraints(min_length=1, max_length=64)]
 
 
 class TravelDocument(Strict):
@@ -117,7 +118,7 @@ class TravelDocument(Strict):
 
 class Counsel(Strict):
     name: Name
-    contact: str | None = None
+    contact: FreeText | None = None
 
 
 class Assessment(Strict):
@@ -126,7 +127,7 @@ class Assessment(Strict):
     rule: Literal["S8"]
     by: Name
     date: Day
-    reason: Annotated[str, StringConstraints(min_length=10, strip_whitespace=True)]
+    reason: Annotated[FreeText, StringConstraints(min_length=10, strip_whitespace=True)]
 
 
 class PersonRecord(Strict):
@@ -152,7 +153,7 @@ class PersonRecord(Strict):
     age_disputed: bool = False
     medical_fit: bool | None = None
     health_needs: list[
-        Annotated[str, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
+        Annotated[FreeText, StringConstraints(min_length=1, max_length=200, strip_whitespace=True)]
     ] = Field(default_factory=list)
     travel_document: TravelDocument | None = None
     counsel: Counsel | None = None

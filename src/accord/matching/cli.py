@@ -1,5 +1,6 @@
-"""`accord match` (files, any status) and `accord propose` (the store: agreements in force,
-their ledgers and open items; pools created through the workflow)."""
+"""`accord match` (files, any status; no sign-in) and `accord propose` (the store: agreements
+in force, their ledgers and open items; pools created through the workflow by the signed-in
+account)."""
 
 from __future__ import annotations
 
@@ -18,10 +19,10 @@ from accord.agreements.schemas import AgreementIn
 from accord.cases.reader import read_people
 from accord.cases.schemas import PersonRecord
 from accord.cases.service import stored_people
-from accord.cli_support import DbOption, actor, out, store_for
+from accord.cli_support import DbOption, out, signed_in
 from accord.clock import SetClock, today
 from accord.db import unit_of_work
-from accord.errors import Conflict, InvalidInput, Problem
+from accord.errors import InvalidInput, Problem
 from accord.matching.proposal import Balance, Proposal, gap_text, propose
 from accord.matching.scoring import (
     FileScorer,
@@ -31,8 +32,12 @@ from accord.matching.scoring import (
     read_outcomes,
     read_scores,
 )
-from accord.proposals.cli import AsOption, PartyOption, RoleName, acting, clock_for
-from accord.proposals.pools import match_stored, propose_pools, record_computed
+from accord.proposals.pools import (
+    agreements_to_propose,
+    match_stored,
+    propose_pools,
+    record_computed,
+)
 from accord.proposals.render import matched_pool_text
 from accord.screening import service as screening
 from accord.screening.batch import screen_population
@@ -182,7 +187,9 @@ def match_command(
     time_limit: TimeOption = 30.0,
     out_file: OutOption = None,
 ) -> None:
-    """Screen, then choose the best proposal pools, on files alone (no database)."""
+    """Screen, then choose the best proposal pools, on files alone (no database).
+
+    Needs no sign-in: it touches no database."""
     day = at.date() if at else dt.date.today()
     registry = load_registry_file(agreements)
     specs = [a for a in registry.agreements if not agreement or a.id in agreement]
@@ -203,15 +210,6 @@ def match_command(
 
 def propose_command(
     agreement: Annotated[list[str], typer.Option(help="Agreement id(s) in force.")],
-    role: Annotated[
-        RoleName | None,
-        typer.Option(
-            "--role",
-            help="Who proposes: officer or supervisor of the sender (not needed with --dry-run).",
-            case_sensitive=False,
-            show_default=False,
-        ),
-    ] = None,
     at: AtOption = None,
     scores: ScoresOption = None,
     outcomes: OutcomesOption = None,
@@ -227,30 +225,24 @@ def propose_command(
         ),
     ] = False,
     out_file: OutOption = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Propose pools for agreements in force from the stored people: each agreement limited by
-    what its ledger leaves, families in open items or already transferred left out, one pool at
-    most per family. Each pool is created through the workflow (every family screened again),
-    or, with --dry-run, only computed and audited."""
-    if role is None and not dry_run:
-        raise InvalidInput(
-            "options", [Problem("--role", "give officer or supervisor, or use --dry-run")]
-        )
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
-        clock = clock_for(store.settings)
+    """Propose pools for agreements in force from the stored people.
+
+    As the signed-in officer or supervisor of their sender (a dry run too: it reads the
+    people). Each agreement is limited by what its ledger leaves, families in open items or already transferred are left
+    out, one pool at most per family. Each pool is created through the workflow (every family
+    screened again), or, with --dry-run, only computed and audited. Every agreement that cannot
+    take a pool is listed, with every reason, before anything is computed."""
+    with (
+        signed_in(db, "pools.preview" if dry_run else "pools.propose") as who,
+        unit_of_work(who.store.sessions) as session,
+    ):
+        clock = who.clock
         if at is not None:
             clock = SetClock(at.replace(tzinfo=dt.UTC))
         day = today(clock)
-        specs = [screening.stored_agreement(session, a) for a in agreement]
-        not_in_force = [a.id for a in specs if a.status != "in_force"]
-        if not_in_force:
-            raise Conflict(
-                f"only agreements in force admit proposals: {', '.join(not_in_force)}"
-                " (use `accord match` on files for what-if work)"
-            )
+        specs = agreements_to_propose(session, agreement, who.actor, day)
         known = screening.stored_agreements(session) if outcomes else specs
         scorer = _scorer(scores, outcomes, known, stored_people(session), day)
         balance = Balance(max_nationality_share, pace_monthly)
@@ -266,14 +258,13 @@ def propose_command(
                 balance=balance,
                 time_limit=time_limit,
             )
-            record_computed(session, actor(), proposal, day)
+            record_computed(session, who.name, proposal, day)
             created: list[str] = []
         else:
-            assert role is not None
             proposal, stored = propose_pools(
                 session,
-                agreement,
-                acting(as_, role, party),
+                [a.id for a in specs],
+                who.actor,
                 clock,
                 scorer=scorer,
                 pinned_in=pins_in,

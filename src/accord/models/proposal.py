@@ -57,6 +57,8 @@ class ProposalItem(Base):
     why: Mapped[str] = mapped_column(Text, default="")
     state: Mapped[str] = mapped_column(String(24), index=True)
     state_since: Mapped[dt.date] = mapped_column(Date)
+    seen_since: Mapped[dt.date] = mapped_column(Date)
+    """The day the state last changed as a receiver sees it (`accord.workflow.disclosure`)."""
     reserved_on: Mapped[dt.date | None] = mapped_column(Date)
     scheduled_for: Mapped[dt.date | None] = mapped_column(Date)
     transferred_on: Mapped[dt.date | None] = mapped_column(Date)

@@ -14,12 +14,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from accord.access import SEES_CLAIMS, may_read, may_see
-from accord.audit.service import Entry, record_many
 from accord.cases.minimized import MinimizedPerson
-from accord.cases.service import stored_people
 from accord.clock import today
+from accord.config import MOST_SOLVE_SECONDS
 from accord.db import unit_of_work
-from accord.errors import NotFound
+from accord.errors import MalformedInput, NotFound, Problem
 from accord.matching.proposal import Balance
 from accord.models import Proposal, ProposalItem
 from accord.proposals import repository, service, views
@@ -28,10 +27,11 @@ from accord.proposals.pools import match_stored, propose_pool, record_computed
 from accord.proposals.repository import PoolRow
 from accord.proposals.service import REJECTION_CODES, Actor, Moved
 from accord.screening.service import stored_agreement, stored_agreements
+from accord.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, page
-from accord.web.problems import responses
+from accord.web.problems import SERVER_BOUND, responses
 from accord.web.state import AppState
 
 router = APIRouter(tags=["pools and items"], dependencies=[Depends(authorize)])
@@ -143,7 +143,7 @@ def _summary(item: ProposalItem | PoolRow, actor: Actor) -> ItemSummary:
         family_id=item.family_id,
         size=item.size,
         state=views.shown_state(item.state, actor),
-        state_since=item.state_since,
+        state_since=item.state_since if sender else item.seen_since,
         score=item.score if sender else None,
         why=item.why if sender else None,
     )
@@ -183,7 +183,7 @@ def list_pools(
     caller: Annotated[Caller, Depends(authorize)],
     limit: Limit = 50,
     offset: Offset = 0,
-    agreement_id: Annotated[str | None, Query(max_length=64)] = None,
+    agreement_id: Annotated[FreeText | None, Query(max_length=64)] = None,
 ) -> Page[PoolSummary]:
     actor = caller.actor
     with unit_of_work(_state(request).store.sessions) as session:
@@ -224,21 +224,7 @@ def get_pool(
 
 def _members(session: Session, item: ProposalItem | PoolRow, actor: Actor) -> list[MinimizedPerson]:
     """The family through the minimized view; each read is in the audit log."""
-    members = [MinimizedPerson.of(r) for r in stored_people(session, family_id=item.family_id)]
-    record_many(
-        session,
-        actor.name,
-        [
-            Entry(
-                "person.read",
-                "person",
-                m.case_id,
-                {"view": "minimized", "via": f"item {item.id}", "role": actor.role},
-            )
-            for m in members
-        ],
-    )
-    return members
+    return views.family_members(session, [item], actor)[item.id]
 
 
 def waiting_members(
@@ -250,11 +236,8 @@ def waiting_members(
     actor = caller.actor
     with unit_of_work(_state(request).store.sessions) as session:
         view = views.pool_view(session, pool_id, actor)
-        return {
-            item.id: _members(session, item, actor)
-            for item in view.items
-            if item.state == "proposed" and only in (None, item.id)
-        }
+        chosen = [item for item in views.waiting(view) if only in (None, item.id)]
+        return views.family_members(session, chosen, actor)
 
 
 @router.get(
@@ -278,7 +261,7 @@ def get_item(
             family_id=item.family_id,
             size=item.size,
             state=view.state,
-            state_since=item.state_since,
+            state_since=view.since,
             view=_view(actor),
             members=_members(session, item, actor),
             timeline=[TimelineEntryOut(day=e.day, what=e.what, who=e.who) for e in view.entries],
@@ -303,12 +286,39 @@ def get_item(
 # --- Proposing a pool -------------------------------------------------------------------------
 
 
+SolveSeconds = Annotated[
+    float | None,
+    Field(
+        gt=0,
+        le=MOST_SOLVE_SECONDS,
+        description="Seconds the matcher may take: at most this server's bound"
+        " (ACCORD_MAX_SOLVE_SECONDS, 10 unless set), which is also what a request that names"
+        " none gets. Each second holds one of the server's threads.",
+        json_schema_extra={SERVER_BOUND: "max_solve_seconds"},
+    ),
+]
+
+
+def solve_seconds(request: Request, asked: float | None) -> float:
+    """The solver time a request gets: what it asks for, within the server's bound; asking for
+    more is refused, naming the field."""
+    bound = _state(request).store.settings.max_solve_seconds
+    if asked is None:
+        return bound
+    if asked > bound:
+        raise MalformedInput(
+            "the request",
+            [Problem("body.time_limit", f"at most {bound:g} seconds on this server")],
+        )
+    return asked
+
+
 class ProposeIn(Strict):
-    agreement_id: str = Field(max_length=64, examples=["demo-xk-year"])
-    pin_out: list[Annotated[str, Field(max_length=64)]] = Field(
+    agreement_id: FreeText = Field(max_length=64, examples=["demo-xk-year"])
+    pin_out: list[Annotated[FreeText, Field(max_length=64)]] = Field(
         default_factory=list, max_length=10_000, description="Families a person leaves out."
     )
-    time_limit: float = Field(20.0, gt=0, le=120, description="Seconds the matcher may take.")
+    time_limit: SolveSeconds = None
 
 
 @router.post(
@@ -326,15 +336,18 @@ def propose(
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
     actor, state = caller.actor, _state(request)
+    seconds = solve_seconds(request, body.time_limit)
 
     def work(session: Session) -> tuple[int, BaseModel]:
+        agreement = stored_agreement(session, body.agreement_id)
+        may_read(actor, agreement, f"no agreement {body.agreement_id!r}")
         matched = propose_pool(
             session,
             body.agreement_id,
             actor,
             state.clock,
             pinned_out=body.pin_out,
-            time_limit=body.time_limit,
+            time_limit=seconds,
         )
         items = repository.items(session, proposal_id=matched.proposal.id)
         return 201, _pool_out(matched.proposal, items, actor)
@@ -358,14 +371,18 @@ def _moved(moved: Moved) -> MovedOut:
 def _move(
     request: Request,
     caller: Caller,
+    item_id: int,
     key: str | None,
     body: BaseModel | None,
     step: Callable[[Session, Actor], Moved],
 ) -> JSONResponse:
-    clock_actor = caller.actor
-    return answer_once(
-        request, caller.principal.name, key, body, lambda s: (200, _moved(step(s, clock_actor)))
-    )
+    actor = caller.actor
+
+    def work(session: Session) -> tuple[int, BaseModel]:
+        views.readable_item(session, item_id, actor)
+        return 200, _moved(step(session, actor))
+
+    return answer_once(request, caller.principal.name, key, body, work)
 
 
 ReasonCode = Literal["criteria", "public_order", "documents", "capacity", "other"]
@@ -376,22 +393,22 @@ class RejectIn(Strict):
     reason_code: ReasonCode | None = Field(
         None, description="Required when the agreement requires a reason."
     )
-    reason_text: str | None = Field(None, max_length=2000)
+    reason_text: FreeText | None = Field(None, max_length=2000)
 
 
 class RevokeIn(Strict):
     reason_code: ReasonCode
-    reason_text: str = Field(min_length=1, max_length=2000)
+    reason_text: FreeText = Field(min_length=1, max_length=2000)
 
 
 class WithdrawIn(Strict):
-    reason: str = Field(min_length=1, max_length=2000)
+    reason: FreeText = Field(min_length=1, max_length=2000)
 
 
 class NoticeIn(Strict):
-    case_id: str = Field(max_length=64)
+    case_id: FreeText = Field(max_length=64)
     recipient: Literal["person", "counsel"] = "person"
-    language: str = Field(min_length=2, max_length=8, examples=["es"])
+    language: FreeText = Field(min_length=2, max_length=8, examples=["es"])
     signed: bool = Field(True, description="False when the person refused to sign.")
 
 
@@ -401,12 +418,12 @@ class NoticeOut(BaseModel):
 
 
 class FearIn(Strict):
-    case_id: str = Field(max_length=64)
+    case_id: FreeText = Field(max_length=64)
 
 
 class InterviewIn(Strict):
     at: dt.datetime = Field(description="When, with a zone; at least 72 hours from now.")
-    case_id: str | None = Field(None, max_length=64, description="When several are pending.")
+    case_id: FreeText | None = Field(None, max_length=64, description="When several are pending.")
 
 
 class InterviewOut(BaseModel):
@@ -417,7 +434,7 @@ class InterviewOut(BaseModel):
 
 class FearOutcomeIn(Strict):
     outcome: Literal["positive", "negative"]
-    case_id: str | None = Field(None, max_length=64, description="When several are pending.")
+    case_id: FreeText | None = Field(None, max_length=64, description="When several are pending.")
 
 
 class ClearIn(Strict):
@@ -430,12 +447,12 @@ class ScheduleIn(Strict):
 
 class OnwardIn(Strict):
     outcome: Literal["returned_home", "remained", "moved_on", "absconded", "re_transferred"]
-    detail: str | None = Field(None, max_length=500, examples=["temporary protection"])
+    detail: FreeText | None = Field(None, max_length=500, examples=["temporary protection"])
 
 
 class CheckInIn(Strict):
     days: Literal[30, 90, 180]
-    note: str = Field("", max_length=2000)
+    note: FreeText = Field("", max_length=2000)
 
 
 @router.post(
@@ -455,6 +472,7 @@ def accept(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         None,
         lambda s, a: service.move(s, item_id, "accept", a, clock),
@@ -479,6 +497,7 @@ def reject(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         body,
         lambda s, a: service.move(
@@ -511,6 +530,7 @@ def revoke(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         body,
         lambda s, a: service.move(
@@ -543,6 +563,7 @@ def withdraw(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         body,
         lambda s, a: service.withdraw(s, item_id, body.reason, a, clock),
@@ -566,6 +587,7 @@ def notice(
     actor, clock = caller.actor, _state(request).clock
 
     def work(session: Session) -> tuple[int, BaseModel]:
+        views.readable_item(session, item_id, actor)
         outcome, moved = service.record_notice(
             session,
             item_id,
@@ -599,6 +621,7 @@ def fear(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         body,
         lambda s, a: service.claim_fear(s, item_id, body.case_id, a, clock),
@@ -622,6 +645,7 @@ def interview(
     actor, clock = caller.actor, _state(request).clock
 
     def work(session: Session) -> tuple[int, BaseModel]:
+        views.readable_item(session, item_id, actor)
         at = body.at if body.at.tzinfo else body.at.replace(tzinfo=dt.UTC)
         claim = service.schedule_interview(session, item_id, at, actor, clock, case_id=body.case_id)
         return 200, InterviewOut(item_id=item_id, case_id=claim.case_id, at=at)
@@ -647,6 +671,7 @@ def fear_outcome(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         body,
         lambda s, a: service.decide_fear(s, item_id, body.outcome, a, clock, case_id=body.case_id),
@@ -671,6 +696,7 @@ def clear(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         body,
         lambda s, a: service.clear(
@@ -697,6 +723,7 @@ def schedule(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         body,
         lambda s, a: service.schedule(s, item_id, body.on, a, clock),
@@ -720,6 +747,7 @@ def arrive(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         None,
         lambda s, a: service.confirm_arrival(s, item_id, a, clock),
@@ -744,6 +772,7 @@ def onward(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         body,
         lambda s, a: service.record_onward(s, item_id, body.outcome, a, clock, detail=body.detail),
@@ -767,6 +796,7 @@ def check_in(
     actor, clock = caller.actor, _state(request).clock
 
     def work(session: Session) -> tuple[int, BaseModel]:
+        views.readable_item(session, item_id, actor)
         done = service.record_check_in(session, item_id, body.days, body.note, actor, clock)
         return 200, CheckInOut(
             days=done.due_days, due_on=done.due_on, done_on=done.done_on, by=done.by
@@ -792,6 +822,7 @@ def close(
     return _move(
         request,
         caller,
+        item_id,
         idempotency_key,
         None,
         lambda s, a: service.move(s, item_id, "close", a, clock),
@@ -805,7 +836,7 @@ class DecisionIn(Strict):
     item_id: int = Field(ge=1, le=2**31 - 1)
     decision: Literal["accept", "reject"]
     reason_code: ReasonCode | None = None
-    reason_text: str | None = Field(None, max_length=2000)
+    reason_text: FreeText | None = Field(None, max_length=2000)
 
 
 class DecisionsIn(Strict):
@@ -864,12 +895,14 @@ def decide(
 
 
 class PinIn(Strict):
-    family_id: str = Field(max_length=64)
-    agreement_id: str = Field(max_length=64)
+    family_id: FreeText = Field(max_length=64)
+    agreement_id: FreeText = Field(max_length=64)
 
 
 class PreviewIn(Strict):
-    agreement_ids: list[Annotated[str, Field(max_length=64)]] = Field(min_length=1, max_length=50)
+    agreement_ids: list[Annotated[FreeText, Field(max_length=64)]] = Field(
+        min_length=1, max_length=50
+    )
     pin_in: list[PinIn] = Field(
         default_factory=list, max_length=10_000, description="A person put this family here."
     )
@@ -878,7 +911,7 @@ class PreviewIn(Strict):
     )
     max_nationality_share: float = Field(1.0, gt=0, le=1)
     pace_monthly: bool = False
-    time_limit: float = Field(20.0, gt=0, le=120)
+    time_limit: SolveSeconds = None
 
 
 class PreviewFamily(BaseModel):
@@ -913,10 +946,11 @@ def preview(
     request: Request, body: PreviewIn, caller: Annotated[Caller, Depends(authorize)]
 ) -> PreviewOut:
     state = _state(request)
+    seconds = solve_seconds(request, body.time_limit)
     with unit_of_work(state.store.sessions) as session:
         agreements = [stored_agreement(session, a) for a in body.agreement_ids]
         for agreement in agreements:
-            may_read(caller.actor, agreement)
+            may_read(caller.actor, agreement, f"no agreement {agreement.id!r}")
         day = today(state.clock)
         proposal = match_stored(
             session,
@@ -925,7 +959,7 @@ def preview(
             pinned_in=[(p.family_id, p.agreement_id) for p in body.pin_in],
             pinned_out=[(p.family_id, p.agreement_id) for p in body.pin_out],
             balance=Balance(body.max_nationality_share, body.pace_monthly),
-            time_limit=body.time_limit,
+            time_limit=seconds,
         )
         record_computed(session, caller.principal.name, proposal, day)
         document = proposal.to_json()

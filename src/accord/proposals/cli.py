@@ -2,8 +2,9 @@
 
 Thin over the service: each command is one unit of work (one transaction), except `review`,
 which applies each decision in its own. The day of every move comes from the clock: ACCORD_NOW
-when set, else the system clock. Who acts is given by `--as`, `--role` and `--party` until real
-accounts exist; the service checks the role and party of every move.
+when set, else the system clock. Who acts is the signed-in account (`accord login`, or
+ACCORD_TOKEN): each command stands on the API's access rule for the same act, and the service
+checks the account's role and party on every move.
 """
 
 from __future__ import annotations
@@ -18,16 +19,17 @@ from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.table import Table
 from sqlalchemy.orm import Session
 
-from accord.cli_support import DbOption, actor, new_app, out, store_for
+from accord.access import SEES_CLAIMS
+from accord.cli_support import DbOption, new_app, out, signed_in
 from accord.clock import Clock, SetClock, today
-from accord.clock import clock_for as clock_from
-from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import InvalidInput, Problem
 from accord.proposals import service, views
 from accord.proposals.batch import Decision, review_batch
+from accord.proposals.case_facts import assess, lift_fact
 from accord.proposals.pools import propose_pool
 from accord.proposals.render import (
     caps_table,
@@ -35,6 +37,7 @@ from accord.proposals.render import (
     ledger_rows_table,
     ledger_totals,
     matched_pool_text,
+    members_table,
     moved_text,
     outcome_text,
     pool_table,
@@ -43,43 +46,6 @@ from accord.proposals.service import Actor, Moved
 
 # --- Who acts, and when -----------------------------------------------------------------------
 
-
-class RoleName(StrEnum):
-    officer = "officer"
-    supervisor = "supervisor"
-    reviewer = "reviewer"
-    monitor = "monitor"
-
-
-AsOption = Annotated[
-    str | None,
-    typer.Option(
-        "--as",
-        metavar="NAME",
-        help="Who acts, recorded on every event and audit entry (default: your login). With"
-        " --role and --party, this stands for the acting user until real accounts exist.",
-        show_default=False,
-    ),
-]
-RoleOption = Annotated[
-    RoleName,
-    typer.Option(
-        "--role",
-        help="The acting user's role: officer or supervisor (sender), reviewer (receiver),"
-        " monitor.",
-        case_sensitive=False,
-    ),
-]
-PartyOption = Annotated[
-    str | None,
-    typer.Option(
-        "--party",
-        metavar="CODE",
-        help="The acting user's party: a reviewer's is the receiver, a monitor's is named in"
-        " the agreement, an officer's or supervisor's is the sender (may be left out).",
-        show_default=False,
-    ),
-]
 ItemArg = Annotated[int, typer.Argument(metavar="ITEM_ID", help="A proposal item (one family).")]
 RequestOption = Annotated[
     str | None,
@@ -91,19 +57,12 @@ RequestOption = Annotated[
 ]
 
 
-def acting(name: str | None, role: RoleName, party: str | None) -> Actor:
-    return Actor(name or actor(), role.value, party)
-
-
-def clock_for(settings: Settings) -> Clock:
-    return clock_from(settings.now)
-
-
 @contextmanager
-def _unit(db: str | None) -> Iterator[tuple[Session, Clock]]:
-    """One transaction, committed when the block ends without an error."""
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
-        yield session, clock_for(store.settings)
+def _unit(db: str | None, rule: str) -> Iterator[tuple[Session, Clock, Actor]]:
+    """The signed-in account, allowed by the rule, then one transaction, committed when the
+    block ends without an error."""
+    with signed_in(db, rule) as who, unit_of_work(who.store.sessions) as session:
+        yield session, who.clock, who.actor
 
 
 DayOption = Annotated[
@@ -117,98 +76,104 @@ DayOption = Annotated[
 ]
 
 
-def _apply(db: str | None, step: Callable[[Session, Clock], Moved]) -> None:
-    with _unit(db) as (session, clock):
-        moved = step(session, clock)
+def _apply(db: str | None, rule: str, step: Callable[[Session, Clock, Actor], Moved]) -> None:
+    with _unit(db, rule) as (session, clock, who):
+        moved = step(session, clock, who)
     out.print(moved_text(moved))
 
 
 # --- Pools ------------------------------------------------------------------------------------
 
 pool_app = new_app("Proposal pools: the matcher's pool for an agreement in force, and its items.")
+MembersOption = Annotated[
+    bool,
+    typer.Option(
+        help="List the members of each family still waiting for the receiver's decision,"
+        " through the minimized view (each read audited)."
+    ),
+]
+
+
+def _pool_output(session: Session, view: views.PoolView, who: Actor, members: bool) -> list[Table]:
+    tables = [pool_table(view, sender=who.role in SEES_CLAIMS)]
+    waiting = views.waiting(view)
+    if members and waiting:
+        found = views.family_members(session, waiting, who)
+        tables.append(members_table("Members of the families waiting for a decision", found))
+    return tables
 
 
 @pool_app.command("propose")
 def pool_propose(
     agreement: Annotated[str, typer.Option(help="An agreement in force.")],
-    role: RoleOption,
     at: DayOption = None,
     pin_out: Annotated[
         list[str] | None,
         typer.Option(metavar="FAMILY_ID", help="Repeatable: a family to leave out of the pool."),
     ] = None,
     time_limit: Annotated[float, typer.Option(min=0.1, help="Seconds the matcher may take.")] = 20,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Propose a pool: the stored people screened on the day, families in open items left out,
-    up to floor(pool_factor × places left); the matcher chooses, every family is re-screened."""
-    with _unit(db) as (session, clock):
+    up to floor(pool_factor × places left); the matcher chooses, every family is re-screened.
+
+    An officer or supervisor of the sender."""
+    with _unit(db, "pools.propose") as (session, clock, who):
         if at is not None:
             clock = SetClock(at.replace(tzinfo=dt.UTC))
         matched = propose_pool(
-            session,
-            agreement,
-            acting(as_, role, party),
-            clock,
-            pinned_out=pin_out or (),
-            time_limit=time_limit,
+            session, agreement, who, clock, pinned_out=pin_out or (), time_limit=time_limit
         )
-        view = views.pool_view(session, matched.proposal.id, acting(as_, role, party))
+        view = views.pool_view(session, matched.proposal.id, who)
         text = matched_pool_text(matched)
+        table = pool_table(view, sender=True)
     out.print(text, soft_wrap=True)
-    out.print(pool_table(view))
+    out.print(table)
 
 
 @pool_app.command("show")
 def pool_show(
     proposal_id: Annotated[int, typer.Argument(metavar="ID", help="A pool (proposal) id.")],
-    role: RoleOption,
-    as_: AsOption = None,
-    party: PartyOption = None,
+    members: MembersOption = True,
     db: DbOption = None,
 ) -> None:
-    """A pool's families and where each one is now."""
-    with _unit(db) as (session, _):
-        view = views.pool_view(session, proposal_id, acting(as_, role, party))
-        table = pool_table(view)
-    out.print(table)
+    """A pool's families, where each one is now, and the members of those still waiting.
+
+    The members are shown through the minimized view (what the receiver may see; each read
+    audited). The sender's staff also read the matcher's scores and reasons; the receiver's
+    reviewer reads its own pools only."""
+    with _unit(db, "pools.get") as (session, _, who):
+        view = views.pool_view(session, proposal_id, who)
+        tables = _pool_output(session, view, who, members)
+    for table in tables:
+        out.print(table)
 
 
 # --- Items ------------------------------------------------------------------------------------
 
-item_app = new_app("One family's way through the workflow: each command is one move.")
+item_app = new_app(
+    "One family's way through the workflow: each command is one move, by the signed-in account."
+)
 
 
 @item_app.command("show")
-def item_show(
-    item_id: ItemArg,
-    role: RoleOption,
-    as_: AsOption = None,
-    party: PartyOption = None,
-    db: DbOption = None,
-) -> None:
+def item_show(item_id: ItemArg, db: DbOption = None) -> None:
     """The item's timeline: moves, notices, fear claims, movements and check-ins (a receiver or
     monitor sees no notice, claim or interview). The read is audited."""
-    with _unit(db) as (session, _):
-        view = views.item_view(session, item_id, acting(as_, role, party))
+    with _unit(db, "items.get") as (session, _, who):
+        view = views.item_view(session, item_id, who)
         renderable = item_renderable(view)
     out.print(renderable)
 
 
 @item_app.command("accept")
-def item_accept(
-    item_id: ItemArg,
-    role: RoleOption,
-    request_id: RequestOption = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
-    db: DbOption = None,
-) -> None:
+def item_accept(item_id: ItemArg, request_id: RequestOption = None, db: DbOption = None) -> None:
     """The receiver accepts the family: a place is reserved (S13), after S12 and screening."""
-    who = acting(as_, role, party)
-    _apply(db, lambda s, c: service.move(s, item_id, "accept", who, c, request_id=request_id))
+    _apply(
+        db,
+        "items.accept",
+        lambda s, c, who: service.move(s, item_id, "accept", who, c, request_id=request_id),
+    )
 
 
 CodeOption = Annotated[
@@ -225,17 +190,14 @@ def item_reject(
     item_id: ItemArg,
     code: CodeOption,
     text: TextOption,
-    role: RoleOption,
     request_id: RequestOption = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """The receiver turns the family down, with a reason code and text."""
-    who = acting(as_, role, party)
     _apply(
         db,
-        lambda s, c: service.move(
+        "items.reject",
+        lambda s, c, who: service.move(
             s, item_id, "reject", who, c, request_id=request_id, reason_code=code, reason_text=text
         ),
     )
@@ -246,18 +208,15 @@ def item_revoke(
     item_id: ItemArg,
     code: Annotated[str, typer.Option("--code", help="Reason code.")],
     text: TextOption,
-    role: RoleOption,
     request_id: RequestOption = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """The receiver takes back an acceptance before transfer, with a reason: the place is
     released."""
-    who = acting(as_, role, party)
     _apply(
         db,
-        lambda s, c: service.move(
+        "items.revoke",
+        lambda s, c, who: service.move(
             s, item_id, "revoke", who, c, request_id=request_id, reason_code=code, reason_text=text
         ),
     )
@@ -267,17 +226,14 @@ def item_revoke(
 def item_withdraw(
     item_id: ItemArg,
     reason: Annotated[str, typer.Option(help="Why the sender withdraws the family.")],
-    role: RoleOption,
     request_id: RequestOption = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """The sender withdraws the family before transfer (cancelled): any place is released."""
-    who = acting(as_, role, party)
     _apply(
         db,
-        lambda s, c: service.move(
+        "items.withdraw",
+        lambda s, c, who: service.move(
             s,
             item_id,
             "cancel",
@@ -295,60 +251,60 @@ class RecipientName(StrEnum):
     counsel = "counsel"
 
 
+def notice_text(item_id: int, moved: Moved | None, standing: views.NoticeStanding) -> str:
+    """What the attempt did to the item: the move it made, or where the item stands and who
+    exactly is still not validly served."""
+    if moved is not None:
+        return moved_text(moved)
+    missing = ", ".join(standing.unserved)
+    if standing.state == "accepted":
+        return f"item {item_id} stays accepted: still not validly served: {missing}"
+    text = f"item {item_id} is {standing.state}; the notice is recorded"
+    if missing:
+        text += (
+            f"; still not validly served: {missing} (clearance, scheduling and transfer wait"
+            " for it)"
+        )
+    return text
+
+
 @item_app.command("notice")
 def item_notice(
     item_id: ItemArg,
     case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The member served.")],
     language: Annotated[str, typer.Option(help="ISO 639-1 language of the written notice.")],
-    role: RoleOption,
     to: Annotated[
         RecipientName, typer.Option("--to", help="The person, or the person's counsel.")
     ] = RecipientName.person,
     refused_to_sign: Annotated[
         bool, typer.Option("--refused-to-sign", help="The person refused to sign: not service.")
     ] = False,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Record written notice naming the receiver (S6). Valid only in a language the person
     understands and signed; once every adult and counsel is served, the item is notified."""
-    who = acting(as_, role, party)
-    with _unit(db) as (session, clock):
+    with _unit(db, "items.notice") as (session, clock, who):
         outcome, moved = service.record_notice(
-            session,
-            item_id,
-            case_id,
-            to.value,
-            language,
-            not refused_to_sign,
-            who,
-            clock,
+            session, item_id, case_id, to.value, language, not refused_to_sign, who, clock
         )
         day = today(clock)
+        standing = views.notice_standing(session, item_id, day)
     out.print(
-        f"notice to {case_id} ({to.value}) in {escape(language)} on {day}:"
-        f" {outcome.replace('_', ' ')}" + ("" if outcome == "served" else " (not service)")
+        f"notice to {escape(case_id)} ({to.value}) in {escape(language)} on {day}:"
+        f" {outcome.replace('_', ' ')}" + ("" if outcome == "served" else " (not service)"),
+        soft_wrap=True,
     )
-    out.print(
-        moved_text(moved)
-        if moved
-        else f"item {item_id} stays accepted until every adult and counsel is validly served"
-    )
+    out.print(escape(notice_text(item_id, moved, standing)), soft_wrap=True)
 
 
 @item_app.command("fear")
 def item_fear(
     item_id: ItemArg,
     case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The member who fears.")],
-    role: RoleOption,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Record a fear claim about the receiver (S5): the item stops until it is decided."""
-    who = acting(as_, role, party)
-    _apply(db, lambda s, c: service.claim_fear(s, item_id, case_id, who, c))
+    _apply(db, "items.fear", lambda s, c, who: service.claim_fear(s, item_id, case_id, who, c))
 
 
 ClaimantOption = Annotated[
@@ -370,15 +326,11 @@ def item_interview(
             help="When (UTC), at least 72 hours from now.",
         ),
     ],
-    role: RoleOption,
     case: ClaimantOption = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Schedule the fear interview, with at least 72 hours' notice to the person and counsel."""
-    who = acting(as_, role, party)
-    with _unit(db) as (session, clock):
+    with _unit(db, "items.interview") as (session, clock, who):
         claim = service.schedule_interview(
             session, item_id, at.replace(tzinfo=dt.UTC), who, clock, case_id=case
         )
@@ -395,17 +347,17 @@ class FearOutcome(StrEnum):
 def item_fear_outcome(
     item_id: ItemArg,
     outcome: Annotated[FearOutcome, typer.Argument(help="The interview's outcome.")],
-    role: RoleOption,
     case: ClaimantOption = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Record the fear claim's outcome after the interview: positive blocks this receiver for
     good and releases the place; negative opens a 15-day reopening window once no other
     member's claim is pending."""
-    who = acting(as_, role, party)
-    _apply(db, lambda s, c: service.decide_fear(s, item_id, outcome.value, who, c, case_id=case))
+    _apply(
+        db,
+        "items.fear_outcome",
+        lambda s, c, who: service.decide_fear(s, item_id, outcome.value, who, c, case_id=case),
+    )
 
 
 @item_app.command("clear")
@@ -413,7 +365,6 @@ def item_clear(
     item_ids: Annotated[
         list[int], typer.Argument(metavar="ITEM_ID", help="Exactly one item (S14).")
     ],
-    role: RoleOption,
     medical_fit_confirmed: Annotated[
         bool,
         typer.Option(
@@ -421,12 +372,12 @@ def item_clear(
         ),
     ] = False,
     request_id: RequestOption = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """A supervisor's individual sign-off for ONE family (S14: no bulk clearance), after the
-    notice period (S6), with medical fitness confirmed (S10)."""
+    notice period (S6), with medical fitness confirmed (S10).
+
+    The signed-in account must be a supervisor of the sender."""
     if len(item_ids) != 1:
         raise InvalidInput(
             "clear",
@@ -439,10 +390,10 @@ def item_clear(
             ],
         )
     [item_id] = item_ids
-    who = acting(as_, role, party)
     _apply(
         db,
-        lambda s, c: service.move(
+        "items.clear",
+        lambda s, c, who: service.move(
             s,
             item_id,
             "clear",
@@ -458,27 +409,16 @@ def item_clear(
 def item_schedule(
     item_id: ItemArg,
     on: Annotated[dt.datetime, typer.Option("--on", formats=["%Y-%m-%d"], help="Transfer day.")],
-    role: RoleOption,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Schedule the transfer of a cleared family."""
-    who = acting(as_, role, party)
-    _apply(db, lambda s, c: service.schedule(s, item_id, on.date(), who, c))
+    _apply(db, "items.schedule", lambda s, c, who: service.schedule(s, item_id, on.date(), who, c))
 
 
 @item_app.command("arrive")
-def item_arrive(
-    item_id: ItemArg,
-    role: RoleOption,
-    as_: AsOption = None,
-    party: PartyOption = None,
-    db: DbOption = None,
-) -> None:
+def item_arrive(item_id: ItemArg, db: DbOption = None) -> None:
     """The receiver confirms arrival: the place is used, check-ins fall due at 30/90/180 days."""
-    who = acting(as_, role, party)
-    _apply(db, lambda s, c: service.confirm_arrival(s, item_id, who, c))
+    _apply(db, "items.arrive", lambda s, c, who: service.confirm_arrival(s, item_id, who, c))
 
 
 class OnwardName(StrEnum):
@@ -493,17 +433,17 @@ class OnwardName(StrEnum):
 def item_onward(
     item_id: ItemArg,
     outcome: Annotated[OnwardName, typer.Argument(help="What became of the family.")],
-    role: RoleOption,
     detail: Annotated[
         str | None, typer.Option(help="e.g. the status under which the family remained.")
     ] = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """The receiver records the onward outcome after transfer."""
-    who = acting(as_, role, party)
-    _apply(db, lambda s, c: service.record_onward(s, item_id, outcome.value, who, c, detail=detail))
+    _apply(
+        db,
+        "items.onward",
+        lambda s, c, who: service.record_onward(s, item_id, outcome.value, who, c, detail=detail),
+    )
 
 
 @item_app.command("check-in")
@@ -511,31 +451,23 @@ def item_check_in(
     item_id: ItemArg,
     days: Annotated[int, typer.Argument(metavar="DAYS", help="30, 90 or 180.")],
     note: Annotated[str, typer.Option(help="What the check-in found.")],
-    role: RoleOption,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Record a monitoring check-in, on or after the day it falls due."""
-    who = acting(as_, role, party)
-    with _unit(db) as (session, clock):
+    with _unit(db, "items.check_in") as (session, clock, who):
         check_in = service.record_check_in(session, item_id, days, note, who, clock)
         done = check_in.done_on
     out.print(f"item {item_id}: {days}-day check-in recorded on {done}")
 
 
 @item_app.command("close")
-def item_close(
-    item_id: ItemArg,
-    role: RoleOption,
-    request_id: RequestOption = None,
-    as_: AsOption = None,
-    party: PartyOption = None,
-    db: DbOption = None,
-) -> None:
+def item_close(item_id: ItemArg, request_id: RequestOption = None, db: DbOption = None) -> None:
     """Close the item once the onward outcome and every check-in are recorded."""
-    who = acting(as_, role, party)
-    _apply(db, lambda s, c: service.move(s, item_id, "close", who, c, request_id=request_id))
+    _apply(
+        db,
+        "items.close",
+        lambda s, c, who: service.move(s, item_id, "close", who, c, request_id=request_id),
+    )
 
 
 # --- A review file ----------------------------------------------------------------------------
@@ -583,23 +515,51 @@ def read_decisions(path: Path) -> list[Decision]:
 
 def review_command(
     file: Annotated[
-        Path, typer.Argument(help="CSV: item_id,decision(accept|reject),reason_code,reason_text.")
-    ],
-    role: RoleOption,
-    as_: AsOption = None,
-    party: PartyOption = None,
+        Path | None,
+        typer.Argument(
+            help="CSV: item_id,decision(accept|reject),reason_code,reason_text (to apply).",
+            show_default=False,
+        ),
+    ] = None,
+    pool: Annotated[
+        int | None,
+        typer.Option(
+            metavar="ID",
+            help="Show this pool's families still waiting for a decision, with their members"
+            " (the minimized view), instead of applying a file.",
+            show_default=False,
+        ),
+    ] = None,
     db: DbOption = None,
 ) -> None:
-    """Apply a receiver's review file, one transaction per decision: a refused decision is
-    reported and the rest still applied; running the same file again changes nothing."""
-    decisions = read_decisions(file)
-    who = acting(as_, role, party)
-    with store_for(db) as store:
+    """A receiver's review: read a pool's waiting families, or apply a decisions file.
+
+    With --pool: the families waiting for a decision and their members through the minimized
+    view (what the receiver may see; each read audited). With FILE: apply
+    the decisions, one transaction each: a refused decision is reported and the rest still
+    applied; running the same file again changes nothing."""
+    if (file is None) == (pool is None):
+        raise InvalidInput(
+            "review", [Problem("FILE/--pool", "give a review file to apply, or --pool to read")]
+        )
+    if pool is not None:
+        with _unit(db, "pools.get") as (session, _, who):
+            tables = _pool_output(session, views.pool_view(session, pool, who), who, True)
+        for table in tables:
+            out.print(table)
+        out.print(
+            f"decide in a CSV file ({','.join(REVIEW_COLUMNS)}), then `accord review FILE`",
+            soft_wrap=True,
+        )
+        return
+    assert file is not None
+    with signed_in(db, "pools.decide") as who:
+        decisions = read_decisions(file)
         outcomes = review_batch(
-            store.sessions,
+            who.store.sessions,
             decisions,
-            who,
-            clock_for(store.settings),
+            who.actor,
+            who.clock,
             after_each=lambda outcome: out.print(outcome_text(outcome), soft_wrap=True),
         )
     done = sum(o.done and not o.repeated for o in outcomes)
@@ -612,7 +572,10 @@ def review_command(
 
 # --- Case changes, incidents, the ledger ------------------------------------------------------
 
-case_app = new_app("Changes to a case that stop a transfer: a court stay, a new claim, an appeal.")
+case_app = new_app(
+    "Changes to a case that stop a transfer (a court stay, a new claim, an appeal), and a"
+    " supervisor's acts that end one or assess a vulnerability."
+)
 
 
 class ChangeName(StrEnum):
@@ -632,7 +595,6 @@ class ClaimType(StrEnum):
 def case_change(
     case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
     change: Annotated[ChangeName, typer.Argument(help="stay, new_claim or appeal.")],
-    role: RoleOption,
     against: Annotated[
         str | None,
         typer.Option(metavar="XX", help="A new claim: the country it is against (required)."),
@@ -640,14 +602,11 @@ def case_change(
     claim_type: Annotated[ClaimType, typer.Option(help="A new claim: its type.")] = (
         ClaimType.refugee
     ),
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Record the change on the person (S3); every open item of the family is cancelled and
     its place released."""
-    who = acting(as_, role, party)
-    with _unit(db) as (session, clock):
+    with _unit(db, "people.case_change") as (session, clock, who):
         cancelled = service.record_case_change(
             session,
             case_id,
@@ -664,6 +623,63 @@ def case_change(
         out.print("no open item of the family was affected")
 
 
+class FactName(StrEnum):
+    stay = "stay"
+    appeal = "appeal"
+    protection = "protection"
+    fear_claim = "fear_claim"
+    vulnerability = "vulnerability"
+    age_dispute = "age_dispute"
+    unfit = "unfit"
+
+
+@case_app.command("lift")
+def case_lift(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    fact: Annotated[
+        FactName,
+        typer.Argument(
+            help="stay, appeal, protection (a pending claim withdrawn), fear_claim (a pending one"
+            " refused: its 15-day window runs), vulnerability, age_dispute (resolved) or unfit"
+            " (fit again)."
+        ),
+    ],
+    reason: Annotated[str, typer.Option(help="Why it ended: the order, the decision.")],
+    detail: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WHICH",
+            help="Which one: the country of a protection or fear claim (XX), the vulnerability.",
+        ),
+    ] = None,
+    db: DbOption = None,
+) -> None:
+    """A supervisor ends one protective fact, with a reason (audited): the only way one goes
+    away; a case file that leaves it out never removes it."""
+    which = (
+        detail.upper() if detail and fact in (FactName.protection, FactName.fear_claim) else detail
+    )
+    with _unit(db, "people.lift") as (session, clock, who):
+        lift_fact(session, case_id, fact.value, reason, who, clock, detail=which)
+    out.print(
+        f"{case_id}: {fact.value.replace('_', ' ')}" + (f" ({which})" if which else "") + " lifted"
+    )
+
+
+@case_app.command("assess")
+def case_assess(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    reason: Annotated[str, typer.Option(help="The assessment's reasons (10 characters or more).")],
+    db: DbOption = None,
+) -> None:
+    """A supervisor's individual assessment of a vulnerable person (S8), dated today, audited:
+    the vulnerability no longer blocks on its own."""
+    with _unit(db, "people.assess") as (session, clock, who):
+        done = assess(session, case_id, "S8", reason, who, clock)
+        line = f"{case_id}: S8 assessed by {done.by} on {done.date}"
+    out.print(escape(line))
+
+
 incident_app = new_app("Incidents under an agreement; onward removal or ill-treatment suspends it.")
 
 
@@ -678,14 +694,10 @@ def incident_report(
     agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
     kind: Annotated[IncidentKind, typer.Option(help="What happened.")],
     text: Annotated[str, typer.Option(help="What was reported, in words.")],
-    role: RoleOption,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """Report an incident; onward removal or ill-treatment suspends the agreement (S15)."""
-    who = acting(as_, role, party)
-    with _unit(db) as (session, clock):
+    with _unit(db, "incidents.report") as (session, clock, who):
         incident = service.report_incident(session, agreement, kind.value, text, who, clock)
         number, suspends = incident.id, incident.suspends
     out.print(
@@ -698,14 +710,10 @@ def incident_report(
 def incident_lift(
     agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
     reason: Annotated[str, typer.Option(help="Why the suspension ends (10 characters or more).")],
-    role: RoleOption,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
     """A supervisor lifts a suspension, with a reason: the agreement is in force again."""
-    who = acting(as_, role, party)
-    with _unit(db) as (session, clock):
+    with _unit(db, "incidents.lift") as (session, clock, who):
         service.lift_suspension(session, agreement, reason, who, clock)
     out.print(f"{agreement}: suspension lifted; in force again")
 
@@ -716,17 +724,16 @@ ledger_app = new_app("The quota ledger (S13): what each cap holds and every row.
 @ledger_app.command("show")
 def ledger_show(
     agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
-    role: RoleOption,
     at: DayOption = None,
     rows: Annotated[bool, typer.Option(help="List every ledger row.")] = True,
-    as_: AsOption = None,
-    party: PartyOption = None,
     db: DbOption = None,
 ) -> None:
-    """Per cap: limit, held (reserved + used in the period), left and the period; the rows."""
-    with _unit(db) as (session, clock):
+    """Per cap: limit, held (reserved + used in the period), left and the period; the rows.
+
+    The sender's staff and the receiver's reviewer."""
+    with _unit(db, "agreements.ledger") as (session, clock, who):
         day = at.date() if at else today(clock)
-        view = views.ledger_view(session, agreement, day, acting(as_, role, party))
+        view = views.ledger_view(session, agreement, day, who)
     out.print(caps_table(view))
     out.print(ledger_totals(view))
     if rows:

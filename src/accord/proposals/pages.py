@@ -20,37 +20,67 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from accord.access import SEES_CLAIMS, acts_for_sender, may_see
+from accord.agreements import api as agreements_api
 from accord.audit.service import Entry, record_many
 from accord.clock import today
-from accord.db import unit_of_work
-from accord.errors import AccordError, Forbidden, InvalidInput, NotFound, Problem
+from accord.db import one_transaction, unit_of_work
+from accord.errors import AccordError, Forbidden, InvalidInput, MalformedInput, NotFound, Problem
 from accord.matching.proposal import Balance
 from accord.proposals import api as proposals_api
-from accord.proposals import repository
+from accord.proposals import repository, views
 from accord.proposals.pools import match_stored, propose_pools, record_computed
 from accord.proposals.service import REJECTION_CODES
 from accord.screening.service import stored_agreement, stored_agreements
-from accord.web.pages import PageCaller, done, is_htmx, local, render, state_of
+from accord.text import FreeText
+from accord.web.pages import (
+    PageCaller,
+    done,
+    form_text,
+    form_texts,
+    is_htmx,
+    local,
+    render,
+    state_of,
+)
 
 router = APIRouter(include_in_schema=False)
 ONWARD = ("returned_home", "remained", "moved_on", "absconded", "re_transferred")
 
 
 def body_of(model: type[BaseModel], form: FormData, fields: dict[str, Any]) -> BaseModel:
-    """A form's fields as the API's body model; a field that does not parse is named."""
+    """A form's fields as the API's body model; a field that does not parse is named, and the
+    form is refused as the API refuses the same body (422)."""
     try:
         return model.model_validate(fields)
     except ValidationError as exc:
         problems = [
             Problem(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()
         ]
-        raise InvalidInput("the form", problems) from exc
+        raise MalformedInput("the form", problems) from None
 
 
-def _text(form: FormData, name: str) -> str | None:
-    value = form.get(name)
-    text = value.strip() if isinstance(value, str) else ""
-    return text or None
+_text = form_text
+
+
+def _whole_number(form: FormData, name: str) -> int | str | None:
+    """A number typed in a form: an int when it is written in ASCII digits, else the text as it
+    came, for the body model to refuse by name (`int()` would read '²' and fail, or '٣')."""
+    text = _text(form, name)
+    return int(text) if text is not None and text.isascii() and text.isdigit() else text
+
+
+ROW_ID = 2**31 - 1
+"""The largest id of a stored row (the database's integer)."""
+
+
+def _row_id(form: FormData, name: str) -> int | None:
+    """A row's id carried by a form (None when absent), refused by name when it is not one."""
+    found = _whole_number(form, name)
+    if found is None:
+        return None
+    if not isinstance(found, int) or not 1 <= found <= ROW_ID:
+        raise MalformedInput("the form", [Problem(name, f"an id from 1 to {ROW_ID}")])
+    return found
 
 
 # --- The proposal builder ---------------------------------------------------------------------
@@ -59,13 +89,13 @@ def _text(form: FormData, name: str) -> str | None:
 def _pins(form: FormData, kind: str) -> list[tuple[str, str]]:
     """Pins carried by the form as `family::reason`, plus new ones ticked or typed now."""
     pins: dict[str, str] = {}
-    for raw in form.getlist(f"pinned_{kind}"):
-        family, _, reason = str(raw).partition("::")
+    for raw in form_texts(form, f"pinned_{kind}"):
+        family, _, reason = raw.partition("::")
         if family:
             pins[family] = reason
     if kind == "out":
-        for ticked in form.getlist("leave_out"):
-            pins[str(ticked)] = _text(form, f"reason_{ticked}") or ""
+        for ticked in form_texts(form, "leave_out"):
+            pins[ticked] = _text(form, f"reason_{ticked}") or ""
     else:
         added = _text(form, "add_family")
         if added:
@@ -87,7 +117,7 @@ def _builder_agreements(request: Request, caller: PageCaller) -> list[Any]:
 def builder(
     request: Request,
     caller: PageCaller,
-    agreement: Annotated[str | None, Query(max_length=64)] = None,
+    agreement: Annotated[FreeText | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     choices = _builder_agreements(request, caller)
     chosen = agreement if any(a.id == agreement for a in choices) else None
@@ -119,6 +149,7 @@ async def builder_preview(request: Request, caller: PageCaller) -> HTMLResponse:
     agreement_id = _text(form, "agreement_id") or ""
     pinned_in, pinned_out = _pins(form, "in"), _pins(form, "out")
     balance = _balance(form)
+    agreements_api.get_agreement(request, agreement_id, caller)  # not found unless visible
     with unit_of_work(state.store.sessions) as session:
         agreement = stored_agreement(session, agreement_id)
         if not acts_for_sender(caller.principal.role, caller.principal.party, agreement):
@@ -133,6 +164,7 @@ async def builder_preview(request: Request, caller: PageCaller) -> HTMLResponse:
             pinned_in=[(f, agreement_id) for f, _ in pinned_in],
             pinned_out=[(f, agreement_id) for f, _ in pinned_out],
             balance=balance,
+            time_limit=state.store.settings.max_solve_seconds,
         )
         record_computed(session, caller.principal.name, proposal, day)
     pool = next((p for p in proposal.pools if p.agreement_id == agreement_id), None)
@@ -161,6 +193,8 @@ async def builder_send(request: Request, caller: PageCaller) -> Response:
     state = state_of(request)
     agreement_id = _text(form, "agreement_id") or ""
     pinned_in, pinned_out = _pins(form, "in"), _pins(form, "out")
+    balance = _balance(form)
+    agreements_api.get_agreement(request, agreement_id, caller)  # not found unless visible
     missing = [f for f, reason in (*pinned_in, *pinned_out) if not reason]
     if missing:
         raise InvalidInput(
@@ -178,7 +212,8 @@ async def builder_send(request: Request, caller: PageCaller) -> Response:
             state.clock,
             pinned_in=[(f, agreement_id) for f, _ in pinned_in],
             pinned_out=[(f, agreement_id) for f, _ in pinned_out],
-            balance=_balance(form),
+            balance=balance,
+            time_limit=state.store.settings.max_solve_seconds,
         )
         if not stored:
             raise InvalidInput(
@@ -250,16 +285,18 @@ def _pool_context(
 
 
 @router.get("/pools/{pool_id}", name="pages.pool", response_class=HTMLResponse)
-def pool_page(request: Request, pool_id: int, caller: PageCaller) -> HTMLResponse:
+def pool_page(request: Request, pool_id: proposals_api.PoolId, caller: PageCaller) -> HTMLResponse:
     return render(request, "pool.html", _pool_context(request, pool_id, caller), caller=caller)
 
 
 @router.post("/pools/{pool_id}/decide", name="pages.pool_decide")
-async def pool_decide(request: Request, pool_id: int, caller: PageCaller) -> Response:
+async def pool_decide(
+    request: Request, pool_id: proposals_api.PoolId, caller: PageCaller
+) -> Response:
     """Several families decided together, each on its own (a refusal does not stop the rest)."""
     form = await request.form()
     decision = _text(form, "decision")
-    chosen = [int(str(i)) for i in form.getlist("item") if str(i).isdigit()]
+    chosen = [text.strip() for text in form_texts(form, "item") if text.strip()]
     if not chosen:
         raise InvalidInput("the form", [Problem("item", "select at least one family")])
     fields: dict[str, Any] = {
@@ -289,7 +326,7 @@ async def pool_decide(request: Request, pool_id: int, caller: PageCaller) -> Res
 
 
 @router.get("/items/{item_id}", name="pages.item", response_class=HTMLResponse)
-def item_page(request: Request, item_id: int, caller: PageCaller) -> HTMLResponse:
+def item_page(request: Request, item_id: proposals_api.ItemId, caller: PageCaller) -> HTMLResponse:
     state = state_of(request)
     item = proposals_api.get_item(request, item_id, caller)
     extra: dict[str, Any] = {}
@@ -390,7 +427,7 @@ MOVES: dict[str, tuple[str, Callable[..., Any], type[BaseModel] | None, Fields]]
         "check-ins",
         proposals_api.check_in,
         proposals_api.CheckInIn,
-        lambda f: {"days": int(_text(f, "days") or 0), "note": _text(f, "note") or ""},
+        lambda f: {"days": _whole_number(f, "days"), "note": _text(f, "note") or ""},
     ),
     "close": ("close", proposals_api.close, None, _no_body),
 }
@@ -414,7 +451,9 @@ def _described(move: str, answer: dict[str, Any]) -> str:
 def _move_route(move: str) -> None:
     path, handler, model, fields = MOVES[move]
 
-    async def make(request: Request, item_id: int, caller: PageCaller) -> Response:
+    async def make(request: Request, item_id: proposals_api.ItemId, caller: PageCaller) -> Response:
+        """The move, then the page that shows it, as one transaction. Every field of the form
+        is read and checked before the move; a failure after it undoes it."""
         form = await request.form()
         kwargs: dict[str, Any] = {
             "request": request,
@@ -422,31 +461,48 @@ def _move_route(move: str) -> None:
             "caller": caller,
             "idempotency_key": None,
         }
+        back = local(_text(form, "back"), f"/items/{item_id}")
+        sessions = state_of(request).store.sessions
         if not is_htmx(request):
             if model is not None:
                 kwargs["body"] = body_of(model, form, fields(form))
-            answer = json.loads(handler(**kwargs).body)
-            return done(local(_text(form, "back"), f"/items/{item_id}"), _described(move, answer))
+            with one_transaction(sessions):
+                answer = json.loads(handler(**kwargs).body)
+            return done(back, _described(move, answer))
         # The review queue's row, redrawn in place with the decision or the refusal.
-        status, note, kind = 200, "", "ok"
+        pool_id = _row_id(form, "pool_id")
+        refusal: AccordError | None = None
         try:
             if model is not None:
                 kwargs["body"] = body_of(model, form, fields(form))
-            note = _described(move, json.loads(handler(**kwargs).body))
-        except AccordError as exc:
-            status, note, kind = exc.status_code, exc.detail, "error"
-        pool_id = int(_text(form, "pool_id") or 0)
-        context = _pool_context(request, pool_id, caller, only=item_id)
-        row = next((i for i in context["pool"].items if i.id == item_id), None)
-        if row is None:
-            raise NotFound(f"no item {item_id} in that pool")
-        return render(
-            request,
-            "_review_row.html",
-            {**context, "i": row, "note": note, "note_kind": kind},
-            caller=caller,
-            status=status,
-        )
+        except MalformedInput as exc:  # shown in the row; no move is tried
+            refusal = exc
+        with one_transaction(sessions) as session:
+            item = views.readable_item(session, item_id, caller.actor)
+            if pool_id not in (None, item.proposal_id):
+                raise NotFound(f"no item {item_id} in pool {pool_id}")
+            note = ""
+            if refusal is None:
+                try:
+                    note = _described(move, json.loads(handler(**kwargs).body))
+                except AccordError as exc:  # its own writes are undone; the row shows why
+                    refusal = exc
+            context = _pool_context(request, item.proposal_id, caller, only=item_id)
+            row = next((i for i in context["pool"].items if i.id == item_id), None)
+            if row is None:
+                raise NotFound(f"no item {item_id} in pool {item.proposal_id}")
+            return render(
+                request,
+                "_review_row.html",
+                {
+                    **context,
+                    "i": row,
+                    "note": refusal.detail if refusal else note,
+                    "note_kind": "error" if refusal else "ok",
+                },
+                caller=caller,
+                status=refusal.status_code if refusal else 200,
+            )
 
     make.__name__ = f"page_{move}"
     router.add_api_route(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from rich.console import Group, RenderableType
 from rich.markup import escape
@@ -12,6 +12,7 @@ from rich.table import Table
 from rich.text import Text
 
 from accord.agreements.render import cap_text
+from accord.cases.minimized import MinimizedPerson
 from accord.proposals.batch import Outcome
 from accord.proposals.pools import MatchedPool
 from accord.proposals.service import Moved
@@ -44,28 +45,88 @@ def matched_pool_text(matched: MatchedPool) -> str:
     )
 
 
-def pool_table(view: PoolView) -> Table:
+def pool_table(view: PoolView, *, sender: bool) -> Table:
+    """A pool's families and their states; the matcher's method, gap, scores and reasons, and
+    who proposed the pool, only for the sender (its free text never crosses, DESIGN §6)."""
     proposal = view.proposal
     people = sum(i.size for i in view.items)
-    quality = "" if proposal.gap is None else f", gap {proposal.gap:.4%}"
+    by = ""
+    if sender:
+        quality = "" if proposal.gap is None else f", gap {proposal.gap:.4%}"
+        by = f" by {escape(proposal.proposed_by)} ({proposal.method}{quality})"
     table = Table(
         title=f"Pool {proposal.id} to {proposal.agreement_id}, proposed on"
-        f" {proposal.proposed_on} by {escape(proposal.proposed_by)} ({proposal.method}{quality}):"
+        f" {proposal.proposed_on}{by}:"
         f" {counted(len(view.items), 'family', 'families')},"
         f" {counted(people, 'person', 'people')}, limit {proposal.pool_limit}"
     )
-    for column in ("item", "family", "people", "score", "state", "since", "why"):
+    columns = ("item", "family", "people", "score", "state", "since", "why")
+    for column in columns if sender else ("item", "family", "people", "state", "since"):
         table.add_column(column, justify="right" if column in ("item", "people") else "left")
     for item in view.items:
-        table.add_row(
-            str(item.id),
-            item.family_id,
-            str(item.size),
-            "" if item.score is None else f"{item.score:.2f}",
-            view.states[item.id],
-            item.state_since.isoformat(),
-            escape(item.why),
-        )
+        cells = [str(item.id), item.family_id, str(item.size)]
+        if sender:
+            cells.append("" if item.score is None else f"{item.score:.2f}")
+        cells += [view.states[item.id], view.since[item.id].isoformat()]
+        if sender:
+            cells.append(escape(item.why))
+        table.add_row(*cells)
+    return table
+
+
+def _document(member: MinimizedPerson) -> str:
+    doc = member.travel_document
+    return f"{doc.type.replace('_', ' ')} {doc.country} to {doc.expires}" if doc else "none"
+
+
+def members_table(title: str, members: Mapping[int, Sequence[MinimizedPerson]]) -> Table:
+    """The members of each item's family through the minimized view (DESIGN §6): ids, names,
+    birth date, sex, nationalities, languages, travel document, final convictions, detention
+    conduct, and health needs only where the person consented to share them."""
+    table = Table(title=title)
+    for column in (
+        "item",
+        "case",
+        "family",
+        "relationship",
+        "name",
+        "born",
+        "sex",
+        "nationalities",
+        "languages",
+        "travel document",
+        "final convictions",
+        "detention incidents",
+        "health needs",
+    ):
+        table.add_column(column, justify="right" if column == "item" else "left")
+    for item_id, family in members.items():
+        for m in family:
+            name = f"{m.given_name} {m.family_name}"
+            if m.aliases:
+                name += f" (also {', '.join(m.aliases)})"
+            table.add_row(
+                str(item_id),
+                escape(m.case_id),
+                escape(m.family_id),
+                m.relationship,
+                escape(name),
+                m.birth_date.isoformat(),
+                m.sex,
+                ", ".join(m.nationalities) or "stateless",
+                ", ".join(m.languages),
+                _document(m),
+                escape(
+                    "; ".join(
+                        f"{c.category} {c.date} ({c.jurisdiction}"
+                        + (f", {c.sentence_months} months)" if c.sentence_months else ")")
+                        for c in m.convictions
+                    )
+                    or "none"
+                ),
+                escape("; ".join(f"{d.kind} {d.date}" for d in m.detention_incidents) or "none"),
+                escape(", ".join(m.health_needs) or "-"),
+            )
     return table
 
 
@@ -75,7 +136,7 @@ def item_renderable(view: ItemView) -> RenderableType:
         f"[bold]item {item.id}[/]: family {item.family_id}"
         f" ({item.size} {'person' if item.size == 1 else 'people'}) in pool"
         f" {item.proposal_id} to {item.agreement_id}",
-        f"state: [bold]{escape(view.state)}[/] since {item.state_since}",
+        f"state: [bold]{escape(view.state)}[/] since {view.since}",
     ]
     if item.reserved_on:
         lines.append(f"place reserved on {item.reserved_on}")

@@ -63,6 +63,7 @@ class PoolRow:
     size: int
     state: str
     state_since: dt.date
+    seen_since: dt.date
     score: float | None
     why: str
 
@@ -75,6 +76,7 @@ def pool_rows(session: Session, proposal_id: int) -> list[PoolRow]:
             ProposalItem.size,
             ProposalItem.state,
             ProposalItem.state_since,
+            ProposalItem.seen_since,
             ProposalItem.score,
             ProposalItem.why,
         )
@@ -113,6 +115,21 @@ def proposal_with_parties(
         return None
     proposal, sender, receiver, monitors = row
     return proposal, AgreementParties(proposal.agreement_id, sender, receiver, list(monitors))
+
+
+def item_with_parties(
+    session: Session, item_id: int
+) -> tuple[ProposalItem, AgreementParties] | None:
+    """An item and its agreement's parties in one query: whether the reader may see it."""
+    row = session.execute(
+        select(ProposalItem, Agreement.sender_code, Agreement.receiver_code, Agreement.monitors)
+        .join(Agreement, Agreement.id == ProposalItem.agreement_id)
+        .where(ProposalItem.id == item_id)
+    ).one_or_none()
+    if row is None:
+        return None
+    item, sender, receiver, monitors = row
+    return item, AgreementParties(item.agreement_id, sender, receiver, list(monitors))
 
 
 def get_proposal(session: Session, proposal_id: int) -> Proposal | None:

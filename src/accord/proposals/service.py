@@ -21,7 +21,7 @@ from accord.access import SEES_CLAIMS, shown_state
 from accord.agreements import repository as agreements
 from accord.agreements.lifecycle import Status
 from accord.agreements.schemas import AgreementIn, SourceIn
-from accord.agreements.service import change_status, to_schema
+from accord.agreements.service import apply_status_move, to_schema
 from accord.audit.service import Entry, record, record_many
 from accord.cases.repository import family_changed_at, get_person
 from accord.cases.schemas import FearClaim, PersonRecord, ProtectionEntry
@@ -41,6 +41,7 @@ from accord.models import (
 )
 from accord.proposals import repository
 from accord.safeguards.predicates import REOPENING_DAYS
+from accord.workflow.disclosure import SEEN_STATE
 from accord.workflow.guards import (
     INTERVIEW_NOTICE,
     MONITORING_DAYS,
@@ -52,6 +53,7 @@ from accord.workflow.guards import (
     family_eligible,
     last_service,
     notice_outcome,
+    unserved,
 )
 from accord.workflow.quota import over_cap, overrun
 from accord.workflow.transitions import (
@@ -210,6 +212,17 @@ def _forward(session: Session, item: ProposalItem, now: dt.datetime) -> None:
     item.last_at = now
 
 
+def _awaiting_notice(session: Session, item: ProposalItem, day: dt.date) -> str:
+    """What keeps an accepted item from moving on: who is still to be served (S6)."""
+    missing = unserved(
+        _members(session, item),
+        repository.notices(session, item.id),
+        day,
+        accepted_on=item.reserved_on,
+    )
+    return f"it waits for written notice, not yet validly served: {', '.join(missing)}"
+
+
 def agreement_problems(session: Session, agreement: AgreementIn, day: dt.date) -> list[str]:
     """Why no proposal, clearance or transfer may go ahead under the agreement today (S12, with
     its unlifted suspending incidents, S15): the one reading of the agreement's openness."""
@@ -260,12 +273,16 @@ def move(
             )
     try:
         row = transition(action, current)
-    except IllegalTransition:
-        if shown_state(current.value, actor.role) == current.value:
-            raise
-        raise IllegalTransition(
-            f"cannot {action} item {item.id}: it is {shown_state(current.value, actor.role)}"
-        ) from None
+    except IllegalTransition as refusal:
+        if actor.role not in SEES_CLAIMS:  # the state it sees, and nothing of the table behind
+            raise IllegalTransition(
+                f"cannot {action} item {item.id}: it is {shown_state(current.value, actor.role)}"
+            ) from None
+        if current == State.ACCEPTED and actor.role in SEES_CLAIMS:
+            raise IllegalTransition(
+                f"{refusal.detail}; {_awaiting_notice(session, item, today(clock))}"
+            ) from None
+        raise
     _authorize(actor, row, agreement)
     now = clock.now()
     day = now.date()
@@ -321,6 +338,8 @@ def move(
         request_id=request_id,
     )
     session.add(event)
+    if SEEN_STATE[current] != SEEN_STATE[row.target]:
+        item.seen_since = day
     item.state = row.target.value
     item.state_since = day
     item.version += 1
@@ -509,6 +528,7 @@ def create_pool(
             why=family.why,
             state=State.PROPOSED.value,
             state_since=day,
+            seen_since=day,
         )
         created.append(item)
     session.add_all(created)
@@ -994,7 +1014,7 @@ def report_incident(
         at=clock.now(),
     )
     if incident.suspends and stored.status == Status.IN_FORCE.value:
-        change_status(
+        apply_status_move(
             session,
             agreement_id,
             Status.SUSPENDED,
@@ -1032,7 +1052,7 @@ def lift_suspension(
     for incident in open_incidents:
         incident.lifted_on, incident.lifted_by, incident.lift_reason = day, actor.name, reason
     key = f"lift-{open_incidents[-1].id if open_incidents else day.isoformat()}"
-    change_status(
+    apply_status_move(
         session,
         agreement_id,
         Status.IN_FORCE,

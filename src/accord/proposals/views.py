@@ -3,15 +3,15 @@ timeline, the ledger of an agreement, and an agreement's months.
 
 Who may read what (DESIGN §1, §6): the sender's officers and supervisors read everything of
 the sender's agreements; a receiver's reviewer reads the pools proposed to its own state, and a
-monitor the agreements that name it, both without notices, fear claims, interviews or the
-grounds of a cancellation, and with the states that would reveal a fear claim shown as held or
-withdrawn by the sender.
+monitor the agreements that name it, both through `accord.workflow.disclosure`: the states and
+moves they see, and nothing of notices, fear claims, interviews or the sender's reasons.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
@@ -19,23 +19,19 @@ from sqlalchemy.orm import Session
 from accord.access import SEES_CLAIMS, may_read
 from accord.access import shown_state as access_shown_state
 from accord.agreements.schemas import AgreementIn
-from accord.audit.service import Entry, record
+from accord.audit.service import Entry, record, record_many
+from accord.cases.minimized import MinimizedPerson
+from accord.cases.service import stored_people
 from accord.errors import Forbidden, NotFound
 from accord.models import CheckIn, ItemEvent, LedgerEntry, Movement, Proposal, ProposalItem
 from accord.proposals import repository
 from accord.proposals.repository import AgreementParties, PoolRow
 from accord.proposals.service import Actor
 from accord.screening.service import stored_agreement
+from accord.workflow.disclosure import RECEIVER_ACTIONS, offered_moves, seen_move
+from accord.workflow.guards import unserved
 from accord.workflow.quota import Held, held, present
 from accord.workflow.transitions import State, moves_from
-
-_MASKED_ACTIONS = {
-    "claim_fear": "held by the sender",
-    "fear_negative": "held by the sender",
-    "fear_negative_others_pending": "held by the sender",
-    "fear_positive": "withdrawn by the sender",
-}
-_PROTECTION_REASONS = frozenset({"stay", "new_claim", "appeal", "case_file"})
 
 
 def shown_state(state: str, actor: Actor) -> str:
@@ -81,50 +77,75 @@ class ItemView:
     item: ProposalItem
     agreement: AgreementIn
     state: str
+    since: dt.date
+    """The day the state, as the reader sees it, began."""
     entries: list[TimelineEntry]
     movements: list[Movement]
     check_ins: list[CheckIn]
     next_moves: list[str]
 
 
-def _event_entry(event: ItemEvent, actor: Actor) -> TimelineEntry:
-    sees = actor.role in SEES_CLAIMS
-    if not sees and event.action in _MASKED_ACTIONS:
-        what = _MASKED_ACTIONS[event.action]
-    else:
-        to_state = shown_state(event.to_state, actor)
+def _event_entry(event: ItemEvent, actor: Actor) -> TimelineEntry | None:
+    """One move as the actor may read it: everything for the sender's staff; for a receiver or
+    a monitor, only a move that changes what they see (`accord.workflow.disclosure`), with the
+    details of their own moves and the day of a scheduled transfer, and nothing of the sender's
+    reasons, texts or staff."""
+    if actor.role in SEES_CLAIMS:
         what = f"{event.action}: " + (
-            f"{shown_state(event.from_state, actor)} → {to_state}" if event.from_state else to_state
+            f"{event.from_state} → {event.to_state}" if event.from_state else event.to_state
         )
-    if event.reason_code:
-        if sees or event.reason_code not in _PROTECTION_REASONS:
+        if event.reason_code:
             what += f"; reason {event.reason_code}"
             if event.reason_text:
                 what += f": {event.reason_text}"
-        else:
-            what += "; cancelled by the sender"
-    details = {k: v for k, v in (event.data or {}).items() if v is not None}
-    if not sees:
-        details.pop("case", None)
+        details = {k: v for k, v in (event.data or {}).items() if v is not None}
+        who = f"{event.actor} ({event.role})"
+    else:
+        seen = seen_move(event.action, event.from_state, event.to_state)
+        if seen is None:
+            return None
+        what, details, who = seen, {}, "the sender"
+        if event.action in RECEIVER_ACTIONS:
+            who = f"{event.actor} ({event.role})"
+            if event.reason_code:
+                what += f"; reason {event.reason_code}"
+                if event.reason_text:
+                    what += f": {event.reason_text}"
+            details = {k: v for k, v in (event.data or {}).items() if v is not None}
+        elif event.action == "schedule":
+            details = {"for": (event.data or {}).get("scheduled_for")}
     if details:
         what += " (" + ", ".join(f"{k} {v}" for k, v in sorted(details.items())) + ")"
     return TimelineEntry(
         event.day,
         what,
-        f"{event.actor} ({event.role})",
+        who,
         event.at,
         rank=2 if event.action in ("notify", "close") else 0,
     )
 
 
+def readable_item(session: Session, item_id: int, actor: Actor) -> ProposalItem:
+    """An item the actor may read. Any other is not found, exactly as an item that does not
+    exist: asked before a move too, so that a refusal never tells whose an item is."""
+    missing = f"no proposal item {item_id}"
+    found = repository.item_with_parties(session, item_id)
+    if found is None:
+        raise NotFound(missing)
+    item, parties = found
+    may_read(actor, parties, missing)
+    return item
+
+
 def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
     """One item's timeline as the actor may see it; the read is written to the audit log."""
-    item = repository.get_item(session, item_id)
-    if item is None:
-        raise NotFound(f"no proposal item {item_id}")
+    item = readable_item(session, item_id, actor)
     agreement = stored_agreement(session, item.agreement_id)
-    may_read(actor, agreement)
-    entries = [_event_entry(e, actor) for e in repository.events(session, item.id)]
+    entries = [
+        entry
+        for event in repository.events(session, item.id)
+        if (entry := _event_entry(event, actor)) is not None
+    ]
     if actor.role in SEES_CLAIMS:
         entries += [
             TimelineEntry(
@@ -162,11 +183,14 @@ def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
         actor.name,
         Entry("item.read", "proposal_item", str(item.id), {"role": actor.role}),
     )
-    next_moves = moves_from(State(item.state)) if actor.role in SEES_CLAIMS else []
+    seen = shown_state(item.state, actor)
+    sees = actor.role in SEES_CLAIMS
+    next_moves = moves_from(State(item.state)) if sees else offered_moves(seen, actor.role)
     return ItemView(
         item,
         agreement,
-        shown_state(item.state, actor),
+        seen,
+        item.state_since if sees else item.seen_since,
         entries,
         repository.movements(session, item.id),
         repository.check_ins(session, item.id),
@@ -183,18 +207,85 @@ class PoolView:
     parties: AgreementParties
     items: list[PoolRow]
     states: dict[int, str]
+    since: dict[int, dt.date]
+    """Each item's state and the day it began, as the reader sees them."""
 
 
 def pool_view(session: Session, proposal_id: int, actor: Actor) -> PoolView:
     """A pool as its reader may see it. Read on every request for a pool, so it takes two
     queries: the proposal with its agreement's parties (for scoping), then its items."""
+    missing = f"no proposal {proposal_id}"
     found = repository.proposal_with_parties(session, proposal_id)
     if found is None:
-        raise NotFound(f"no proposal {proposal_id}")
+        raise NotFound(missing)
     proposal, parties = found
-    may_read(actor, parties)
+    may_read(actor, parties, missing)
     items = repository.pool_rows(session, proposal.id)
-    return PoolView(proposal, parties, items, {i.id: shown_state(i.state, actor) for i in items})
+    sees = actor.role in SEES_CLAIMS
+    return PoolView(
+        proposal,
+        parties,
+        items,
+        {i.id: shown_state(i.state, actor) for i in items},
+        {i.id: i.state_since if sees else i.seen_since for i in items},
+    )
+
+
+def family_members(
+    session: Session, items: Sequence[ProposalItem | PoolRow], actor: Actor
+) -> dict[int, list[MinimizedPerson]]:
+    """Each item's family through the minimized view (DESIGN §6), whoever reads it: what a
+    receiver needs to decide, and nothing more. Read only items the actor was allowed (through
+    `pool_view` or `item_view`); each person's read is in the audit log."""
+    found = {
+        item.id: [MinimizedPerson.of(r) for r in stored_people(session, family_id=item.family_id)]
+        for item in items
+    }
+    record_many(
+        session,
+        actor.name,
+        [
+            Entry(
+                "person.read",
+                "person",
+                member.case_id,
+                {"view": "minimized", "via": f"item {item_id}", "role": actor.role},
+            )
+            for item_id, members in found.items()
+            for member in members
+        ],
+    )
+    return found
+
+
+@dataclass(frozen=True)
+class NoticeStanding:
+    """Where an item stands on written notice (S6) after an attempt: the sender's view."""
+
+    state: str
+    unserved: list[str]
+    """Who must still be validly served, as `case id (person|counsel)`."""
+
+
+def notice_standing(session: Session, item_id: int, day: dt.date) -> NoticeStanding:
+    """The item's state, and who is not yet validly served on it on `day` (counting notices
+    from the receiver's acceptance, as the guards do). For the sender's staff only: it tells
+    of notices, which a receiver never reads."""
+    item = repository.get_item(session, item_id)
+    if item is None:
+        raise NotFound(f"no proposal item {item_id}")
+    missing = unserved(
+        stored_people(session, family_id=item.family_id),
+        repository.notices(session, item.id),
+        day,
+        accepted_on=item.reserved_on,
+    )
+    return NoticeStanding(item.state, missing)
+
+
+def waiting(view: PoolView) -> list[PoolRow]:
+    """The pool's families still waiting for the receiver's decision."""
+    return [item for item in view.items if item.state == "proposed"]
 
 
 # --- The ledger -------------------------------------------------------------------------------
@@ -212,7 +303,7 @@ class LedgerView:
 def ledger_view(session: Session, agreement_id: str, day: dt.date, actor: Actor) -> LedgerView:
     """Each cap's limit, what it holds on `day` and what is left; every ledger row."""
     agreement = stored_agreement(session, agreement_id)
-    may_read(actor, agreement)
+    may_read(actor, agreement, f"no agreement {agreement_id!r}")
     rows = repository.ledger(session, agreement.id)
     return LedgerView(
         agreement,
@@ -256,7 +347,7 @@ def months(session: Session, agreement_id: str, actor: Actor) -> list[Month]:
     """Month by month: pools, decisions, notices, fear claims, clearances, transfers, onward
     outcomes, check-ins and incidents (the sender's view: officers and supervisors only)."""
     agreement = stored_agreement(session, agreement_id)
-    may_read(actor, agreement)
+    may_read(actor, agreement, f"no agreement {agreement_id!r}")
     if actor.role not in SEES_CLAIMS:
         raise Forbidden(f"{actor.name} ({actor.role}) may not read the sender's month by month")
     by_month: dict[str, Month] = {}

@@ -1,6 +1,6 @@
 """The receiver criteria language (DESIGN §5): parse, type-check, compile, explain.
 
-A criterion such as `no conviction where category in {violent, sexual} and final` is parsed
+A criterion such as `no conviction where category in {violent, sexual}` is parsed
 by a Lark grammar (never `eval`), checked against the minimized view (`fields.py`), and then
 either compiled to one Polars expression for batch screening or interpreted for one person
 with a plain-words reason. The two paths are tested to agree on every person.

@@ -197,6 +197,12 @@ class _Checker:
         field_type = scope.of.field(name)
         if field_type is not None:
             return Field((name,), "item", field_type, **at(node)), field_type
+        if name == scope.only:
+            self.fail(
+                node,
+                f"{item} has no field '{name}': the receiver sees {scope.noun}s only,"
+                f" so every {item} a rule reads is {name} (DESIGN §6)",
+            )
         hint = _suggest(name, scope.of.names)
         if name in MINIMIZED_FIELDS:
             hint = "; conditions on the person go outside the 'where', in parentheses"

@@ -3,7 +3,8 @@
 This is the single definition of that view. The checker resolves every name against
 `MINIMIZED_FIELDS` and `minimized_frame` builds exactly those columns, so a criterion cannot
 reach a field the receiver may not see, and a new `PersonRecord` field is protected until it
-is deliberately added here.
+is deliberately added here. A list may hold only some of a record's entries: the view's
+convictions are the final ones, so no criterion can read a conviction that is not final.
 """
 
 from __future__ import annotations
@@ -61,6 +62,15 @@ class Items:
 
     item: str
     of: Scalar | Record
+    only: str | None = None
+    """A yes/no field of the record's entries that decides which of them the view holds at all;
+    the view's entries do not carry it (a criterion cannot ask for the others)."""
+    label: str = ""
+    """What an explanation calls one entry, when the item's name alone would say too little."""
+
+    @property
+    def noun(self) -> str:
+        return self.label or self.item.replace("_", " ")
 
 
 FieldType = Scalar | Record | Items
@@ -83,7 +93,6 @@ CONVICTION = Record(
     (
         ("category", _choices("category", ConvictionCategory)),
         ("date", DATE),
-        ("final", BOOL),
         ("sentence_months", Scalar("int", optional=True)),
         ("jurisdiction", COUNTRY),
     )
@@ -112,7 +121,7 @@ MINIMIZED_FIELDS: Mapping[str, FieldType] = MappingProxyType(
         "nationalities": Items("nationality", COUNTRY),
         "languages": Items("language", LANGUAGE),
         "travel_document": TRAVEL_DOCUMENT,
-        "convictions": Items("conviction", CONVICTION),
+        "convictions": Items("conviction", CONVICTION, only="final", label="final conviction"),
         "detention_incidents": Items("detention_incident", DETENTION_INCIDENT),
         "family_size": INT,
     }
@@ -129,6 +138,14 @@ LISTS: Mapping[str, str] = MappingProxyType(
     {t.item: name for name, t in MINIMIZED_FIELDS.items() if isinstance(t, Items)}
 )
 """Quantifier item name -> list field: `conviction` -> `convictions`."""
+
+
+def entries(record: PersonRecord, name: str) -> list[Any]:
+    """The entries of a list field that the view holds (all of them, unless it says `only`)."""
+    items = MINIMIZED_FIELDS[name]
+    assert isinstance(items, Items)
+    found: Sequence[Any] = getattr(record, name)
+    return [e for e in found if items.only is None or getattr(e, items.only)]
 
 
 def column_of(path: Sequence[str]) -> str:
@@ -181,6 +198,31 @@ def frame_schema() -> dict[str, pl.DataType]:
     return schema
 
 
+def stored_list_dtype(name: str) -> pl.DataType:
+    """A list field of records as stored: the view's entries with the field that picks them."""
+    items = MINIMIZED_FIELDS[name]
+    assert isinstance(items, Items) and isinstance(items.of, Record)
+    fields = {sub: _DTYPES[scalar.kind] for sub, scalar in items.of.fields}
+    if items.only is not None:
+        fields[items.only] = pl.Boolean()
+    (entry,) = typing.get_args(PersonRecord.model_fields[name].annotation)
+    stored_order = [sub for sub in entry.model_fields if sub in fields]  # as records write them
+    return pl.List(pl.Struct({sub: fields[sub] for sub in stored_order}))
+
+
+def list_view(name: str) -> pl.Expr:
+    """A stored list column (`stored_list_dtype`) as the view holds it: the entries `only`
+    picks, without that field."""
+    items = MINIMIZED_FIELDS[name]
+    assert isinstance(items, Items) and isinstance(items.of, Record)
+    column = pl.col(name)
+    if items.only is not None:
+        entry = pl.element().struct
+        held = entry.field(items.only).fill_null(False)
+        column = column.list.eval(pl.struct(*(entry.field(n) for n in items.of.names)).filter(held))
+    return column.cast(frame_schema()[name])
+
+
 def _list_column(name: str, per_row: list[list[Any]], items: Items) -> pl.Series:
     """A list column built flat and grouped back by row.
 
@@ -230,7 +272,7 @@ def minimized_frame(records: Sequence[PersonRecord], on: dt.date) -> pl.DataFram
                     for r in records
                 ]
         elif isinstance(field_type, Items):
-            columns[name] = _list_column(name, [getattr(r, name) for r in records], field_type)
+            columns[name] = _list_column(name, [entries(r, name) for r in records], field_type)
         else:
             columns[name] = [getattr(r, name) for r in records]
     columns["age"] = [None] * len(records)

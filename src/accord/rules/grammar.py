@@ -1,8 +1,13 @@
 """The criteria grammar (Lark, LALR) and the parser that turns text into `nodes`.
 
-`where` is greedy: `no conviction where category in {violent} and final` reads the whole
-`category in {violent} and final` as the condition on each conviction (the one shift/reduce
-choice in the grammar, which LALR resolves as shift). Parenthesize to end it earlier.
+`where` is greedy: `no conviction where category in {violent} or sentence_months > 12` reads
+the whole `category in {violent} or sentence_months > 12` as the condition on each conviction
+(the one shift/reduce choice in the grammar, which LALR resolves as shift). Parenthesize to end
+it earlier.
+
+Nesting is bounded (`MAX_NESTING`): the checker, the interpreter and the compiler walk a rule
+recursively, and a rule such as 500 `not`s in a row must be refused where it goes too deep,
+not exhaust the interpreter's stack.
 """
 
 from __future__ import annotations
@@ -11,9 +16,10 @@ import functools
 import re
 from typing import Any
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Tree, v_args
 from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput, UnexpectedToken
 from lark.tree import Meta
+from lark.visitors import Transformer_NonRecursive
 
 from accord.rules.errors import RuleError
 from accord.rules.nodes import (
@@ -81,6 +87,11 @@ COMMENT: /#[^\n]*/
 %ignore /\s+/
 """
 
+MAX_NESTING = 32
+"""Levels a rule may nest (a `not`, a quantifier's condition, a function's argument, a field of
+a field); a run of `and`s or of `or`s is one level however long."""
+_FLAT = frozenset({"and_", "or_"})
+
 _DESCRIBE_TERMINAL = {
     "NAME": "a name",
     "INT": "a number",
@@ -104,7 +115,7 @@ def _pos(meta: Meta | Token) -> Position:
 
 
 @v_args(meta=True)
-class _Build(Transformer[Token, Node]):
+class _Build(Transformer_NonRecursive[Token, Node]):
     """Lark tree -> nodes, one method per grammar alias."""
 
     # `a and (b and c)` and `(a and b) and c` are the same rule: flatten to one node.
@@ -286,10 +297,29 @@ def _syntax_error(error: UnexpectedInput, text: str, rule_id: str) -> RuleError:
     return RuleError(f"unexpected end of rule; expected {expected}", line, column, rule_id)
 
 
+def _too_deep(tree: Tree[Token]) -> Tree[Token] | None:
+    """The first part of the tree nested deeper than `MAX_NESTING`, walked without recursion."""
+    pending: list[tuple[Tree[Token], int]] = [(tree, 1)]
+    while pending:
+        node, depth = pending.pop()
+        if depth > MAX_NESTING:
+            return node
+        for child in node.children:
+            if isinstance(child, Tree):
+                same_run = child.data == node.data and child.data in _FLAT
+                pending.append((child, depth if same_run else depth + 1))
+    return None
+
+
 def parse(expr: str, rule_id: str = "") -> Node:
     """Parse a criterion into nodes (unchecked: names are not resolved yet)."""
     try:
         tree = _parser().parse(expr)
     except UnexpectedInput as error:
         raise _syntax_error(error, expr, rule_id) from None
+    deep = _too_deep(tree)
+    if deep is not None:
+        where = _pos(deep.meta)
+        message = f"the rule nests more than {MAX_NESTING} levels deep here; write it more simply"
+        raise RuleError(message, where["line"], where["column"], rule_id)
     return _Build().transform(tree)

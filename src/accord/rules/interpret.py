@@ -14,7 +14,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from accord.cases.schemas import PersonRecord
-from accord.rules.fields import LISTS, whole_years
+from accord.rules.fields import LISTS, MINIMIZED_FIELDS, Items, entries, whole_years
 from accord.rules.nodes import (
     And,
     Compare,
@@ -92,8 +92,8 @@ def value(node: Node, scope: Scope) -> Any:
 
 
 def matches(item: Name, where: Node | None, scope: Scope) -> list[Any]:
-    """The items of the list that satisfy the quantifier's condition."""
-    items: Sequence[Any] = getattr(scope.record, LISTS[item.name])
+    """The items of the list, as the view holds them, that satisfy the quantifier's condition."""
+    items = entries(scope.record, LISTS[item.name])
     return [i for i in items if where is None or holds(where, replace(scope, item=i))]
 
 
@@ -166,13 +166,13 @@ def _summary(item_name: str, item: Any) -> str:
 
 def _quantified_reason(item: Name, where: Node | None, scope: Scope) -> str:
     found = matches(item, where, scope)
-    plural = LISTS[item.name].replace("_", " ")
-    noun = item.name.replace("_", " ")
-    if found and item.name == "conviction" and all(c.final for c in found):
-        noun, plural = f"final {noun}", f"final {plural}"
+    items = MINIMIZED_FIELDS[LISTS[item.name]]
+    assert isinstance(items, Items)
+    noun = items.noun
+    plural = f"{noun}s" if items.label else LISTS[item.name].replace("_", " ")
     matching = "" if where is None else f" matching '{to_text(where)}'"
     if not found:
-        everything: list[Any] = getattr(scope.record, LISTS[item.name])
+        everything = entries(scope.record, LISTS[item.name])
         listed = f" ({plural}: {_show(everything)})" if item.name not in _ITEM_SUMMARY else ""
         return f"has no {noun}{matching}{listed}"
     article = "an" if noun[0] in "aeiou" else "a"

@@ -31,7 +31,9 @@ def people_command(
         ),
     ] = None,
 ) -> None:
-    """Write a synthetic, clearly labelled population (case ids SYN-…)."""
+    """Write a synthetic, clearly labelled population (case ids SYN-…).
+
+    Needs no sign-in: it touches no database."""
     records = generate_people(count, seed, on=at.date() if at else REFERENCE_DATE)
     write_people(records, out_file)
     families = len({r["family_id"] for r in records})
@@ -44,6 +46,8 @@ def people_command(
 def agreements_command(
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the YAML.")],
 ) -> None:
-    """Write the reported arrangements as an agreements YAML file, to read or edit for what-ifs."""
+    """Write the reported arrangements as an agreements YAML file, to read or edit for what-ifs.
+
+    Needs no sign-in: it touches no database."""
     shutil.copyfile(arrangements_path(), out_file)
     out.print(f"{out_file}: the reported arrangements, each fact with its source")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import tempfile
 import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from accord.accounts.service import bootstrap_admin
 from accord.agreements import repository as agreements_repository
 from accord.agreements import service as agreements_service
 from accord.agreements.loader import load_registry_file
@@ -18,24 +20,31 @@ from accord.agreements.render import agreements_table, source_text
 from accord.audit.service import verify
 from accord.cases.cli import print_report, progress_bar
 from accord.cases.reader import read_people
-from accord.cases.service import import_people, stored_people
+from accord.cases.service import stored_people
 from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.matching.cli import report as report_proposal
 from accord.matching.proposal import propose
 from accord.matching.scoring import TransparentScorer
+from accord.proposals.case_facts import import_case_files
+from accord.proposals.service import Actor
 from accord.reports.population import by_nationality, by_status, population_frame
 from accord.scenarios import arrangements_path, workflow_agreement_path
 from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
 from accord.scenarios.workflow_demo import START as YEAR_START
-from accord.scenarios.workflow_demo import play_year, print_year
+from accord.scenarios.workflow_demo import Cast, play_year, print_year, sign_up_cast
 from accord.screening.batch import screen_population
 from accord.screening.cli import summary_table
 from accord.screening.single import Screen
 from accord.store import open_store
 
-DEMO_ACTOR = "demo"
+DEMO_ADMIN = "a.admin"
+"""The demo database's first admin, who adds the accounts that play the year."""
+
+
+def _members_of(cast: Cast) -> list[Actor]:
+    return [cast.officer, *cast.supervisors, cast.reviewer, cast.monitor]
 
 
 def frame_table(title: str, frame: pl.DataFrame) -> Table:
@@ -58,11 +67,21 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
         console.print(f"database: {escape(url)}")
         store = open_store(Settings(database_url=url))
         try:
+            clock = SetClock.on(YEAR_START)
+            with unit_of_work(store.sessions) as session:
+                bootstrap_admin(session, DEMO_ADMIN, secrets.token_urlsafe(18), clock)
+            cast = sign_up_cast(store.sessions, clock, by=DEMO_ADMIN)
+            supervisor = cast.supervisors[0]
+            console.print(
+                f"accounts: {DEMO_ADMIN} (admin) added "
+                + ", ".join(f"{a.name} ({a.role})" for a in _members_of(cast))
+                + "; each act below is one of theirs"
+            )
             with unit_of_work(store.sessions) as session:
                 registry = load_registry_file(
                     arrangements_path(), agreements_repository.party_codes(session)
                 )
-                agreements_service.load(session, registry, DEMO_ACTOR)
+                agreements_service.load(session, registry, supervisor.name, role=supervisor.role)
             console.print(
                 f"loaded {len(registry.agreements)} reported arrangements from the built-in scenario"
             )
@@ -75,14 +94,13 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
             rows = read_people(people_file)
             with progress_bar() as bar, unit_of_work(store.sessions) as session:
                 task = bar.add_task("importing", total=len(rows))
-                report = import_people(
+                report = import_case_files(
                     session,
                     rows,
                     source="synthetic population",
-                    actor=DEMO_ACTOR,
-                    role="supervisor",
+                    actor=supervisor,
+                    clock=clock,
                     progress=lambda n: bar.advance(task, n),
-                    at=SetClock.on(YEAR_START).now(),
                 )
             print_report(report, notes=3)
 
@@ -149,10 +167,10 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                 registry = load_registry_file(
                     workflow_agreement_path(), agreements_repository.party_codes(session)
                 )
-                agreements_service.load(session, registry, DEMO_ACTOR)
+                agreements_service.load(session, registry, supervisor.name, role=supervisor.role)
             with progress_bar() as bar:
                 task = bar.add_task("playing a year of the workflow", total=None)
-                year = play_year(store.sessions, SetClock.on(YEAR_START), seed=seed)
+                year = play_year(store.sessions, clock, seed=seed, cast=cast)
                 bar.update(task, total=1, completed=1)
             print_year(year, console)
             with unit_of_work(store.sessions) as session:
@@ -166,6 +184,8 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
         finally:
             store.close()
     console.print(
-        f"done in {time.perf_counter() - started:.1f} s. Next: `accord agreements show us-xk-2025`"
-        " on your own database after `accord agreements load` and `accord people import`."
+        f"done in {time.perf_counter() - started:.1f} s. Next, on your own database:"
+        " `accord users bootstrap` (the first admin) and `accord login`, then"
+        " `accord agreements load`, `accord people import` and"
+        " `accord agreements show us-xk-2025`."
     )

@@ -180,6 +180,7 @@ def serve_demo(console: Console, *, db: str | None, host: str, port: int) -> Non
     import uvicorn
 
     from accord.web.app import create_app, freeze_startup_heap
+    from accord.web.security import SERVER_OPTIONS
 
     clock = demo_clock()
     with tempfile.TemporaryDirectory(prefix="accord-serve-") as workdir:
@@ -190,9 +191,10 @@ def serve_demo(console: Console, *, db: str | None, host: str, port: int) -> Non
         address = f"http://{host}:{port}/"
         console.print(logins_table(logins, address))
         console.print(
-            f"Accord on {address} (API at {address}api/v1, docs at {address}api/v1/docs);"
+            f"Accord on {address} (API at {address}api/v1, its document at"
+            f" {address}api/v1/openapi.json);"
             " the passwords are new each start. Ctrl-C stops it."
         )
         application = create_app(settings, clock=clock)
         freeze_startup_heap()
-        uvicorn.run(application, host=host, port=port, log_level="warning")
+        uvicorn.run(application, host=host, port=port, log_level="warning", **SERVER_OPTIONS)

@@ -1,14 +1,15 @@
 """A year of the workflow under the synthetic Kosovo-style agreement `demo-xk-year`.
 
-The script plays each party through the service functions (never the CLI), on a set clock
-from 2026-01-12 to 2026-12-31: the sender's officer proposes pools of 1.5× the places left,
-the receiver's reviewer accepts some families and rejects others with reasons, notices are
-served (one not in a language the person understands, one refused), two fear claims are
-decided (one positive, one negative), supervisors clear each family on its own, families are
-transferred within the present-at-once cap, onward outcomes and check-ins follow, a court
-stay cancels one transfer, and a monitor's incident suspends the agreement for three weeks.
-Every choice comes from a seeded random generator, so the same seed gives the same year.
-Refusals by a safeguard are part of the story: they are collected and printed in their month.
+The script plays each party through the service functions (never the CLI), each party a real
+account it adds to the database and acts as (`sign_up_cast`), on a set clock from 2026-01-12
+to 2026-12-31: the sender's officer proposes pools of 1.5× the places left, the receiver's
+reviewer accepts some families and rejects others with reasons, notices are served (one not in
+a language the person understands, one refused), two fear claims are decided (one positive,
+one negative), supervisors clear each family on its own, families are transferred within the
+present-at-once cap, onward outcomes and check-ins follow, a court stay cancels one transfer,
+and a monitor's incident suspends the agreement for three weeks. Every choice comes from a
+seeded random generator, so the same seed gives the same year. Refusals by a safeguard are
+part of the story: they are collected and printed in their month.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import heapq
 import itertools
 import random
 import re
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -27,9 +29,10 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.accounts.service import add_user, issue_token, token_principal
 from accord.cases.schemas import PersonRecord
 from accord.cases.service import stored_people
-from accord.clock import SetClock, today
+from accord.clock import Clock, SetClock, today
 from accord.db import unit_of_work
 from accord.errors import AccordError
 from accord.proposals import repository, views
@@ -62,6 +65,7 @@ from accord.proposals.service import (
 from accord.safeguards.predicates import REOPENING_DAYS, is_minor
 from accord.workflow.guards import MONITORING_DAYS, last_service, notice_recipients
 from accord.workflow.quota import present
+from accord.workflow.transitions import Role
 
 AGREEMENT = "demo-xk-year"
 START = dt.date(2026, 1, 12)
@@ -76,11 +80,55 @@ ROUNDS = (
     dt.date(2026, 10, 5),
 )
 """Mondays on which the officer proposes a pool of 1.5× the places left."""
+SCRIPT = "demo"
+"""Who adds the script's accounts when no admin is given: the demo seeding its own database."""
+SIGN_IN = dt.timedelta(hours=1)
+"""How long the script's tokens live: each is used once, when the year starts."""
 
-OFFICER = Actor("o.reyes", "officer", "US")
-SUPERVISORS = (Actor("s.chen", "supervisor", "US"), Actor("s.okafor", "supervisor", "US"))
-REVIEWER = Actor("r.krasniqi", "reviewer", "XK")
-MONITOR = Actor("m.berisha", "monitor", "MON-XK")
+CAST_USERS: tuple[tuple[str, Role, str | None], ...] = (
+    ("o.reyes", "officer", "US"),
+    ("s.chen", "supervisor", "US"),
+    ("s.okafor", "supervisor", "US"),
+    ("r.krasniqi", "reviewer", "XK"),
+    ("m.berisha", "monitor", "MON-XK"),
+)
+"""The accounts that play the year: the sender's officer and two supervisors, the receiver's
+reviewer, and the monitor named in the agreement."""
+
+
+@dataclass(frozen=True)
+class Cast:
+    """Who plays each part, as the workflow's actors built from the accounts' principals."""
+
+    officer: Actor
+    supervisors: tuple[Actor, Actor]
+    reviewer: Actor
+    monitor: Actor
+
+
+def sign_up_cast(sessions: sessionmaker[Session], clock: Clock, *, by: str) -> Cast:
+    """Add the script's users through the accounts service (`by` is the admin who adds them;
+    each password is made up and forgotten) and sign each in once with a short-lived token:
+    every move of the year is made as the principal that token stands for, as the command line
+    and the API make theirs."""
+    actors: dict[str, Actor] = {}
+    with unit_of_work(sessions) as session:
+        for username, role, party in CAST_USERS:
+            add_user(session, username, secrets.token_urlsafe(18), role, party, clock, actor=by)
+            token = issue_token(
+                session, username, "demo script", ["read", "write"], SIGN_IN, clock, actor=by
+            )
+            principal = token_principal(session, token, clock)
+            if principal is None:
+                raise RuntimeError(f"the demo's token for {username} signs no one in")
+            actors[username] = Actor(principal.name, principal.role, principal.party)
+    return Cast(
+        officer=actors["o.reyes"],
+        supervisors=(actors["s.chen"], actors["s.okafor"]),
+        reviewer=actors["r.krasniqi"],
+        monitor=actors["m.berisha"],
+    )
+
 
 ONWARD: tuple[tuple[OnwardOutcome, float, str], ...] = (
     ("returned_home", 0.55, "assisted return to the country of nationality"),
@@ -123,11 +171,13 @@ class Year:
         sessions: sessionmaker[Session],
         clock: SetClock,
         seed: int,
+        cast: Cast,
         *,
         until: dt.date | None = None,
     ) -> None:
         self.sessions = sessions
         self.clock = clock
+        self.cast = cast
         self.last_day = END if until is None else min(until, END)
         """Nothing after this day is played: a server can then open on a year half told."""
         self.rng = random.Random(seed)
@@ -136,7 +186,7 @@ class Year:
         self.notes: list[tuple[dt.date, str, str]] = []
         self.pools: list[int] = []
         self.fear_items: dict[str, int] = {}
-        self.supervisor = itertools.cycle(SUPERVISORS)
+        self.supervisor = itertools.cycle(self.cast.supervisors)
 
     # --- Machinery ----------------------------------------------------------------------
 
@@ -212,7 +262,7 @@ class Year:
     def propose(self) -> None:
         """A pool of 1.5× the places left, chosen by the matcher."""
         matched = self.call(
-            propose_pool, AGREEMENT, OFFICER, self.clock, pinned_out=self.left_out()
+            propose_pool, AGREEMENT, self.cast.officer, self.clock, pinned_out=self.left_out()
         )
         if matched is None:
             return
@@ -263,7 +313,7 @@ class Year:
                 )
             else:
                 decisions.append(Decision(item.id, "accept"))
-        outcomes = review_batch(self.sessions, decisions, REVIEWER, self.clock)
+        outcomes = review_batch(self.sessions, decisions, self.cast.reviewer, self.clock)
         over = [o for o in outcomes if not o.done]
         if over:
             self.note("refused", over[0].refusal or "")
@@ -275,11 +325,11 @@ class Year:
                     Decision(o.item_id, "reject", "capacity", "this year's places are taken")
                     for o in over
                 ],
-                REVIEWER,
+                self.cast.reviewer,
                 self.clock,
             )
         if first:
-            again = review_batch(self.sessions, decisions, REVIEWER, self.clock)
+            again = review_batch(self.sessions, decisions, self.cast.reviewer, self.clock)
             repeated = sum(o.repeated for o in again)
             self.note(
                 "retry",
@@ -298,7 +348,14 @@ class Year:
                 person = by_case[case_id]
                 if recipient == "counsel":
                     self.call(
-                        record_notice, item.id, case_id, "counsel", "en", True, OFFICER, self.clock
+                        record_notice,
+                        item.id,
+                        case_id,
+                        "counsel",
+                        "en",
+                        True,
+                        self.cast.officer,
+                        self.clock,
                     )
                     continue
                 language = person.languages[0] if person.languages else "en"
@@ -315,7 +372,14 @@ class Year:
 
     def _notice(self, item_id: int, person: PersonRecord, language: str, signed: bool) -> None:
         self.call(
-            record_notice, item_id, person.case_id, "person", language, signed, OFFICER, self.clock
+            record_notice,
+            item_id,
+            person.case_id,
+            "person",
+            language,
+            signed,
+            self.cast.officer,
+            self.clock,
         )
 
     def _serve_later(self, item_id: int, person: PersonRecord) -> Callable[[], object]:
@@ -335,16 +399,16 @@ class Year:
         with_counsel = [i for i in candidates if any(m.counsel for m in self.members(i.family_id))]
         item = self.rng.choice(with_counsel or candidates)
         claimant = self.adults(item.family_id)[0]
-        if self.call(claim_fear, item.id, claimant.case_id, OFFICER, self.clock) is None:
+        if self.call(claim_fear, item.id, claimant.case_id, self.cast.officer, self.clock) is None:
             return
         self.fear_items[outcome] = item.id
         interview = self.clock.now() + dt.timedelta(days=4)
         interview = interview.replace(hour=10)
-        self.call(schedule_interview, item.id, interview, OFFICER, self.clock)
+        self.call(schedule_interview, item.id, interview, self.cast.officer, self.clock)
         self.at(interview.date(), 15, lambda: self._decide(item.id, outcome))
 
     def _decide(self, item_id: int, outcome: Literal["positive", "negative"]) -> None:
-        self.call(decide_fear, item_id, outcome, SUPERVISORS[0], self.clock)
+        self.call(decide_fear, item_id, outcome, self.cast.supervisors[0], self.clock)
         if outcome == "negative":
             early = today(self.clock) + dt.timedelta(days=REOPENING_DAYS - 4)
             self.at(early, 10, lambda: self._clear(item_id))  # refused: the window is open
@@ -371,7 +435,7 @@ class Year:
         if open_items:
             item = self.rng.choice(open_items)
             head = self.adults(item.family_id)[0]
-            self.call(record_case_change, head.case_id, "stay", OFFICER, self.clock)
+            self.call(record_case_change, head.case_id, "stay", self.cast.officer, self.clock)
 
     def revocation(self) -> None:
         accepted = self.items("accepted", "notified", proposal_id=self.pools[-1])
@@ -381,7 +445,7 @@ class Year:
                 move,
                 item.id,
                 "revoke",
-                REVIEWER,
+                self.cast.reviewer,
                 self.clock,
                 reason_code="documents",
                 reason_text="the travel document was reported stolen; identity to be re-established",
@@ -393,7 +457,7 @@ class Year:
         day = today(self.clock)
         for item in self.items("scheduled"):
             if item.scheduled_for and item.scheduled_for <= day:
-                if self.call(confirm_arrival, item.id, REVIEWER, self.clock) is None:
+                if self.call(confirm_arrival, item.id, self.cast.reviewer, self.clock) is None:
                     break  # the same refusal would stop every arrival of the day
                 self.after_arrival(item.id, day)
         for item in self.items("notified", "reopening"):
@@ -405,7 +469,9 @@ class Year:
         for item in self.items("cleared"):
             if item.size > room:
                 continue
-            moved = self.call(schedule, item.id, day + dt.timedelta(days=7), OFFICER, self.clock)
+            moved = self.call(
+                schedule, item.id, day + dt.timedelta(days=7), self.cast.officer, self.clock
+            )
             if moved is None:
                 break
             room -= item.size
@@ -421,7 +487,7 @@ class Year:
 
     def _withdraw_after_refusal(self, item_id: int) -> Callable[[], object]:
         reason = "not cleared: " + self.notes[-1][2].split(": ", 1)[-1][:120]
-        return lambda: self.call(withdraw, item_id, reason, OFFICER, self.clock)
+        return lambda: self.call(withdraw, item_id, reason, self.cast.officer, self.clock)
 
     def _room(self) -> int:
         """Places under the present-at-once cap not taken by people present or scheduled."""
@@ -438,7 +504,9 @@ class Year:
             onward_day,
             14,
             lambda: (
-                self.call(record_onward, item_id, outcome, REVIEWER, self.clock, detail=detail)
+                self.call(
+                    record_onward, item_id, outcome, self.cast.reviewer, self.clock, detail=detail
+                )
                 and None
             ),
         )
@@ -452,11 +520,13 @@ class Year:
         self.at(
             day + dt.timedelta(days=MONITORING_DAYS[-1]),
             15,
-            lambda: self.call(move, item_id, "close", OFFICER, self.clock),
+            lambda: self.call(move, item_id, "close", self.cast.officer, self.clock),
         )
 
     def _check_in(self, item_id: int, days: int, note: str) -> Callable[[], object]:
-        return lambda: self.call(record_check_in, item_id, days, note, MONITOR, self.clock)
+        return lambda: self.call(
+            record_check_in, item_id, days, note, self.cast.monitor, self.clock
+        )
 
     def _onward(self) -> tuple[OnwardOutcome, str]:
         draw = self.rng.random()
@@ -473,7 +543,7 @@ class Year:
             "ill_treatment",
             "at a check-in, a transferred person reports being beaten by a guard at the"
             " reception centre",
-            MONITOR,
+            self.cast.monitor,
             self.clock,
         )
 
@@ -483,7 +553,7 @@ class Year:
             AGREEMENT,
             "the monitor's follow-up visit found the guard removed and the complaint with the"
             " prosecutor; monitoring visits doubled",
-            SUPERVISORS[1],
+            self.cast.supervisors[1],
             self.clock,
         )
 
@@ -512,10 +582,14 @@ def play_year(
     *,
     seed: int,
     until: dt.date | None = None,
+    cast: Cast | None = None,
 ) -> Year:
     """Play the year from the clock's day (2026-01-12) to its end, or to `until` (the last day
-    played: rounds and events after it are not); nothing is printed."""
-    year = Year(sessions, clock, seed, until=until)
+    played: rounds and events after it are not); nothing is printed. Without a cast, the
+    script's accounts are added first (by `SCRIPT`)."""
+    if cast is None:
+        cast = sign_up_cast(sessions, clock, by=SCRIPT)
+    year = Year(sessions, clock, seed, cast, until=until)
     year.plan()
     year.run()
     return year
@@ -526,11 +600,11 @@ def print_year(year: Year, console: Console) -> None:
     sessions, clock = year.sessions, year.clock
     notes = _grouped(year.notes)
     with unit_of_work(sessions) as session:
-        months = views.months(session, AGREEMENT, OFFICER)
-        ledger = views.ledger_view(session, AGREEMENT, today(clock), OFFICER)
+        months = views.months(session, AGREEMENT, year.cast.officer)
+        ledger = views.ledger_view(session, AGREEMENT, today(clock), year.cast.officer)
         states = Counter(i.state for i in repository.items(session, agreement_id=AGREEMENT))
         example = year.fear_items.get("negative")
-        family = views.item_view(session, example, OFFICER) if example else None
+        family = views.item_view(session, example, year.cast.officer) if example else None
         family_view = item_renderable(family) if family else None
     console.rule(f"[bold]A year of {AGREEMENT}, {START} to {END} (synthetic)")
     console.print(
@@ -558,9 +632,14 @@ def print_year(year: Year, console: Console) -> None:
 
 
 def run_year(
-    sessions: sessionmaker[Session], clock: SetClock, console: Console, *, seed: int
+    sessions: sessionmaker[Session],
+    clock: SetClock,
+    console: Console,
+    *,
+    seed: int,
+    cast: Cast | None = None,
 ) -> Year:
     """Play the year, then print it."""
-    year = play_year(sessions, clock, seed=seed)
+    year = play_year(sessions, clock, seed=seed, cast=cast)
     print_year(year, console)
     return year

@@ -1,4 +1,5 @@
-"""`accord screen`, `accord explain`, `accord whatif`: screening from files or the database."""
+"""`accord screen`, `accord explain`, `accord whatif`: screening from files (no sign-in) or the
+database (the sender's staff, signed in)."""
 
 from __future__ import annotations
 
@@ -12,13 +13,14 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from accord.access import may_see
 from accord.agreements import repository as agreements_repository
 from accord.agreements.loader import load_registry_file
 from accord.cases.reader import read_people
 from accord.cases.service import stored_people
-from accord.cli_support import DbOption, actor, out, store_for
+from accord.cli_support import DbOption, out, signed_in
 from accord.db import unit_of_work
-from accord.errors import InvalidInput, Problem
+from accord.errors import InvalidInput, NotFound, Problem
 from accord.screening import service
 from accord.screening.batch import screen_population
 from accord.screening.results import ScreeningResult
@@ -80,7 +82,8 @@ def screen_command(
     """Screen every person against agreements: who may be proposed, and exactly why not.
 
     With --agreements and --people it works on files alone (audits, what-if, drafts of any
-    status); otherwise on the registry and the stored people.
+    status), and needs no sign-in: it touches no database. Otherwise on the registry and the
+    stored people, as the signed-in officer or supervisor (the agreements its party sends).
     """
     day = _day(at)
     if (agreements is None) != (people is None):
@@ -91,8 +94,18 @@ def screen_command(
         records = [row.record for row in read_people(people)]
         results = screen_population(records, [Screen.of(s) for s in specs], day)
     else:
-        with store_for(db) as store, unit_of_work(store.sessions) as session:
-            results = service.screen_stored(session, agreement or [], day)
+        with (
+            signed_in(db, "screening.summary") as who,
+            unit_of_work(who.store.sessions) as session,
+        ):
+            p = who.principal
+            visible = [
+                a.id for a in service.stored_agreements(session) if may_see(p.role, p.party, a)
+            ]
+            unknown = [a for a in agreement or [] if a not in visible]
+            if unknown:
+                raise NotFound(f"no agreement {', '.join(map(repr, unknown))}")
+            results = service.screen_stored(session, agreement or visible, day)
     if out_file:
         write_results(results, out_file)
         out.print(f"{out_file}: {len(results):,} results")
@@ -105,10 +118,15 @@ def explain_command(
     at: AtOption = None,
     db: DbOption = None,
 ) -> None:
-    """Every rule checked for one person against one agreement, in plain words, with sources."""
+    """Every rule checked for one person against one agreement, in plain words, with sources.
+
+    An officer or supervisor of the agreement's sender; the read of the record is audited."""
     day = _day(at)
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
-        record, checks = service.explain_stored(session, case_id, agreement, day, actor=actor())
+    with signed_in(db, "people.screening") as who, unit_of_work(who.store.sessions) as session:
+        party = who.principal.party
+        if party is not None and service.stored_agreement(session, agreement).sender != party:
+            raise NotFound(f"no agreement {agreement!r}")
+        record, checks = service.explain_stored(session, case_id, agreement, day, actor=who.name)
     eligible = all(check.passed for check in checks)
     out.print(
         f"{record.case_id} (family {record.family_id}) against {agreement} on {day}: "
@@ -132,13 +150,19 @@ def whatif_command(
     at: AtOption = None,
     db: DbOption = None,
 ) -> None:
-    """How many people and families a draft agreement would admit, and what would block the rest."""
+    """How many people and families a draft agreement would admit, and what would block the rest.
+
+    With --people it works on files alone and needs no sign-in; on the stored pool, the
+    signed-in officer or supervisor."""
     day = _day(at)
     if people is not None:
         records = [row.record for row in read_people(people)]
         registry = load_registry_file(draft)
     else:
-        with store_for(db) as store, unit_of_work(store.sessions) as session:
+        with (
+            signed_in(db, "screening.summary") as who,
+            unit_of_work(who.store.sessions) as session,
+        ):
             registry = load_registry_file(draft, agreements_repository.party_codes(session))
             records = stored_people(session)
     results = screen_population(records, [Screen.of(a) for a in registry.agreements], day)

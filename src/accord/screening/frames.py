@@ -17,7 +17,7 @@ from pathlib import Path
 
 import polars as pl
 
-from accord.rules.fields import frame_schema, whole_years_expr
+from accord.rules.fields import frame_schema, list_view, stored_list_dtype, whole_years_expr
 from accord.safeguards.predicates import PROTECTING_STATUSES
 
 
@@ -66,8 +66,8 @@ RECORD_SCHEMA: dict[str, pl.DataType] = {
     ),
     "appeal_pending": pl.Boolean(),
     "stay_of_removal": pl.Boolean(),
-    "convictions": frame_schema()["convictions"],
-    "detention_incidents": frame_schema()["detention_incidents"],
+    "convictions": stored_list_dtype("convictions"),
+    "detention_incidents": stored_list_dtype("detention_incidents"),
     "vulnerabilities": _STRINGS,
     "age_disputed": pl.Boolean(),
     "travel_document": pl.Struct({"type": pl.String, "country": pl.String, "expires": pl.Date}),
@@ -153,6 +153,8 @@ def minimized_from_frame(people: pl.DataFrame, on: dt.date) -> pl.DataFrame:
         "travel_document_type": document.field("type"),
         "travel_document_country": document.field("country"),
         "travel_document_expires": document.field("expires"),
+        "convictions": list_view("convictions"),
+        "detention_incidents": list_view("detention_incidents"),
     }
     return people.select(
         (derived[name] if name in derived else pl.col(name)).cast(dtype).alias(name)

@@ -36,7 +36,7 @@ from accord.proposals import pages as proposal_pages
 from accord.proposals.api import router as proposals_router
 from accord.store import open_store
 from accord.web import pages, problems
-from accord.web.problems import PROBLEM_JSON, ProblemDetails
+from accord.web.problems import PROBLEM_JSON, SERVER_BOUND, ProblemDetails
 from accord.web.security import MAX_BODY, Guard
 from accord.web.state import AppState
 
@@ -69,10 +69,22 @@ def _absent_not_null(parameter: dict[str, Any]) -> None:
             schema.update(rest[0])
 
 
-def _problems_in_document(app: FastAPI) -> None:
+def _server_bounds(schemas: dict[str, Any], settings: Settings) -> None:
+    """Each field bounded by a setting (`SERVER_BOUND`) gets this server's value as its
+    maximum, so the document says what the server accepts."""
+    for definition in schemas.values():
+        for field in definition.get("properties", {}).values():
+            setting = field.pop(SERVER_BOUND, None)
+            if setting is not None:
+                for kind in [field, *field.get("anyOf", [])]:
+                    if "maximum" in kind:
+                        kind["maximum"] = getattr(settings, setting)
+
+
+def _problems_in_document(app: FastAPI, settings: Settings) -> None:
     """The document as the API answers: every error is a problem-details document
     (application/problem+json), the 422 of a malformed payload included; optional parameters
-    are left out rather than null."""
+    are left out rather than null; bounds a setting decides are this server's."""
 
     def document() -> dict[str, Any]:
         if app.openapi_schema is None:
@@ -103,6 +115,7 @@ def _problems_in_document(app: FastAPI) -> None:
                 components[name] = definition
             for unused in ("HTTPValidationError", "ValidationError"):
                 components.pop(unused, None)
+            _server_bounds(components, settings)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -147,14 +160,16 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         " only the pools proposed to its own state, through the minimized view. Errors are"
         " problem details (RFC 9457). POSTs accept an `Idempotency-Key`.",
         openapi_url=f"{API}/openapi.json",
-        docs_url=f"{API}/docs",
+        # No interactive page: it would load a third-party script that the pages' own CSP
+        # (default-src 'self', no inline script) refuses; the document is the contract.
+        docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
         generate_unique_id_function=operation_id,
     )
     problems.install(app, pages.error_page)
     app.add_exception_handler(pages.SignInFirst, pages.error_page)
-    app.add_middleware(Guard)
+    app.add_middleware(Guard, trusted_proxies=settings.trusted_proxies)
 
     public = APIRouter(tags=["service"])
 
@@ -162,7 +177,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     def health() -> Health:
         return Health(status="ok", version=__version__)
 
-    _problems_in_document(app)
+    _problems_in_document(app, settings)
     for router in (
         public,
         session_router,

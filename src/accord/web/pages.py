@@ -23,6 +23,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
+from pydantic import TypeAdapter, ValidationError
 from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,7 +34,8 @@ from accord.accounts.api import SESSION_LIFETIME
 from accord.accounts.service import TooManyAttempts, Unauthorized
 from accord.clock import today
 from accord.db import unit_of_work
-from accord.errors import AccordError, Forbidden
+from accord.errors import AccordError, Forbidden, MalformedInput, Problem
+from accord.text import FreeText
 from accord.web.auth import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, Caller
 from accord.web.state import AppState
 
@@ -119,6 +121,31 @@ def render(
     return response
 
 
+_FREE_TEXT: TypeAdapter[str] = TypeAdapter(FreeText)
+
+
+def _checked(name: str, value: object) -> str:
+    if not isinstance(value, str):
+        raise MalformedInput("the form", [Problem(name, "a text field, not a file")])
+    try:
+        return _FREE_TEXT.validate_python(value)
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"]
+        raise MalformedInput("the form", [Problem(name, message)]) from None
+
+
+def form_text(form: FormData, name: str) -> str | None:
+    """A text field of a form read by hand, stripped; None when empty or absent. Held to the
+    same rule as every free-text field (`accord.text.FreeText`), refused naming the field."""
+    value = form.get(name)
+    return None if value is None else _checked(name, value).strip() or None
+
+
+def form_texts(form: FormData, name: str) -> list[str]:
+    """Every value of a repeated form field, each held to the rule of `form_text`."""
+    return [_checked(name, value) for value in form.getlist(name)]
+
+
 def is_htmx(request: Request) -> bool:
     return request.headers.get("HX-Request") == "true"
 
@@ -170,12 +197,16 @@ def error_page(request: Request, exc: Exception) -> Response:
     if isinstance(exc, AccordError):
         status, title, detail = exc.status_code, exc.title, exc.detail
     elif isinstance(exc, StarletteHTTPException):
-        status, title, detail = exc.status_code, "Not found", "there is no such page"
+        status = exc.status_code
+        title, detail = {
+            404: ("Not found", "there is no such page"),
+            413: ("Request too large", str(exc.detail)),
+        }.get(status, ("Request refused", str(exc.detail)))
     elif isinstance(exc, RequestValidationError):
         places = "; ".join(
             ".".join(str(p) for p in e["loc"]) + f": {e['msg']}" for e in exc.errors()
         )
-        status, title, detail = 422, "The form is not complete", places
+        status, title, detail = 422, "The request is not valid", places
     else:
         status, title, detail = (
             500,
@@ -252,10 +283,10 @@ def login_form(request: Request, next: str = "") -> HTMLResponse:
 @router.post("/login", name="pages.login", response_class=HTMLResponse)
 def login(
     request: Request,
-    username: Annotated[str, Form(max_length=64)],
+    username: Annotated[FreeText, Form(max_length=64)],
     password: Annotated[str, Form(max_length=1024)],
     login_token: Annotated[str, Form(max_length=200)] = "",
-    next: Annotated[str, Form(max_length=2000)] = "",
+    next: Annotated[FreeText, Form(max_length=2000)] = "",
 ) -> Response:
     state = state_of(request)
     address = request.client.host if request.client else None

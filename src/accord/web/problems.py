@@ -3,6 +3,10 @@
 Domain errors carry their status (400, 401, 403, 404, 409, 429); only a malformed payload is a
 422. The detail of a domain error is written for the user it is shown to: the services never
 put a protected fact in an error a reviewer can reach (DESIGN §6).
+
+An unexpected error is answered and logged here (`Contained`), by its type, its place in the
+code and the operation's name, and goes no further: the server would log it again with its
+message and traceback, and the message of a validation error quotes the value it refused.
 """
 
 from __future__ import annotations
@@ -18,11 +22,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from accord.errors import AccordError, InvalidInput
 
 PROBLEM_JSON = "application/problem+json"
+SERVER_BOUND = "x-accord-setting"
+"""Marks a field whose bound is a setting of the server (its name): the OpenAPI document gives
+the running server's value as the field's maximum (`accord.web.app`)."""
 log = logging.getLogger("accord.web")
 
 
@@ -112,11 +121,12 @@ def allowed_methods(request: Request) -> list[str]:
     return []
 
 
-def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-    """Logged by type and place only: the message of an unexpected error may quote data."""
+def log_unexpected(request: Request, exc: Exception) -> None:
+    """Logged by type, place and operation only: the message of an unexpected error may quote
+    data (a validation error quotes the value it refused), and so may its traceback."""
     frames = traceback.extract_tb(exc.__traceback__)
     place = f"{frames[-1].filename}:{frames[-1].lineno}" if frames else "unknown"
-    route = getattr(request.scope.get("route"), "name", "unmatched")
+    route = getattr(request.scope.get("route"), "name", None) or "unmatched"
     log.error(
         json.dumps(
             {
@@ -128,10 +138,59 @@ def _unexpected(request: Request, exc: Exception) -> JSONResponse:
             }
         )
     )
+
+
+def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    log_unexpected(request, exc)
     return problem(500, "Internal error", "the request failed; nothing was written", request)
 
 
 Handler = Callable[[Request, Exception], Response]
+
+_LAST_RESORT = json.dumps(
+    {
+        "type": "about:blank",
+        "title": "Internal error",
+        "status": 500,
+        "detail": "the request failed; nothing was written",
+        "problems": [],
+    }
+).encode()
+
+
+class Contained:
+    """ASGI middleware: an unexpected error is answered here and stops here. Starlette's own
+    handler of last resort answers and then raises the error again, for the server to log with
+    its message and traceback; nothing of a request may reach the logs that way."""
+
+    def __init__(self, app: ASGIApp, answer: Handler) -> None:
+        self.app = app
+        self.answer = answer
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        answered = False
+
+        async def sending(message: Message) -> None:
+            nonlocal answered
+            answered = answered or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, sending)
+        except Exception as exc:
+            request = Request(scope, receive)
+            if answered:  # the answer is on its way and cannot be changed: only logged
+                log_unexpected(request, exc)
+                return
+            try:
+                response = await run_in_threadpool(self.answer, request, exc)
+            except Exception as failed:  # the error page itself failed: the plainest answer
+                log_unexpected(request, failed)
+                response = Response(_LAST_RESORT, 500, media_type=PROBLEM_JSON)
+            await response(scope, receive, send)
 
 
 def install(app: FastAPI, pages: Handler | None = None) -> None:
@@ -142,8 +201,10 @@ def install(app: FastAPI, pages: Handler | None = None) -> None:
             if pages is not None and not request.url.path.startswith("/api/"):
                 if isinstance(exc, StarletteHTTPException) and exc.status_code == 405:
                     return api(request, exc)
-                if not isinstance(exc, AccordError | StarletteHTTPException):
-                    _unexpected(request, exc)  # logged as the API logs it
+                if not isinstance(
+                    exc, AccordError | StarletteHTTPException | RequestValidationError
+                ):
+                    log_unexpected(request, exc)  # logged as the API logs it
                 return pages(request, exc)
             return api(request, exc)
 
@@ -152,7 +213,7 @@ def install(app: FastAPI, pages: Handler | None = None) -> None:
     app.add_exception_handler(AccordError, either(_domain))
     app.add_exception_handler(RequestValidationError, either(_malformed))
     app.add_exception_handler(StarletteHTTPException, either(_http))
-    app.add_exception_handler(Exception, either(_unexpected))
+    app.add_middleware(Contained, answer=either(_unexpected))
 
 
 def responses(*statuses: int) -> dict[int | str, dict[str, Any]]:

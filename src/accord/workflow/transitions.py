@@ -144,7 +144,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     _row("reject", {State.PROPOSED}, State.REJECTED, RECEIVER, ("reason",)),
     _row(
         "revoke",
-        HOLDS_RESERVATION - {State.FEAR_CLAIMED},
+        HOLDS_RESERVATION,  # also while a fear claim is pending: the receiver cannot tell
         State.REVOKED,
         RECEIVER,
         ("reason",),
