@@ -121,8 +121,8 @@ def serve(
     import uvicorn
 
     from accord.web.app import create_app, freeze_startup_heap
-    from accord.web.security import SERVER_OPTIONS
     from accord.web.logs import configure
+    from accord.web.security import SERVER_OPTIONS
 
     configure()
     if threads is not None:
@@ -136,8 +136,7 @@ def serve(
         return
     settings = settings_for(db)
     out.print(
-        f"Accord on http://{host}:{port}/ (the API at /api/v1, described at"
-        " /api/v1/openapi.json)"
+        f"Accord on http://{host}:{port}/ (the API at /api/v1, described at /api/v1/openapi.json)"
     )
     if workers == 1:
         application = create_app(settings)
