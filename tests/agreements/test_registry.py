@@ -12,7 +12,7 @@ from accord.agreements import repository, service
 from accord.agreements.lifecycle import LEGAL_MOVES, Status, is_legal
 from accord.agreements.loader import parse_registry
 from accord.db import unit_of_work
-from accord.errors import Conflict, Forbidden, IllegalTransition
+from accord.errors import Conflict, Forbidden, IllegalTransition, NotFound
 from accord.models import Agreement, AuditEvent, Party
 from accord.scenarios import arrangements_path
 from accord.store import Store
@@ -179,6 +179,18 @@ def test_a_status_change_is_a_supervisors_act_with_a_reason(store: Store) -> Non
                     source_key="reuters",
                     note="reported by the source",
                 )
+        with pytest.raises(NotFound, match="no agreement 'us-xk'"):  # another sender's
+            service.change_status(
+                session,
+                "us-xk",
+                Status.IN_FORCE,
+                date=parse_date("2026-01-02"),
+                actor="gus",
+                role="supervisor",
+                party="GB",
+                source_key="reuters",
+                note="reported by the source",
+            )
         with pytest.raises(Conflict, match="needs its reason"):
             service.change_status(
                 session,

@@ -22,6 +22,7 @@ from accord.proposals.service import (
 )
 from accord.screening.service import stored_agreement
 from accord.store import Store
+from accord.workflow.audience import Audience
 from accord.workflow.transitions import Role
 from tests.proposals.support import (
     AGREEMENT,
@@ -111,7 +112,16 @@ def test_each_role_reads_what_falls_due_this_week(
         f"30-day check-in of family F-A3 due {arrived + dt.timedelta(days=30)} (overdue)"
     ]
     clock.advance(days=30)
-    run(store, record_check_in, items["A3"], 30, "seen, well", MONITOR, clock)
+    run(
+        store,
+        record_check_in,
+        items["A3"],
+        30,
+        "seen, well",
+        MONITOR,
+        clock,
+        audience=Audience.SHARED,
+    )
     assert not [
         a
         for a in listed(store, "reviewer", arrived + dt.timedelta(days=31))

@@ -356,6 +356,8 @@ def test_a_stay_cancels_and_an_incident_suspends_until_a_supervisor_lifts_it(
         "ill_treatment",
         "--text",
         "a report from a party foreign to the agreement",
+        "--audience",
+        "shared",
         user="ruth",
     )
     assert foreign.exit_code == 1
@@ -368,6 +370,8 @@ def test_a_stay_cancels_and_an_incident_suspends_until_a_supervisor_lifts_it(
         "onward_removal",
         "--text",
         "a transferred person was removed onward",
+        "--audience",
+        "shared",
         user=MONITOR,
     )
     assert incident.exit_code == 0, incident.output
@@ -506,3 +510,59 @@ def test_an_officers_file_with_an_s8_assessment_is_refused_and_a_supervisor_asse
     assessed = cli("case", "assess", "V1", "--reason", "seen in person; fit", user=SUPERVISOR)
     assert assessed.exit_code == 0, assessed.output
     assert "V1: S8 assessed by sam on 2026-01-12" in assessed.output
+
+
+def test_a_sender_only_check_in_note_stays_out_of_the_receivers_item_show(
+    cli: Cli, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 14: a check-in note is read by whom its author names (`--audience`, required); a
+    note for the sender's staff never reaches the receiver's `item show`, a shared one does."""
+    item = str(proposed(cli)["F-A1"])
+    assert cli("item", "accept", item, user=REVIEWER).exit_code == 0
+    assert cli("item", "notice", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
+    monkeypatch.setenv("ACCORD_NOW", "2026-01-22T09:00:00")
+    assert cli("item", "clear", item, "--medical-fit-confirmed", user=SUPERVISOR).exit_code == 0
+    assert cli("item", "schedule", item, "--on", "2026-01-26", user=OFFICER).exit_code == 0
+    monkeypatch.setenv("ACCORD_NOW", "2026-01-26T09:00:00")
+    assert cli("item", "arrive", item, user=REVIEWER).exit_code == 0
+    monkeypatch.setenv("ACCORD_NOW", "2026-04-27T09:00:00")  # the 30 and 90-day ones are due
+    unsaid = cli("item", "check-in", item, "30", "--note", "clinic booked", user=OFFICER)
+    assert unsaid.exit_code == 2
+    assert "Missing option '--audience'" in unsaid.output
+    sender_only = ("item", "check-in", item, "30", "--note", "clinic booked")
+    assert cli(*sender_only, "--audience", "sender", user=OFFICER).exit_code == 0
+    shared = ("item", "check-in", item, "90", "--note", "housing adequate")
+    assert cli(*shared, "--audience", "shared", user=MONITOR).exit_code == 0
+
+    receiver = cli("item", "show", item, user=REVIEWER)
+    assert receiver.exit_code == 0, receiver.output
+    assert "clinic booked" not in receiver.output
+    assert "30-day check-in recorded" in receiver.output
+    assert "90-day check-in: housing adequate" in receiver.output
+    sender = cli("item", "show", item, user=OFFICER)
+    assert "30-day check-in: clinic booked (note for the sender's staff)" in sender.output
+    assert "90-day check-in: housing adequate (shared note)" in sender.output
+    assert "the sender's staff only" in sender.output
+    assert "shared with the receiving state" in sender.output
+
+
+def test_a_sender_only_incident_text_stays_out_of_the_agreements_history(cli: Cli) -> None:
+    """Issue 14: the suspension's source, which the receiver and the monitors read in the
+    agreement's status history, names the incident and not the sender's words; the lift's
+    source gives no reason either. Both stay with the sender and in the audit log."""
+    reported = cli(
+        "incident", "report", AGREEMENT, "--kind", "ill_treatment",
+        "--text", "beaten; sender keeps this", "--audience", "sender", user=OFFICER,
+    )  # fmt: skip
+    assert reported.exit_code == 0, reported.output
+    lifted = cli(
+        "incident", "lift", AGREEMENT, "--reason", "the ministry keeps this", user=SUPERVISOR
+    )
+    assert lifted.exit_code == 0, lifted.output
+    for reader in (REVIEWER, MONITOR):
+        shown = " ".join(cli("agreements", "show", AGREEMENT, user=reader).output.split())
+        assert "ill treatment reported (incident 1)" in shown
+        assert "suspension lifted by a supervisor of the sender" in shown
+        assert "keeps this" not in shown
+    log = cli("audit", "log", "--action", "incident.lifted", user=SUPERVISOR)
+    assert "the ministry keeps this" in " ".join(log.output.split())

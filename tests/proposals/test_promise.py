@@ -33,6 +33,7 @@ from accord.proposals.service import (
     schedule_interview,
 )
 from accord.store import Store
+from accord.workflow.audience import Audience
 from tests.proposals.support import (
     AGREEMENT,
     MONITOR,
@@ -316,7 +317,16 @@ def test_5_a_suspension_ends_only_when_a_supervisor_lifts_it(
 ) -> None:
     singles(store, tmp_path, "A1")
     [item] = propose(store, clock, ["F-A1"])
-    run(store, report_incident, AGREEMENT, "ill_treatment", "reported by counsel", MONITOR, clock)
+    run(
+        store,
+        report_incident,
+        AGREEMENT,
+        "ill_treatment",
+        "reported by counsel",
+        MONITOR,
+        clock,
+        audience=Audience.SHARED,
+    )
     with pytest.raises(Conflict, match="does not end a suspension"):
         run(
             store,

@@ -45,6 +45,7 @@ from accord.proposals.service import (
 )
 from accord.proposals.views import item_view
 from accord.store import Store
+from accord.workflow.audience import Audience
 from tests.proposals.support import (
     AGREEMENT,
     MONITOR,
@@ -123,11 +124,25 @@ def test_one_family_from_proposal_to_closing(store: Store, tmp_path: Path, clock
 
     detail = refused(lambda: run(store, move, item, "close", OFFICER, clock))
     assert "check_ins: check-ins not recorded: 30 days, 90 days, 180 days" in detail
-    detail = refused(lambda: run(store, record_check_in, item, 30, "ok", MONITOR, clock), Conflict)
+    detail = refused(
+        lambda: run(
+            store, record_check_in, item, 30, "ok", MONITOR, clock, audience=Audience.SHARED
+        ),
+        Conflict,
+    )
     assert "falls due on 2026-02-25" in detail
     for days, step in ((30, 30), (90, 60), (180, 90)):
         clock.advance(days=step)
-        done = run(store, record_check_in, item, days, "seen, well", MONITOR, clock)
+        done = run(
+            store,
+            record_check_in,
+            item,
+            days,
+            "seen, well",
+            MONITOR,
+            clock,
+            audience=Audience.SHARED,
+        )
         assert done.done_on == START + dt.timedelta(days=14 + days)
     assert run(store, move, item, "close", OFFICER, clock).to_state == "closed"
 
@@ -192,7 +207,14 @@ def test_an_incident_of_onward_removal_suspends_acceptance_until_a_supervisor_li
     singles(store, tmp_path, "A1")
     [item] = propose(store, clock, ["F-A1"])
     incident = run(
-        store, report_incident, AGREEMENT, "onward_removal", "removed to VE", MONITOR, clock
+        store,
+        report_incident,
+        AGREEMENT,
+        "onward_removal",
+        "removed to VE",
+        MONITOR,
+        clock,
+        audience=Audience.SHARED,
     )
     assert incident.suspends
 
@@ -224,7 +246,14 @@ def test_an_incident_that_is_not_removal_or_ill_treatment_does_not_suspend(
     singles(store, tmp_path, "A1")
     [item] = propose(store, clock, ["F-A1"])
     assert not run(
-        store, report_incident, AGREEMENT, "other", "late paperwork", MONITOR, clock
+        store,
+        report_incident,
+        AGREEMENT,
+        "other",
+        "late paperwork",
+        MONITOR,
+        clock,
+        audience=Audience.SHARED,
     ).suspends
     assert accept(store, clock, item).to_state == "accepted"
 
@@ -233,7 +262,16 @@ def test_a_suspended_agreement_takes_no_new_pool(
     store: Store, tmp_path: Path, clock: SetClock
 ) -> None:
     singles(store, tmp_path, "A1")
-    run(store, report_incident, AGREEMENT, "ill_treatment", "beaten in detention", MONITOR, clock)
+    run(
+        store,
+        report_incident,
+        AGREEMENT,
+        "ill_treatment",
+        "beaten in detention",
+        MONITOR,
+        clock,
+        audience=Audience.SHARED,
+    )
     detail = refused(lambda: propose(store, clock, ["F-A1"]))
     assert "S12: the agreement is suspended, not in force" in detail
 

@@ -69,8 +69,8 @@ BODIES: dict[str, dict[str, Any]] = {
     "items.reject": {"reason_code": "criteria", "reason_text": "the matrix"},
     "items.revoke": {"reason_code": "other", "reason_text": "the matrix"},
     "items.onward": {"outcome": "remained", "detail": "temporary protection"},
-    "items.check_in": {"days": 30},
-    "incidents.report": {"kind": "other", "text": "the matrix"},
+    "items.check_in": {"days": 30, "audience": "shared"},
+    "incidents.report": {"kind": "other", "text": "the matrix", "audience": "shared"},
     "incidents.lift": {"reason": "the matrix lifts nothing"},
     "pools.decide": {"decisions": [{"item_id": 3, "decision": "accept"}]},
 }

@@ -43,7 +43,9 @@ def test_the_api_refuses_it_in_a_body_naming_the_field(world: World) -> None:
         assert "control and text-direction characters are not accepted" in problem["message"]
     assert world.get(f"/items/{item}", "rita").json()["state"] == "proposed"
     incident = world.post(
-        "/agreements/demo-xk-year/incidents", "mona", {"kind": "other", "text": "seen \u2066x"}
+        "/agreements/demo-xk-year/incidents",
+        "mona",
+        {"kind": "other", "text": "seen \u2066x", "audience": "shared"},
     )
     assert incident.status_code == 422
     assert incident.json()["problems"][0]["place"] == "body.text"
@@ -74,7 +76,7 @@ def test_a_page_form_refuses_it_naming_the_field(world: World) -> None:
     mona = signed_in(world, "mona")
     report = mona.post(
         "/monitoring/incidents",
-        {"agreement_id": "demo-xk-year", "kind": "other", "text": "a\x00b"},
+        {"agreement_id": "demo-xk-year", "kind": "other", "text": "a\x00b", "audience": "shared"},
     )
     assert report.status_code == 422 and "text" in report.text
     sam = signed_in(world, "sam")
@@ -93,7 +95,12 @@ def test_a_line_break_from_a_text_area_is_a_newline(world: World) -> None:
     mona = signed_in(world, "mona")
     report = mona.post(
         "/monitoring/incidents",
-        {"agreement_id": "demo-xk-year", "kind": "other", "text": "first line\r\nsecond line"},
+        {
+            "agreement_id": "demo-xk-year",
+            "kind": "other",
+            "text": "first line\r\nsecond line",
+            "audience": "shared",
+        },
     )
     assert report.status_code == 303, report.text
     incidents = world.get("/agreements/demo-xk-year/incidents", "mona").json()["items"]

@@ -127,7 +127,7 @@ def test_an_admin_issues_a_scoped_token_that_expires_and_can_be_revoked(world: W
     write = world.client.post(
         "/api/v1/agreements/demo-xk-year/incidents",
         headers=headers,
-        json={"kind": "other", "text": "a read-only token"},
+        json={"kind": "other", "text": "a read-only token", "audience": "shared"},
     )
     assert write.status_code == 403
     assert "'write' scope" in write.json()["detail"]

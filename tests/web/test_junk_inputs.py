@@ -59,6 +59,7 @@ GOOD = {
     "language": "es",
     "days": "30",
     "outcome": "remained",
+    "audience": "shared",
 }
 """Good values for the fields junk is not sent in, so that the junk meets a form that would
 otherwise be taken (a move made, then the junk read after it)."""

@@ -75,7 +75,9 @@ def test_a_refused_move_in_a_row_shows_why_and_writes_nothing(world: World) -> N
 def test_a_check_in_with_days_that_are_not_a_number_is_refused(world: World, days: str) -> None:
     sam, item = signed_in(world, "sam"), world.items["F-A1"]
     before = written(world, item)
-    answer = sam.post(f"/items/{item}/check-ins", {"days": days, "note": "seen"})
+    answer = sam.post(
+        f"/items/{item}/check-ins", {"days": days, "note": "seen", "audience": "sender"}
+    )
     assert answer.status_code == 422, answer.text
     assert "days" in answer.text
     assert written(world, item) == before

@@ -38,7 +38,7 @@ def page_routes() -> list[Page]:
 FORMS = {
     "pages.items.revoke": {"reason_code": "other", "reason_text": "the matrix"},
     "pages.items.onward": {"outcome": "remained"},
-    "pages.items.check_in": {"days": "30"},
+    "pages.items.check_in": {"days": "30", "audience": "shared"},
     "pages.pool_decide": {"decision": "accept"},
 }
 """Well-formed forms, so that a reviewer of another state meets the party check, not the

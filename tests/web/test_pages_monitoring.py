@@ -102,7 +102,9 @@ def test_others_are_refused_or_see_nothing(world: World) -> None:
 def test_check_ins_due_and_done(world: World) -> None:
     item = transferred(world)
     world.clock.advance(days=30)
-    done = world.post(f"/items/{item}/check-ins", "mona", {"days": 30, "note": "seen"})
+    done = world.post(
+        f"/items/{item}/check-ins", "mona", {"days": 30, "note": "seen", "audience": "shared"}
+    )
     assert done.status_code == 200, done.text
     world.clock.advance(days=70)  # the 90-day check-in is overdue now
     olga = signed_in(world, "olga").get("/monitoring").text
@@ -125,6 +127,7 @@ def test_a_reported_onward_removal_suspends_and_a_supervisor_lifts_it(world: Wor
         AGREEMENT,
         kind="onward_removal",
         text="Moved on to ER, 3 March.",
+        audience="shared",
     )
     page = followed(olga, answer)
     assert status(world) == "suspended"
@@ -168,6 +171,7 @@ def test_a_finding_does_not_suspend(world: World) -> None:
             AGREEMENT,
             kind="other",
             text="Reception centre overcrowded.",
+            audience="shared",
         ),
     )
     assert status(world) == "in_force"
@@ -177,7 +181,12 @@ def test_a_finding_does_not_suspend(world: World) -> None:
 
 def test_a_form_without_the_csrf_token_is_refused_and_writes_nothing(world: World) -> None:
     olga = signed_in(world, "olga")
-    fields = {"agreement_id": AGREEMENT, "kind": "ill_treatment", "text": "Beaten in custody."}
+    fields = {
+        "agreement_id": AGREEMENT,
+        "kind": "ill_treatment",
+        "text": "Beaten in custody.",
+        "audience": "shared",
+    }
     for headers in ({}, {"X-CSRF-Token": "forged"}):
         answer = olga.client.post(
             "/monitoring/incidents", data=fields, headers=headers, follow_redirects=False
@@ -189,7 +198,11 @@ def test_a_form_without_the_csrf_token_is_refused_and_writes_nothing(world: Worl
     assert forged.status_code == 403
     assert (incidents(world), reported_events(world), status(world)) == (0, 0, "in_force")
     sam = signed_in(world, "sam")
-    world.post(f"/agreements/{AGREEMENT}/incidents", "olga", {"kind": "ill_treatment", "text": "x"})
+    world.post(
+        f"/agreements/{AGREEMENT}/incidents",
+        "olga",
+        {"kind": "ill_treatment", "text": "x", "audience": "sender"},
+    )
     assert status(world) == "suspended"
     lift = sam.client.post(
         "/monitoring/incidents/lift",
@@ -203,10 +216,13 @@ def test_a_form_without_the_csrf_token_is_refused_and_writes_nothing(world: Worl
 def test_a_bad_form_names_the_field_and_writes_nothing(world: World) -> None:
     olga = signed_in(world, "olga")
     unknown = olga.post(
-        "/monitoring/incidents", {"agreement_id": AGREEMENT, "kind": "gossip", "text": "x"}
+        "/monitoring/incidents",
+        {"agreement_id": AGREEMENT, "kind": "gossip", "text": "x", "audience": "shared"},
     )
     assert unknown.status_code == 422 and "kind" in unknown.text
-    empty = olga.post("/monitoring/incidents", {"agreement_id": AGREEMENT, "kind": "other"})
+    empty = olga.post(
+        "/monitoring/incidents", {"agreement_id": AGREEMENT, "kind": "other", "audience": "shared"}
+    )
     assert empty.status_code == 422 and "text" in empty.text
     assert (incidents(world), status(world)) == (0, "in_force")
 
@@ -227,7 +243,8 @@ def test_a_monitor_sees_and_reports_only_under_the_agreements_naming_it(world: W
         in mona.get(f"/monitoring?agreement={OTHER}").text
     )
     foreign = mona.post(
-        "/monitoring/incidents", {"agreement_id": OTHER, "kind": "ill_treatment", "text": "x"}
+        "/monitoring/incidents",
+        {"agreement_id": OTHER, "kind": "ill_treatment", "text": "x", "audience": "shared"},
     )
     assert foreign.status_code == 404
     assert incidents(world) == 0
@@ -239,7 +256,12 @@ def test_a_monitor_sees_and_reports_only_under_the_agreements_naming_it(world: W
         rita,
         rita.post(
             "/monitoring/incidents",
-            {"agreement_id": AGREEMENT, "kind": "ill_treatment", "text": "Seen bruised."},
+            {
+                "agreement_id": AGREEMENT,
+                "kind": "ill_treatment",
+                "text": "Seen bruised.",
+                "audience": "shared",
+            },
         ),
     )
     assert status(world) == "suspended"

@@ -44,7 +44,9 @@ def test_one_family_from_acceptance_to_closing_over_http(world: World) -> None:
     ]
     for days in (30, 90, 180):
         world.clock.advance(days=90 if days == 180 else 60 if days == 90 else 30)
-        done = world.post(f"/items/{item}/check-ins", "mona", {"days": days, "note": "seen"})
+        done = world.post(
+            f"/items/{item}/check-ins", "mona", {"days": days, "note": "seen", "audience": "shared"}
+        )
         assert done.status_code == 200, done.text
     onward = world.post(
         f"/items/{item}/onward", "rita", {"outcome": "remained", "detail": "work permit"}
@@ -103,7 +105,11 @@ def test_incidents_suspend_and_are_listed_for_the_agreements_parties(world: Worl
     reported = world.post(
         "/agreements/demo-xk-year/incidents",
         "mona",
-        {"kind": "ill_treatment", "text": "reported at the reception centre"},
+        {
+            "kind": "ill_treatment",
+            "text": "reported at the reception centre",
+            "audience": "shared",
+        },
     )
     assert reported.status_code == 201, reported.text
     assert reported.json()["suspends"] is True

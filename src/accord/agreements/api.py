@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from accord.access import acts_for_sender, may_see, shown_state
+from accord.access import SEES_CLAIMS, acts_for_sender, may_see, shown_state
 from accord.agreements.lifecycle import Status
 from accord.agreements.schemas import AgreementIn, SourceIn
 from accord.agreements.service import change_status
@@ -28,6 +28,8 @@ from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, QueryDay, page
 from accord.web.problems import responses
 from accord.web.state import AppState
+from accord.workflow.audience import AUDIENCE_HELP, Audience, audience_seen, readable
+from accord.workflow.disclosure import shown_author
 from accord.workflow.quota import present
 
 router = APIRouter(tags=["agreements"], dependencies=[Depends(authorize)])
@@ -108,8 +110,14 @@ def list_agreements(
 def get_agreement(
     request: Request, agreement_id: AgreementId, caller: Annotated[Caller, Depends(authorize)]
 ) -> AgreementIn:
+    """The registry entry; the notes on its status changes are the sender's own words, read by
+    the sender's staff only (the statuses, their days and their sources are shared)."""
     with unit_of_work(_state(request).store.sessions) as session:
-        return _one(session, caller, agreement_id)
+        found = _one(session, caller, agreement_id)
+    if caller.principal.role in SEES_CLAIMS:
+        return found
+    history = [event.model_copy(update={"note": None}) for event in found.status_history]
+    return found.model_copy(update={"status_history": history})
 
 
 class CapHeld(BaseModel):
@@ -255,6 +263,11 @@ class IncidentIn(BaseModel):
 
     kind: str = Field(pattern="^(onward_removal|ill_treatment|other)$")
     text: FreeText = Field(min_length=1, max_length=4000)
+    audience: Audience = Field(
+        description=AUDIENCE_HELP
+        + " A suspension's source in the agreement's status history, which every party to the"
+        " agreement reads, quotes the text only when it is shared."
+    )
 
 
 class IncidentOut(BaseModel):
@@ -296,7 +309,13 @@ def report_incident(
     def work(session: Session) -> tuple[int, BaseModel]:
         _one(session, caller, agreement_id)
         incident = service.report_incident(
-            session, agreement_id, body.kind, body.text, caller.actor, state.clock
+            session,
+            agreement_id,
+            body.kind,
+            body.text,
+            caller.actor,
+            state.clock,
+            audience=body.audience,
         )
         return 201, IncidentOut(
             id=incident.id,
@@ -335,10 +354,17 @@ def lift_suspension(
 
 class IncidentRecord(IncidentOut):
     reported_by: str
-    text: str
+    text: str | None = Field(
+        description="Null when it is for the sender's staff and the caller is not (DESIGN §6)."
+    )
+    audience: Audience | None = Field(
+        description="Sender only: who the text is for (`sender` or `shared`)."
+    )
     lifted_on: dt.date | None
     lifted_by: str | None
-    lift_reason: str | None
+    lift_reason: str | None = Field(
+        description="Sender only: the supervisor's reason, the sender's own words."
+    )
 
 
 @router.get(
@@ -355,6 +381,7 @@ def list_incidents(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[IncidentRecord]:
+    role = caller.principal.role
     with unit_of_work(_state(request).store.sessions) as session:
         _one(session, caller, agreement_id)
         rows = [
@@ -364,11 +391,12 @@ def list_incidents(
                 kind=i.kind,
                 reported_on=i.reported_on,
                 suspends=i.suspends,
-                reported_by=i.reported_by,
-                text=i.text,
+                reported_by=shown_author(i.reported_by, i.reported_role, role) or "",
+                text=readable(i.text, i.shared, role),
+                audience=audience_seen(i.shared, role),
                 lifted_on=i.lifted_on,
-                lifted_by=i.lifted_by,
-                lift_reason=i.lift_reason,
+                lifted_by=shown_author(i.lifted_by, "supervisor", role),
+                lift_reason=readable(i.lift_reason, False, role),
             )
             for i in workflow.incidents(session, agreement_id)
         ]
@@ -381,6 +409,13 @@ class CheckInDue(BaseModel):
     due_on: dt.date
     done_on: dt.date | None
     overdue: bool
+    note: str | None = Field(
+        description="Null when there is none, or when it is for the sender's staff and the"
+        " caller is not (DESIGN §6)."
+    )
+    audience: Audience | None = Field(
+        description="Sender only: who the note is for (`sender` or `shared`)."
+    )
 
 
 @router.get(
@@ -400,6 +435,7 @@ def list_check_ins(
 ) -> Page[CheckInDue]:
     state = _state(request)
     day = today(state.clock)
+    role = caller.principal.role
     with unit_of_work(state.store.sessions) as session:
         _one(session, caller, agreement_id)
         rows = [
@@ -409,6 +445,8 @@ def list_check_ins(
                 due_on=c.due_on,
                 done_on=c.done_on,
                 overdue=c.done_on is None and c.due_on < day,
+                note=readable(c.note, c.shared, role),
+                audience=audience_seen(c.shared, role) if c.done_on else None,
             )
             for item in workflow.items(session, agreement_id=agreement_id)
             for c in workflow.check_ins(session, item.id)
@@ -469,7 +507,12 @@ class StatusChangeIn(BaseModel):
     source_key: FreeText = Field(
         min_length=1, max_length=64, description="A source already recorded, or the new one's key."
     )
-    source: SourceIn | None = Field(None, description="A new source for this change.")
+    source: SourceIn | None = Field(
+        None,
+        description="A new source for this change: the registry's record of a reported fact,"
+        " read by every party to the agreement (cite the public source; the `note` is the"
+        " sender's own, read by its staff only).",
+    )
     note: FreeText | None = Field(None, max_length=2000)
 
 
@@ -501,6 +544,7 @@ def change_agreement_status(
             date=body.date,
             actor=caller.principal.name,
             role=caller.principal.role,
+            party=caller.principal.party,
             source_key=body.source_key,
             new_source=body.source,
             note=body.note,

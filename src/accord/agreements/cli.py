@@ -31,7 +31,9 @@ def load_command(
     A supervisor."""
     with signed_in(db, "agreements.load") as who, unit_of_work(who.store.sessions) as session:
         registry = load_registry_file(file, repository.party_codes(session))
-        report = service.load(session, registry, who.name, role=who.principal.role)
+        report = service.load(
+            session, registry, who.name, role=who.principal.role, party=who.principal.party
+        )
     out.print(
         f"{file}: {len(report.created)} agreements created, {len(report.updated)} updated,"
         f" {len(report.unchanged)} unchanged; {len(report.parties_created)} parties created"
@@ -125,6 +127,7 @@ def status_command(
             date=day,
             actor=who.name,
             role=who.principal.role,
+            party=who.principal.party,
             source_key=source,
             new_source=new_source,
             note=note,

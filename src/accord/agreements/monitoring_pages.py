@@ -1,7 +1,8 @@
 """Monitoring (S15): for every agreement the user may see, the check-ins due and done after each
-transfer, the incidents reported (which suspended the agreement, who lifted the suspension and
-why), a form to report an incident or a monitor's finding, and, for a supervisor, a form to lift
-a suspension with a reason.
+transfer, the incidents reported (which suspended the agreement, who lifted the suspension and,
+for the sender's staff, why), a form to report an incident or a monitor's finding with who may
+read its text (`accord.workflow.audience`), and, for a supervisor, a form to lift a suspension
+with a reason.
 
 Reads and writes go through the API's own functions, so a monitor sees only the agreements that
 name it and only what the API gives it, and a report suspends exactly as the API's does."""
@@ -132,7 +133,11 @@ async def report_incident(request: Request, caller: PageCaller) -> Response:
     body = body_of(
         agreements_api.IncidentIn,
         form,
-        {"kind": _field(form, "kind"), "text": _field(form, "text")},
+        {
+            "kind": _field(form, "kind"),
+            "text": _field(form, "text"),
+            "audience": form_text(form, "audience"),
+        },
     )
     assert isinstance(body, agreements_api.IncidentIn)
     with one_transaction(state_of(request).store.sessions):  # the report and what it did

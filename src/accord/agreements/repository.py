@@ -52,3 +52,8 @@ def list_agreements(session: Session, *, status: str | None = None) -> Sequence[
     if status is not None:
         query = query.where(Agreement.status == status)
     return session.execute(query).scalars().all()
+
+
+def sender_codes(session: Session) -> set[str]:
+    """The parties that send under some agreement: whose staff hold case files here."""
+    return set(session.execute(select(Agreement.sender_code).distinct()).scalars())

@@ -236,21 +236,26 @@ def _comparable(spec: AgreementIn) -> dict[str, Any]:
 
 
 def load(
-    session: Session, registry: RegistryFile, actor: str, *, role: str | None = None
+    session: Session,
+    registry: RegistryFile,
+    actor: str,
+    *,
+    role: str | None = None,
+    party: str | None = None,
 ) -> LoadReport:
     """Create or update the parties and agreements of a validated registry file.
 
     Loading the same file twice changes nothing the second time. New status events for an
     agreement already registered are a status change: a supervisor's act, and never the end of
-    a suspension (`role` is the loading account's).
+    a suspension (`role` and `party` are the loading account's: a supervisor of the sender).
     """
     report = LoadReport()
     entries: list[Entry] = []
-    for party in registry.parties:
-        entries += _upsert_party(session, party, report)
+    for spec_party in registry.parties:
+        entries += _upsert_party(session, spec_party, report)
     session.flush()
     for spec in registry.agreements:
-        entries += _upsert_agreement(session, spec, report, actor=actor, role=role)
+        entries += _upsert_agreement(session, spec, report, actor=actor, role=role, party=party)
     session.flush()
     record_many(session, actor, entries)
     return report
@@ -285,7 +290,13 @@ def _event_entry(agreement_id: str, event: StatusEventIn, previous: str | None) 
 
 
 def _upsert_agreement(
-    session: Session, spec: AgreementIn, report: LoadReport, *, actor: str, role: str | None
+    session: Session,
+    spec: AgreementIn,
+    report: LoadReport,
+    *,
+    actor: str,
+    role: str | None,
+    party: str | None,
 ) -> list[Entry]:
     stored = repository.get_agreement(session, spec.id, for_update=True)
     entries: list[Entry] = []
@@ -325,7 +336,7 @@ def _upsert_agreement(
         return entries
 
     fresh = _new_events(stored, spec)
-    if fresh and role != STATUS_ROLE:
+    if fresh and (role != STATUS_ROLE or party not in (None, stored.sender_code)):
         raise Forbidden(
             f"agreement {spec.id}: the file records new status events; {actor}"
             f" ({role or 'no role'}) may not change an agreement's status, a supervisor may"
@@ -382,19 +393,21 @@ def change_status(
     date: dt.date,
     actor: str,
     role: str | None,
+    party: str | None = None,
     source_key: str,
     new_source: SourceIn | None = None,
     note: str | None = None,
 ) -> Agreement:
-    """A supervisor moves an agreement along its lifecycle, with a reason; only legal moves,
-    each with its source, and never out of a suspension (see `LIFTED_ONLY_BY_ITS_ACT`)."""
+    """A supervisor of the sender moves an agreement along its lifecycle, with a reason; only
+    legal moves, each with its source, and never out of a suspension (`LIFTED_ONLY_BY_ITS_ACT`).
+    `party` is the acting account's (None: a supervisor of no party, who acts for any sender)."""
     if role != STATUS_ROLE:
         raise Forbidden(
             f"{actor} ({role or 'no role'}) may not change an agreement's status; a supervisor"
             " may, with a reason"
         )
     stored = repository.get_agreement(session, agreement_id, for_update=True)
-    if stored is None:
+    if stored is None or party not in (None, stored.sender_code):
         raise NotFound(f"no agreement {agreement_id!r}")
     _refuse_lifting(agreement_id, Status(stored.status), new)
     check_move(agreement_id, Status(stored.status), new)

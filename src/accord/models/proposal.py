@@ -168,7 +168,12 @@ class CheckIn(Base):
     due_on: Mapped[dt.date] = mapped_column(Date)
     done_on: Mapped[dt.date | None] = mapped_column(Date)
     by: Mapped[str | None] = mapped_column(String(128))
+    by_role: Mapped[str | None] = mapped_column(String(16))
+    """The recorder's role: a receiver or monitor reads the sender's staff as `the sender`."""
     note: Mapped[str | None] = mapped_column(Text)
+    shared: Mapped[bool] = mapped_column(Boolean, default=False)
+    """Whether the note is shared with the receiver and the monitors, or is for the sender's
+    staff only (`accord.workflow.audience`): its author says so when recording it."""
 
 
 class Incident(Base):
@@ -181,8 +186,13 @@ class Incident(Base):
     kind: Mapped[str] = mapped_column(String(24))
     reported_on: Mapped[dt.date] = mapped_column(Date)
     reported_by: Mapped[str] = mapped_column(String(128))
+    reported_role: Mapped[str | None] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
+    shared: Mapped[bool] = mapped_column(Boolean)
+    """Whether the text is shared with the receiver and the monitors, or is for the sender's
+    staff only (`accord.workflow.audience`), as its author said."""
     suspends: Mapped[bool] = mapped_column(Boolean)
     lifted_on: Mapped[dt.date | None] = mapped_column(Date)
     lifted_by: Mapped[str | None] = mapped_column(String(128))
     lift_reason: Mapped[str | None] = mapped_column(Text)
+    """The supervisor's reason: the sender's own words, read by the sender's staff only."""

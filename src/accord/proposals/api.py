@@ -33,6 +33,7 @@ from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, page
 from accord.web.problems import SERVER_BOUND, responses
 from accord.web.state import AppState
+from accord.workflow.audience import AUDIENCE_HELP, Audience
 
 router = APIRouter(tags=["pools and items"], dependencies=[Depends(authorize)])
 ItemId = Annotated[int, Path(ge=1, le=2**31 - 1, description="A proposal item (one family).")]
@@ -103,6 +104,13 @@ class CheckInOut(BaseModel):
     due_on: dt.date
     done_on: dt.date | None
     by: str | None
+    note: str | None = Field(
+        description="Null when there is none, or when it is for the sender's staff and the"
+        " caller is not (DESIGN §6)."
+    )
+    audience: Audience | None = Field(
+        description="Sender only: who the note is for (`sender` or `shared`)."
+    )
 
 
 class ItemOut(BaseModel):
@@ -130,6 +138,17 @@ class MovedOut(BaseModel):
     from_state: str | None
     to_state: str
     repeated: bool = Field(description="True when the move had been made already: nothing new.")
+
+
+def _check_in_out(seen: views.CheckInView) -> CheckInOut:
+    return CheckInOut(
+        days=seen.days,
+        due_on=seen.due_on,
+        done_on=seen.done_on,
+        by=seen.by,
+        note=seen.note,
+        audience=seen.audience,
+    )
 
 
 def _view(actor: Actor) -> Literal["sender", "receiver"]:
@@ -275,10 +294,7 @@ def get_item(
                 )
                 for m in view.movements
             ],
-            check_ins=[
-                CheckInOut(days=c.due_days, due_on=c.due_on, done_on=c.done_on, by=c.by)
-                for c in view.check_ins
-            ],
+            check_ins=[_check_in_out(c) for c in view.check_ins],
             next_moves=view.next_moves,
         )
 
@@ -453,6 +469,7 @@ class OnwardIn(Strict):
 class CheckInIn(Strict):
     days: Literal[30, 90, 180]
     note: FreeText = Field("", max_length=2000)
+    audience: Audience = Field(description=AUDIENCE_HELP)
 
 
 @router.post(
@@ -797,10 +814,10 @@ def check_in(
 
     def work(session: Session) -> tuple[int, BaseModel]:
         views.readable_item(session, item_id, actor)
-        done = service.record_check_in(session, item_id, body.days, body.note, actor, clock)
-        return 200, CheckInOut(
-            days=done.due_days, due_on=done.due_on, done_on=done.done_on, by=done.by
+        done = service.record_check_in(
+            session, item_id, body.days, body.note, actor, clock, audience=body.audience
         )
+        return 200, _check_in_out(views.check_in_view(done, actor))
 
     return answer_once(request, caller.principal.name, idempotency_key, body, work)
 

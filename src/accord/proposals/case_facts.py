@@ -27,13 +27,14 @@ from accord.cases.service import (
     to_record,
 )
 from accord.clock import Clock
-from accord.errors import Conflict, Forbidden, NotFound
+from accord.errors import Conflict, NotFound
 from accord.proposals import repository
-from accord.proposals.service import Actor, lock_agreement, lock_item, move
+from accord.proposals.service import Actor, lock_agreement, lock_item, move, senders_staff
 from accord.workflow.guards import Facts, failures_of
-from accord.workflow.transitions import OPEN, State
+from accord.workflow.transitions import OPEN, Role, State
 
-IMPORT_ROLES = frozenset({"officer", "supervisor"})
+IMPORT_ROLES: frozenset[Role] = frozenset({"officer", "supervisor"})
+SUPERVISOR: frozenset[Role] = frozenset({"supervisor"})
 
 
 def import_case_files(
@@ -47,8 +48,7 @@ def import_case_files(
 ) -> ImportReport:
     """Import the sender's case records, then judge again the open items of every family the
     file changed. The one way a command, a route or the demo imports people."""
-    if actor.role not in IMPORT_ROLES:
-        raise Forbidden(f"{actor.name} ({actor.role}) may not import case records")
+    senders_staff(session, actor, "import case records", IMPORT_ROLES)
     now = clock.now()
     # Lock the open items and their agreements the file may touch before the import writes the
     # audit chain: every move takes item, agreement, then chain, and another order deadlocks.
@@ -108,10 +108,7 @@ def lift_fact(
 ) -> None:
     """A supervisor ends one protective fact, with a reason, audited: the one way a fact that
     blocks a transfer goes away (a file that leaves it out never removes it)."""
-    if actor.role != "supervisor":
-        raise Forbidden(
-            f"{actor.name} ({actor.role}) may not lift a protective fact; a supervisor may"
-        )
+    senders_staff(session, actor, "lift a protective fact", SUPERVISOR)
     if len(reason.strip()) < 10:
         raise Conflict("lifting a protective fact needs a reason (at least 10 characters)")
     stored = cases.get_person(session, case_id)
@@ -141,10 +138,7 @@ def assess(
 ) -> Assessment:
     """A supervisor's individual assessment (S8), with reasons, dated today and audited: the
     one way a vulnerability stops blocking, besides a supervisor's own import."""
-    if actor.role != "supervisor":
-        raise Forbidden(
-            f"{actor.name} ({actor.role}) may not record an assessment; a supervisor may"
-        )
+    senders_staff(session, actor, "record an assessment", SUPERVISOR)
     if rule != "S8":
         raise Conflict(f"only S8 yields to an individual assessment, not {rule}")
     if len(reason.strip()) < 10:

@@ -43,6 +43,7 @@ from accord.proposals.render import (
     pool_table,
 )
 from accord.proposals.service import Actor, Moved
+from accord.workflow.audience import AUDIENCE_HELP, Audience
 
 # --- Who acts, and when -----------------------------------------------------------------------
 
@@ -54,6 +55,10 @@ RequestOption = Annotated[
         help="An id for this request: sending the same request again changes nothing.",
         show_default=False,
     ),
+]
+
+AudienceOption = Annotated[
+    Audience, typer.Option("--audience", help=AUDIENCE_HELP, show_default=False)
 ]
 
 
@@ -451,11 +456,15 @@ def item_check_in(
     item_id: ItemArg,
     days: Annotated[int, typer.Argument(metavar="DAYS", help="30, 90 or 180.")],
     note: Annotated[str, typer.Option(help="What the check-in found.")],
+    audience: AudienceOption,
     db: DbOption = None,
 ) -> None:
-    """Record a monitoring check-in, on or after the day it falls due."""
+    """Record a monitoring check-in, on or after the day it falls due, saying who may read its
+    note."""
     with _unit(db, "items.check_in") as (session, clock, who):
-        check_in = service.record_check_in(session, item_id, days, note, who, clock)
+        check_in = service.record_check_in(
+            session, item_id, days, note, who, clock, audience=audience
+        )
         done = check_in.done_on
     out.print(f"item {item_id}: {days}-day check-in recorded on {done}")
 
@@ -694,11 +703,15 @@ def incident_report(
     agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
     kind: Annotated[IncidentKind, typer.Option(help="What happened.")],
     text: Annotated[str, typer.Option(help="What was reported, in words.")],
+    audience: AudienceOption,
     db: DbOption = None,
 ) -> None:
-    """Report an incident; onward removal or ill-treatment suspends the agreement (S15)."""
+    """Report an incident; onward removal or ill-treatment suspends the agreement (S15). The
+    text is read by whom `--audience` names."""
     with _unit(db, "incidents.report") as (session, clock, who):
-        incident = service.report_incident(session, agreement, kind.value, text, who, clock)
+        incident = service.report_incident(
+            session, agreement, kind.value, text, who, clock, audience=audience
+        )
         number, suspends = incident.id, incident.suspends
     out.print(
         f"incident {number} reported under {agreement}"

@@ -19,7 +19,7 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from accord.access import SEES_CLAIMS, acts_for_sender, may_see
+from accord.access import RULES, SEES_CLAIMS, acts_for_sender, may_see
 from accord.agreements import api as agreements_api
 from accord.audit.service import Entry, record_many
 from accord.clock import today
@@ -427,7 +427,11 @@ MOVES: dict[str, tuple[str, Callable[..., Any], type[BaseModel] | None, Fields]]
         "check-ins",
         proposals_api.check_in,
         proposals_api.CheckInIn,
-        lambda f: {"days": _whole_number(f, "days"), "note": _text(f, "note") or ""},
+        lambda f: {
+            "days": _whole_number(f, "days"),
+            "note": _text(f, "note") or "",
+            "audience": _text(f, "audience"),
+        },
     ),
     "close": ("close", proposals_api.close, None, _no_body),
 }
@@ -463,7 +467,9 @@ def _move_route(move: str) -> None:
         }
         back = local(_text(form, "back"), f"/items/{item_id}")
         sessions = state_of(request).store.sessions
-        if not is_htmx(request):
+        # The review queue's row is redrawn only for those who read pools: anyone else (a
+        # monitor recording a check-in) gets the item page, never a pool's rows and records.
+        if not is_htmx(request) or caller.principal.role not in RULES["pools.get"].roles:
             if model is not None:
                 kwargs["body"] = body_of(model, form, fields(form))
             with one_transaction(sessions):

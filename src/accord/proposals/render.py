@@ -17,6 +17,7 @@ from accord.proposals.batch import Outcome
 from accord.proposals.pools import MatchedPool
 from accord.proposals.service import Moved
 from accord.proposals.views import ItemView, LedgerView, Month, PoolView
+from accord.workflow.audience import AUDIENCE_TEXT
 
 
 def moved_text(moved: Moved) -> str:
@@ -162,15 +163,16 @@ def item_renderable(view: ItemView) -> RenderableType:
     parts: list[RenderableType] = [Text.from_markup("\n".join(lines)), timeline]
     if view.check_ins:
         check_ins = Table(title="Monitoring check-ins")
-        for column in ("after", "due", "done", "by", "note"):
+        for column in ("after", "due", "done", "by", "note", "for"):
             check_ins.add_column(column)
         for c in view.check_ins:
             check_ins.add_row(
-                f"{c.due_days} days",
+                f"{c.days} days",
                 c.due_on.isoformat(),
                 c.done_on.isoformat() if c.done_on else "pending",
                 escape(c.by or ""),
                 escape(c.note or ""),
+                AUDIENCE_TEXT[c.audience] if c.audience and c.note else "",
             )
         parts.append(check_ins)
     return Group(*parts)

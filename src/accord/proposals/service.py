@@ -41,6 +41,7 @@ from accord.models import (
 )
 from accord.proposals import repository
 from accord.safeguards.predicates import REOPENING_DAYS
+from accord.workflow.audience import Audience
 from accord.workflow.disclosure import SEEN_STATE
 from accord.workflow.guards import (
     INTERVIEW_NOTICE,
@@ -62,6 +63,7 @@ from accord.workflow.transitions import (
     ONWARD,
     OPEN,
     PROPOSE,
+    SENDER,
     Role,
     State,
     Transition,
@@ -153,6 +155,17 @@ def _acts_for(actor: Actor, agreement: AgreementIn) -> None:
             f"{actor.name} ({actor.role} of {actor.party or 'no party'}) does not act for"
             f" agreement {agreement.id}"
         )
+
+
+def senders_staff(session: Session, actor: Actor, may: str, roles: frozenset[Role]) -> None:
+    """The case files are the sender's: only its staff in `roles` act on them, and staff of a
+    party that sends under no agreement here act on none (a supervisor of the receiving state is
+    no supervisor of the sender's cases)."""
+    if actor.role not in roles:
+        allowed = " or ".join(sorted(roles))
+        raise Forbidden(f"{actor.name} ({actor.role}) may not {may}; a {allowed} may")
+    if actor.party is not None and actor.party not in agreements.sender_codes(session):
+        raise Forbidden(f"{actor.name} acts for {actor.party}, which sends no one here")
 
 
 def _agreement(session: Session, agreement_id: str, *, lock: bool) -> AgreementIn:
@@ -876,9 +889,17 @@ CHECK_IN_ROLES: frozenset[Role] = frozenset({"officer", "supervisor", "reviewer"
 
 
 def record_check_in(
-    session: Session, item_id: int, days: int, note: str, actor: Actor, clock: Clock
+    session: Session,
+    item_id: int,
+    days: int,
+    note: str,
+    actor: Actor,
+    clock: Clock,
+    *,
+    audience: Audience,
 ) -> CheckIn:
-    """A monitoring check-in, recorded on or after the day it falls due."""
+    """A monitoring check-in, recorded on or after the day it falls due. Its note is read by
+    the `audience` its author names (`accord.workflow.audience`)."""
     if actor.role not in CHECK_IN_ROLES:
         raise Forbidden(f"{actor.name} ({actor.role}) may not record check-ins")
     if days not in MONITORING_DAYS:
@@ -896,7 +917,8 @@ def record_check_in(
     if due.done_on is not None:
         return due
     _forward(session, item, clock.now())
-    due.done_on, due.by, due.note = day, actor.name, note
+    due.done_on, due.by, due.by_role, due.note = day, actor.name, actor.role, note
+    due.shared = audience is Audience.SHARED
     record(
         session,
         actor.name,
@@ -904,7 +926,7 @@ def record_check_in(
             "checkin.recorded",
             "proposal_item",
             str(item.id),
-            {"days": days, "day": day.isoformat()},
+            {"days": days, "day": day.isoformat(), "audience": audience.value},
         ),
         at=clock.now(),
     )
@@ -929,8 +951,7 @@ def record_case_change(
 ) -> list[Moved]:
     """A court stay, a new protection claim or an appeal: recorded on the person, and every
     open item of the family before transfer is cancelled, releasing its place."""
-    if actor.role not in ("officer", "supervisor"):
-        raise Forbidden(f"{actor.name} ({actor.role}) may not record a case change")
+    senders_staff(session, actor, "record a case change", SENDER)
     stored = get_person(session, case_id)
     if stored is None:
         raise NotFound(f"no person {case_id!r}")
@@ -983,9 +1004,15 @@ def report_incident(
     text: str,
     actor: Actor,
     clock: Clock,
+    *,
+    audience: Audience,
 ) -> Incident:
     """Onward removal or ill-treatment suspends the agreement at once: no new proposals,
-    acceptances or transfers until a supervisor lifts the suspension with a reason."""
+    acceptances or transfers until a supervisor lifts the suspension with a reason.
+
+    The text is read by the `audience` its author names. The suspension's source, which every
+    party to the agreement reads in its status history, names the incident's kind and number,
+    and quotes the text only when it is shared."""
     if kind not in INCIDENT_KINDS:
         raise Conflict(f"unknown incident kind {kind!r}; kinds: {', '.join(INCIDENT_KINDS)}")
     if actor.role not in ("officer", "supervisor", "monitor", "reviewer"):
@@ -1000,7 +1027,9 @@ def report_incident(
         kind=kind,
         reported_on=day,
         reported_by=actor.name,
+        reported_role=actor.role,
         text=text,
+        shared=audience is Audience.SHARED,
         suspends=kind in SUSPENDING,
     )
     session.add(incident)
@@ -1009,11 +1038,15 @@ def report_incident(
         session,
         actor.name,
         Entry(
-            "incident.reported", "agreement", agreement_id, {"incident": incident.id, "kind": kind}
+            "incident.reported",
+            "agreement",
+            agreement_id,
+            {"incident": incident.id, "kind": kind, "audience": audience.value},
         ),
         at=clock.now(),
     )
     if incident.suspends and stored.status == Status.IN_FORCE.value:
+        statement = f"{kind.replace('_', ' ')} reported (incident {incident.id})"
         apply_status_move(
             session,
             agreement_id,
@@ -1022,14 +1055,20 @@ def report_incident(
             actor=actor.name,
             source_key=f"incident-{incident.id}",
             new_source=SourceIn(
-                publisher=f"Accord incident {incident.id} ({actor.name})",
+                publisher=f"Accord incident {incident.id}",
                 date=day,
-                statement=f"{kind.replace('_', ' ')} reported: {text}",
+                statement=f"{statement}: {text}" if incident.shared else statement,
             ),
             note="suspended by an incident (S15)",
         )
     session.flush()
     return incident
+
+
+LIFTED = "suspension lifted by a supervisor of the sender"
+"""The source a lifting leaves in the agreement's status history, which every party to the
+agreement reads: the supervisor's reason is the sender's own words, kept on the incidents it
+lifts and in the audit log."""
 
 
 def lift_suspension(
@@ -1052,6 +1091,17 @@ def lift_suspension(
     for incident in open_incidents:
         incident.lifted_on, incident.lifted_by, incident.lift_reason = day, actor.name, reason
     key = f"lift-{open_incidents[-1].id if open_incidents else day.isoformat()}"
+    record(
+        session,
+        actor.name,
+        Entry(
+            "incident.lifted",
+            "agreement",
+            agreement_id,
+            {"incidents": [i.id for i in open_incidents], "reason": reason},
+        ),
+        at=clock.now(),
+    )
     apply_status_move(
         session,
         agreement_id,
@@ -1060,7 +1110,7 @@ def lift_suspension(
         actor=actor.name,
         source_key=key,
         new_source=SourceIn(
-            publisher=f"Accord supervisor {actor.name}", date=day, statement=reason
+            publisher="Accord: a supervisor of the sender", date=day, statement=LIFTED
         ),
         note="suspension lifted by a supervisor",
     )

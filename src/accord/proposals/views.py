@@ -4,7 +4,8 @@ timeline, the ledger of an agreement, and an agreement's months.
 Who may read what (DESIGN §1, §6): the sender's officers and supervisors read everything of
 the sender's agreements; a receiver's reviewer reads the pools proposed to its own state, and a
 monitor the agreements that name it, both through `accord.workflow.disclosure`: the states and
-moves they see, and nothing of notices, fear claims, interviews or the sender's reasons.
+moves they see, and nothing of notices, fear claims, interviews or the sender's reasons; and a
+check-in's note only when its author shared it (`accord.workflow.audience`).
 """
 
 from __future__ import annotations
@@ -28,7 +29,14 @@ from accord.proposals import repository
 from accord.proposals.repository import AgreementParties, PoolRow
 from accord.proposals.service import Actor
 from accord.screening.service import stored_agreement
-from accord.workflow.disclosure import RECEIVER_ACTIONS, offered_moves, seen_move
+from accord.workflow.audience import WITHHELD, Audience, audience_seen, readable
+from accord.workflow.disclosure import (
+    RECEIVER_ACTIONS,
+    THE_SENDER,
+    offered_moves,
+    seen_move,
+    shown_author,
+)
 from accord.workflow.guards import unserved
 from accord.workflow.quota import Held, held, present
 from accord.workflow.transitions import State, moves_from
@@ -73,6 +81,45 @@ def _in_order(entries: list[TimelineEntry]) -> list[TimelineEntry]:
 
 
 @dataclass(frozen=True)
+class CheckInView:
+    """A check-in as its reader may read it."""
+
+    days: int
+    due_on: dt.date
+    done_on: dt.date | None
+    by: str | None
+    note: str | None
+    """None when there is none, or when it is for the sender's staff and the reader is not."""
+    audience: Audience | None
+    """Who the note is for: told to the sender's staff only."""
+
+
+def check_in_view(check_in: CheckIn, actor: Actor) -> CheckInView:
+    return CheckInView(
+        check_in.due_days,
+        check_in.due_on,
+        check_in.done_on,
+        shown_author(check_in.by, check_in.by_role, actor.role),
+        readable(check_in.note, check_in.shared, actor.role),
+        audience_seen(check_in.shared, actor.role) if check_in.done_on else None,
+    )
+
+
+def _check_in_entry(check_in: CheckIn, day: dt.date, actor: Actor) -> TimelineEntry:
+    """A recorded check-in on the timeline: its note, with whom it is for, to the sender's
+    staff; a shared note to anyone else, and otherwise only that it was recorded."""
+    seen = check_in_view(check_in, actor)
+    what = f"{seen.days}-day check-in"
+    if seen.note is not None:
+        what += f": {seen.note}"
+        if seen.audience is not None:
+            what += " (shared note)" if seen.audience is Audience.SHARED else f" ({WITHHELD})"
+    else:
+        what += " recorded"
+    return TimelineEntry(day, what, seen.by or "")
+
+
+@dataclass(frozen=True)
 class ItemView:
     item: ProposalItem
     agreement: AgreementIn
@@ -81,7 +128,7 @@ class ItemView:
     """The day the state, as the reader sees it, began."""
     entries: list[TimelineEntry]
     movements: list[Movement]
-    check_ins: list[CheckIn]
+    check_ins: list[CheckInView]
     next_moves: list[str]
 
 
@@ -104,7 +151,7 @@ def _event_entry(event: ItemEvent, actor: Actor) -> TimelineEntry | None:
         seen = seen_move(event.action, event.from_state, event.to_state)
         if seen is None:
             return None
-        what, details, who = seen, {}, "the sender"
+        what, details, who = seen, {}, THE_SENDER
         if event.action in RECEIVER_ACTIONS:
             who = f"{event.actor} ({event.role})"
             if event.reason_code:
@@ -172,11 +219,8 @@ def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
                         f"reopening window for {claim.case_id} until {claim.reopening_until}",
                     )
                 )
-    entries += [
-        TimelineEntry(c.done_on, f"{c.due_days}-day check-in: {c.note or 'recorded'}", c.by or "")
-        for c in repository.check_ins(session, item.id)
-        if c.done_on is not None
-    ]
+    check_ins = repository.check_ins(session, item.id)
+    entries += [_check_in_entry(c, c.done_on, actor) for c in check_ins if c.done_on is not None]
     entries = _in_order(entries)
     record(
         session,
@@ -193,7 +237,7 @@ def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
         item.state_since if sees else item.seen_since,
         entries,
         repository.movements(session, item.id),
-        repository.check_ins(session, item.id),
+        [check_in_view(c, actor) for c in check_ins],
         next_moves,
     )
 

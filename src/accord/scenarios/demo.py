@@ -81,7 +81,13 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                 registry = load_registry_file(
                     arrangements_path(), agreements_repository.party_codes(session)
                 )
-                agreements_service.load(session, registry, supervisor.name, role=supervisor.role)
+                agreements_service.load(
+                    session,
+                    registry,
+                    supervisor.name,
+                    role=supervisor.role,
+                    party=supervisor.party,
+                )
             console.print(
                 f"loaded {len(registry.agreements)} reported arrangements from the built-in scenario"
             )
@@ -167,7 +173,13 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                 registry = load_registry_file(
                     workflow_agreement_path(), agreements_repository.party_codes(session)
                 )
-                agreements_service.load(session, registry, supervisor.name, role=supervisor.role)
+                agreements_service.load(
+                    session,
+                    registry,
+                    supervisor.name,
+                    role=supervisor.role,
+                    party=supervisor.party,
+                )
             with progress_bar() as bar:
                 task = bar.add_task("playing a year of the workflow", total=None)
                 year = play_year(store.sessions, clock, seed=seed, cast=cast)

@@ -63,6 +63,7 @@ from accord.proposals.service import (
     withdraw,
 )
 from accord.safeguards.predicates import REOPENING_DAYS, is_minor
+from accord.workflow.audience import Audience
 from accord.workflow.guards import MONITORING_DAYS, last_service, notice_recipients
 from accord.workflow.quota import present
 from accord.workflow.transitions import Role
@@ -136,12 +137,14 @@ ONWARD: tuple[tuple[OnwardOutcome, float, str], ...] = (
     ("moved_on", 0.10, "left for a third country on a visa"),
     ("absconded", 0.05, "left the reception centre; whereabouts unknown"),
 )
-CHECK_IN_NOTES = (
-    "seen in person; no concerns",
-    "reached by phone; access to a lawyer confirmed",
-    "seen with counsel; housing adequate",
-    "seen in person; medical follow-up arranged",
+CHECK_IN_NOTES: tuple[tuple[str, Audience], ...] = (
+    ("seen in person; no concerns", Audience.SHARED),
+    ("reached by phone; access to a lawyer confirmed", Audience.SHARED),
+    ("seen with counsel; housing adequate", Audience.SHARED),
+    ("seen in person; medical follow-up arranged", Audience.SENDER),
 )
+"""The monitor's notes, each with who may read it: a note that tells of a person's health is
+for the sender's staff only."""
 
 T = TypeVar("T")
 
@@ -511,11 +514,11 @@ class Year:
             ),
         )
         for days in MONITORING_DAYS:
-            note = self.rng.choice(CHECK_IN_NOTES)
+            note, audience = self.rng.choice(CHECK_IN_NOTES)
             self.at(
                 day + dt.timedelta(days=days),
                 11,
-                self._check_in(item_id, days, note),
+                self._check_in(item_id, days, note, audience),
             )
         self.at(
             day + dt.timedelta(days=MONITORING_DAYS[-1]),
@@ -523,9 +526,11 @@ class Year:
             lambda: self.call(move, item_id, "close", self.cast.officer, self.clock),
         )
 
-    def _check_in(self, item_id: int, days: int, note: str) -> Callable[[], object]:
+    def _check_in(
+        self, item_id: int, days: int, note: str, audience: Audience
+    ) -> Callable[[], object]:
         return lambda: self.call(
-            record_check_in, item_id, days, note, self.cast.monitor, self.clock
+            record_check_in, item_id, days, note, self.cast.monitor, self.clock, audience=audience
         )
 
     def _onward(self) -> tuple[OnwardOutcome, str]:
@@ -545,6 +550,7 @@ class Year:
             " reception centre",
             self.cast.monitor,
             self.clock,
+            audience=Audience.SHARED,
         )
 
     def lift(self) -> None:

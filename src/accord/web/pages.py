@@ -38,6 +38,7 @@ from accord.errors import AccordError, Forbidden, MalformedInput, Problem
 from accord.text import FreeText
 from accord.web.auth import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, Caller
 from accord.web.state import AppState
+from accord.workflow.audience import AUDIENCE_TEXT, WITHHELD, Audience
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "accord_csrf"
@@ -48,6 +49,9 @@ templates.env.globals["version"] = __version__
 templates.env.filters["shown_state"] = lambda state, role: shown_state(state, role)
 templates.env.filters["label"] = lambda text: str(text).replace("_", " ")
 templates.env.filters["tojson_attr"] = lambda value: json.dumps(value, default=str)
+templates.env.filters["audience"] = lambda value: AUDIENCE_TEXT[Audience(value)]
+templates.env.globals["audiences"] = [(a.value, text) for a, text in AUDIENCE_TEXT.items()]
+templates.env.globals["withheld"] = WITHHELD
 
 
 class SignInFirst(Exception):

@@ -33,6 +33,8 @@ an upheld fear claim. The family left the pool and its place, if any, was releas
 CALLED_OFF = "transfer called off by the sender"
 """The one label of every sender-side hold that undoes a scheduled transfer."""
 SCHEDULED = "transfer scheduled"
+THE_SENDER = "the sender"
+"""How a receiver or monitor reads any of the sender's staff: never by name."""
 
 SEEN_STATE: MappingProxyType[State, str] = MappingProxyType(
     {
@@ -97,3 +99,12 @@ def offered_moves(seen: str, role: Role) -> list[str]:
         for row in TRANSITIONS
         if role in row.roles and all(state in row.sources for state in behind)
     )
+
+
+def shown_author(name: str | None, role: str | None, reader: Role) -> str | None:
+    """Who recorded something, as the reader may see it: every name to the sender's staff; to
+    anyone else, the sender's staff (or an author whose role was never recorded) as
+    `THE_SENDER`, and the receiver's or a monitor's people by name."""
+    if name is None or reader in SEES_EVERYTHING:
+        return name
+    return name if role is not None and role not in SEES_EVERYTHING else THE_SENDER
