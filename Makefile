@@ -14,8 +14,11 @@ export UV_PYTHON_DOWNLOADS := never
 demo: $(VENV)/.synced
 	$(BIN)/accord demo
 
+# One test process per core (tests of one file stay in one process: their module fixtures are
+# built once); `TEST_JOBS=0` runs them in this process alone.
+TEST_JOBS ?= auto
 test: $(VENV)/.synced browser
-	$(BIN)/pytest
+	$(BIN)/pytest --numprocesses=$(TEST_JOBS) --dist=loadfile
 
 # The browser tests (tests/e2e) drive Debian's chromium: install it when it is missing and we
 # may (as root). Never fails: without chromium the browser tests skip (under CI=true they fail).

@@ -12,6 +12,10 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
+# The command line prints through consoles made when it is imported, as wide as the terminal; a
+# test process (one of several, or none with a terminal) gets the same width every time.
+os.environ["COLUMNS"] = "200"
+
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url

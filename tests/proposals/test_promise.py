@@ -450,6 +450,20 @@ def test_7_a_move_dated_before_the_facts_it_stands_on_is_refused(
     assert accept(store, later, item).to_state == "accepted"
 
 
+def test_7_a_pool_dated_before_a_familys_records_changed_is_refused(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    """Found by the adversarial simulation: with the clock set back, a pool was proposed at a
+    moment before a supervisor's assessment of a member, which the pool's screening read."""
+    singles(store, tmp_path, "A1")
+    later = SetClock(clock.now() + dt.timedelta(days=2))
+    run(store, assess, "A1", "S8", "seen in person; fit for the journey", SUPERVISOR, later)
+    detail = propose_refused(store, clock, "F-A1")
+    assert "F-A1: its records changed at 2026-01-14 09:00 UTC" in detail
+    assert "time runs forward" in detail
+    assert propose(store, later, ["F-A1"])
+
+
 # --- Also seen: a schedule past the term, a refusal that names who is missing ------------------
 
 

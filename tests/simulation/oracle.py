@@ -173,6 +173,29 @@ class Person:
     fit: bool | None = None
     ever_unfit: bool = False
     counsel: bool = False
+    changed: dt.datetime | None = None
+    """When the facts the oracle judges the person on last changed."""
+
+    def facts(self) -> tuple[Any, ...]:
+        """What a move is judged on: a change to any of it is a change of the record."""
+        return (
+            self.family_id,
+            self.relationship,
+            self.birth,
+            self.nationalities,
+            self.languages,
+            self.sender_status,
+            self.removal,
+            frozenset(self.protection),
+            frozenset(self.fears),
+            self.appeal,
+            self.stay,
+            frozenset(self.vulnerable),
+            self.assessed,
+            self.age_disputed,
+            self.fit is True and not self.ever_unfit,
+            self.counsel,
+        )
 
     def minor(self, on: dt.date) -> bool:
         return self.age_disputed or age(self.birth, on) < 18
@@ -300,6 +323,8 @@ class Oracle:
         self.places: dict[str, dict[int, Place]] = {a: {} for a in self.terms}
         self.claims: dict[int, Claim] = {}
         self.last_event = 0
+        self.now = dt.datetime.min.replace(tzinfo=dt.UTC)
+        """The moment of the step being judged: the simulation sets it as each step begins."""
         self._found: list[Violation] = []
 
     def close(self) -> None:
@@ -323,6 +348,7 @@ class Oracle:
                 person = self.people[case_id] = Person(
                     case_id, family_id, "", dt.date.min, frozenset(), frozenset(), "", ""
                 )
+            before = person.facts()
             self.families.get(person.family_id, set()).discard(case_id)
             self.families.setdefault(family_id, set()).add(case_id)
             person.family_id = family_id
@@ -348,10 +374,13 @@ class Oracle:
             person.counsel |= record.get("counsel") is not None
             if record.get("assessments") and by and day and self._supervisor(by):
                 person.assessed = min(person.assessed or day, day)
+            if person.facts() != before:
+                person.changed = self.now
 
     def case_changed(self, case_id: str, change: str, against: str | None) -> None:
         """record_case_change went through: a stay, an appeal or a new pending claim."""
         person = self.people[case_id]
+        person.changed = self.now
         if change == "stay":
             person.stay = True
         elif change == "appeal":
@@ -368,6 +397,7 @@ class Oracle:
             self._flag_act(step, "R", "lift_fact", day, None, f"{actor} lifted {fact} of {case_id}")
             return
         person = self.people[case_id]
+        person.changed = self.now
         if fact == "stay":
             person.stay = False
         elif fact == "appeal":
@@ -401,6 +431,11 @@ class Oracle:
             return
         person = self.people[case_id]
         person.assessed = min(person.assessed or day, day)
+        person.changed = self.now
+
+    def _touch(self, case_id: str) -> None:
+        if case_id in self.people:
+            self.people[case_id].changed = self.now
 
     def _supervisor(self, actor: str) -> bool:
         role, party = self.users.get(actor, ("unknown", None))
@@ -470,13 +505,15 @@ class Oracle:
         """Read what the step wrote, judge each move, and return the violations found."""
         self._read_claims(step, day)
         rows = self.db.execute(
-            "SELECT id, item_id, action, from_state, to_state, day, actor FROM item_events"
+            "SELECT id, item_id, action, to_state, day, at, actor FROM item_events"
             " WHERE id > ? ORDER BY id",
             (self.last_event,),
         ).fetchall()
-        for event_id, item_id, action, _from, to_state, when, actor in rows:
+        for event_id, item_id, action, to_state, when, at, actor in rows:
             self.last_event = event_id
             self._judge(step, day, item_id, action, to_state, _date(when) or day, actor)
+            if to_state in NEEDS:
+                self._judge_moment(step, day, self.items[item_id], action, _moment(at))
         found, self._found = self._found, []
         return found
 
@@ -502,6 +539,7 @@ class Oracle:
                 known = self.claims[claim_id] = Claim(
                     item_id, case_id, receiver, _date(asserted) or day
                 )
+                self._touch(case_id)
             item = self.items.get(item_id)
             if interview_at is not None and interview_at != known.interview_at:
                 known.interview_at = interview_at
@@ -533,6 +571,7 @@ class Oracle:
                 known.outcome, known.decided = outcome, decided_on
             else:
                 continue
+            self._touch(case_id)
             if item is not None and (
                 known.interview_at is None or known.interview_at.date() > decided_on
             ):
@@ -586,6 +625,29 @@ class Oracle:
             places[item.id].present = False
         if to in NEEDS:
             self._judge_move(step, day, item, terms, to)
+
+    def _judge_moment(
+        self, step: int, day: dt.date, item: Item, action: str, at: dt.datetime | None
+    ) -> None:
+        """A move is never dated before the facts it is judged on: the members' records."""
+        changes = [
+            (person.changed, person.case_id)
+            for case_id in self.families.get(item.family, set())
+            if (person := self.people[case_id]).changed is not None
+        ]
+        if at is None or not changes:
+            return
+        latest, case_id = max(changes)
+        if at < latest:
+            self._flag(
+                step,
+                "T",
+                action,
+                day,
+                item,
+                f"{action} at {at:%Y-%m-%d %H:%M}, before {case_id}'s record changed"
+                f" at {latest:%Y-%m-%d %H:%M}",
+            )
 
     def _judge_author(
         self, step: int, day: dt.date, item: Item, terms: Terms, action: str, actor: str

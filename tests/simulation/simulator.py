@@ -234,6 +234,7 @@ class Run:
         self.oracle = Oracle(
             str(path), {u.name: (u.role, u.party) for u in USERS}, world.agreements
         )
+        self.oracle.now = self.clock.now()
         self.oracle.imported(self.world.people.values(), "supervisor.any", START)
         self.oracle.observe(0, START)
         self.view = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
@@ -275,7 +276,7 @@ class Run:
         wrote nothing), `refused` (a domain error), `crashed` (any other error: a bug, not a
         refusal) or `skipped` (nothing to act on), and what the oracle found."""
         self._step = step.n
-        self.clock.at = step.at
+        self.clock.at = self.oracle.now = step.at
         if step.command.startswith("clock"):  # the step is its new time: nothing to write
             return "applied", self.oracle.observe(step.n, step.at.date())
         handler: Callable[[Session, dict[str, Any]], Any] = getattr(self, f"_{step.command}")
@@ -1088,6 +1089,9 @@ def simulate(
                 steps.append(step)
                 outcome, found = run.step(step)
                 _count(summary, step, outcome, found, run.last_error)
+                if outcome == "crashed" and "crash" not in summary.findings:
+                    crash = _crash(step, run.last_error)
+                    summary.findings["crash"] = Finding(crash, world_seed, list(steps))
                 for violation in found:
                     if violation.rule not in summary.findings:
                         summary.findings[violation.rule] = Finding(
@@ -1127,7 +1131,8 @@ def _count(summary: Summary, step: Step, outcome: str, found: list[Violation], e
 
 
 def replay(seed: str, steps: Sequence[Step], *, directory: Path, template: Path) -> list[Violation]:
-    """The steps on a fresh copy of the seeded world; every violation the oracle finds."""
+    """The steps on a fresh copy of the seeded world; every violation the oracle finds, and
+    every crash (as a violation of the rule `crash`)."""
     world = World.make(seed)
     prepared = directory / f"replay-{abs(hash(seed))}.db"
     if not prepared.exists():
@@ -1136,10 +1141,28 @@ def replay(seed: str, steps: Sequence[Step], *, directory: Path, template: Path)
     found: list[Violation] = []
     try:
         for step in steps:
-            found += run.step(step)[1]
+            outcome, violations = run.step(step)
+            found += violations
+            if outcome == "crashed":
+                found.append(_crash(step, run.last_error))
     finally:
         run.close()
     return found
+
+
+def _crash(step: Step, error: str) -> Violation:
+    """A service failing with an error that is not a refusal, as a finding to replay."""
+    return Violation(
+        step.n,
+        "crash",
+        step.command,
+        step.at.date(),
+        None,
+        step.args.get("family"),
+        None,
+        error.split("\n")[0]
+        + (" " + error.split("\n")[2].strip() if error.count("\n") > 1 else ""),
+    )
 
 
 def related(steps: Sequence[Step], violation: Violation) -> list[Step]:
@@ -1147,6 +1170,11 @@ def related(steps: Sequence[Step], violation: Violation) -> list[Step]:
     moved between with it), and on its agreement when the rule reads the agreement or its
     quota."""
     families = {violation.family} if violation.family else set()
+    if violation.rule == "crash":
+        crashed = next((s for s in steps if s.n == violation.step), None)
+        case = crashed.args.get("case") if crashed else None
+        families |= {case.rsplit("-", 1)[0]} if case else set()
+        families |= set(crashed.args.get("families", [])) if crashed else set()
     for _ in range(3):
         for step in steps:
             if step.command == "import":
@@ -1172,7 +1200,7 @@ def related(steps: Sequence[Step], violation: Violation) -> list[Step]:
             mine = True
         if whole_agreement and on_agreement:
             mine = True
-        if mine:
+        if mine or step.n == violation.step:
             chosen.append(step)
     return chosen
 
@@ -1197,7 +1225,10 @@ def shrink(
         nonlocal calls
         calls += 1
         return any(
-            v.rule == target.rule and v.family == target.family and v.agreement == target.agreement
+            v.rule == target.rule
+            and v.family == target.family
+            and v.agreement == target.agreement
+            and (v.rule != "crash" or v.detail.split(":")[0] == target.detail.split(":")[0])
             for v in replay(finding.seed, candidate, directory=directory, template=template)
         )
 

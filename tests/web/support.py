@@ -4,7 +4,7 @@ several states, people carrying protected facts, and one user (with an API token
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,6 +100,27 @@ class World:
         return self.client.post(f"/api/v1{path}", headers=headers, json=json, **kwargs)
 
 
+def sign_up(
+    store: Store, clock: SetClock, users: Mapping[str, tuple[str, str | None]] = USERS
+) -> dict[str, str]:
+    """The users (`USERS` unless given), each with a read and write API token: their secrets,
+    by username."""
+    tokens = {}
+    with unit_of_work(store.sessions) as session:
+        for name, (role, party) in users.items():
+            accounts.add_user(session, name, PASSWORD, role, party, clock, actor="test")
+            tokens[name] = accounts.issue_token(
+                session,
+                name,
+                "test",
+                ["read", "write"],
+                dt.timedelta(days=365),
+                clock,
+                actor="test",
+            )
+    return tokens
+
+
 def seed(
     store: Store, tmp_path: Path, clock: SetClock
 ) -> tuple[dict[str, str], dict[str, int], int]:
@@ -138,19 +159,7 @@ def seed(
         [b1] = stored_people(session, family_id="F-B1")
         claim = FearClaim(country="XK", asserted=clock.now().date(), outcome="pending")
         replace_record(session, b1.model_copy(update={"fear_claims": [claim]}), clock.now())
-    tokens = {}
-    with unit_of_work(store.sessions) as session:
-        for name, (role, party) in USERS.items():
-            accounts.add_user(session, name, PASSWORD, role, party, clock, actor="test")
-            tokens[name] = accounts.issue_token(
-                session,
-                name,
-                "test",
-                ["read", "write"],
-                dt.timedelta(days=365),
-                clock,
-                actor="test",
-            )
+    tokens = sign_up(store, clock)
     return tokens, items, pool
 
 

@@ -123,7 +123,7 @@ def test_a_sender_only_incident_text_and_lift_reason_stay_with_the_sender(world:
     assert lifted.status_code == 200, lifted.text
     for user in OUTSIDE:
         [incident] = world.get(f"/agreements/{AGREEMENT}/incidents", user).json()["items"]
-        assert (incident["lifted_by"], incident["lift_reason"]) == ("sam", None)
+        assert (incident["lifted_by"], incident["lift_reason"]) == ("the sender", None)
         assert incident["lifted_on"] == world.clock.now().date().isoformat()
         statements = history(world, user)
         assert statements[f"lift-{number}"] == "suspension lifted by a supervisor of the sender"

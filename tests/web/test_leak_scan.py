@@ -35,7 +35,6 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
 from accord.access import PAGES, RULES, SEES_CLAIMS
-from accord.accounts import service as accounts
 from accord.cases.minimized import HEALTH_CONSENT
 from accord.cases.schemas import FearClaim
 from accord.cases.service import replace_record, stored_people
@@ -52,7 +51,7 @@ from tests.conftest import _create_database, _drop_database
 from tests.proposals.support import AGREEMENT, load_agreement
 from tests.support import person
 from tests.web.pages_support import Browser, signed_in
-from tests.web.support import PASSWORD, World
+from tests.web.support import PASSWORD, World, sign_up
 from tests.web.test_leaks import WITHHELD_FIELDS, WORDS
 
 OFFICER = "officer.quennell"
@@ -374,23 +373,6 @@ class Scene:
         )
         assert answer.status_code < 300, f"{name} as {user}: {answer.status_code} {answer.text}"
         return answer.json() if answer.content else None
-
-
-def add_users(store: Store, clock: SetClock) -> dict[str, str]:
-    tokens = {}
-    with unit_of_work(store.sessions) as session:
-        for name, (role, party) in USERS.items():
-            accounts.add_user(session, name, PASSWORD, role, party, clock, actor="test")
-            tokens[name] = accounts.issue_token(
-                session,
-                name,
-                "scan",
-                ["read", "write"],
-                dt.timedelta(days=365),
-                clock,
-                actor="test",
-            )
-    return tokens
 
 
 def play(scene: Scene) -> None:
@@ -1118,7 +1100,7 @@ def scanned(
         settings = Settings(database_url=url)
         store = open_store(settings)
         try:
-            tokens = add_users(store, clock)
+            tokens = sign_up(store, clock, USERS)
             app = create_app(settings, clock=clock)
             with TestClient(app, base_url="https://testserver") as client:
                 schema = Schema(client.get("/api/v1/openapi.json").json())

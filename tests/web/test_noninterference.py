@@ -34,7 +34,6 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from accord.accounts import service as accounts
 from accord.cases.reader import Row
 from accord.cases.schemas import PersonRecord
 from accord.clock import SetClock
@@ -55,7 +54,7 @@ from tests.proposals.support import (
 )
 from tests.support import person
 from tests.web.pages_support import login_token
-from tests.web.support import PASSWORD, USERS
+from tests.web.support import PASSWORD, sign_up
 
 NONINTERFERENCE_EXAMPLES = int(os.environ.get("ACCORD_NONINTERFERENCE_EXAMPLES", "200"))
 """World pairs per run: 200 by default (CI included), each world of one to four families;
@@ -274,19 +273,7 @@ def base(sqlite_template: Path, cheap_argon2: None) -> Iterator[Base]:
     clock = SetClock.on(START - dt.timedelta(days=30))
     try:
         load_agreement(store)
-        tokens = {}
-        with unit_of_work(store.sessions) as session:
-            for name, (role, party) in USERS.items():
-                accounts.add_user(session, name, PASSWORD, role, party, clock, actor="test")
-                tokens[name] = accounts.issue_token(
-                    session,
-                    name,
-                    "test",
-                    ["read", "write"],
-                    dt.timedelta(days=365),
-                    clock,
-                    actor="test",
-                )
+        tokens = sign_up(store, clock)
     finally:
         store.close()
     yield Base(path, tokens)

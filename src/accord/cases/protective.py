@@ -167,6 +167,7 @@ def lift(person: PersonRecord, fact: LiftableFact, detail: str | None, on: dt.da
         bool(pending),
         f"no pending fear claim about {detail!r} is recorded (an upheld one blocks for good)",
     )
+    _require(all(c.asserted <= on for c in pending), "a claim cannot be refused before it was made")
     refused = {"outcome": "negative", "decided": on}  # its reopening window runs from today
     return person.model_copy(
         update={

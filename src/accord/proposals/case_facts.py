@@ -10,6 +10,7 @@ A family only unfit to travel is held (the next move refuses it) and reported.
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
@@ -115,6 +116,12 @@ def lift_fact(
     if stored is None:
         raise NotFound(f"no person {case_id!r}")
     now = clock.now()
+    _after_the_record(stored.updated_at, now, case_id)
+    if fact == "fear_claim" and repository.pending_claims_of(session, case_id):
+        raise Conflict(
+            f"{case_id}: the fear claim is before an interview in the workflow; its outcome is"
+            " recorded there (`accord item fear-outcome`), not lifted"
+        )
     try:
         lifted = lift(to_record(stored), fact, detail, now.date())
     except NotLiftable as exc:
@@ -147,6 +154,7 @@ def assess(
     if stored is None:
         raise NotFound(f"no person {case_id!r}")
     now = clock.now()
+    _after_the_record(stored.updated_at, now, case_id)
     person = to_record(stored)
     assessment = Assessment.model_validate(
         {"rule": rule, "by": actor.name, "date": now.date(), "reason": reason}
@@ -161,3 +169,13 @@ def assess(
         at=now,
     )
     return assessment
+
+
+def _after_the_record(updated_at: dt.datetime, now: dt.datetime, case_id: str) -> None:
+    """Time runs forward on a person's record too: no act dated before its last change."""
+    last = updated_at if updated_at.tzinfo is not None else updated_at.replace(tzinfo=dt.UTC)
+    if now < last:
+        raise Conflict(
+            f"{case_id}'s record last changed at {last:%Y-%m-%d %H:%M} UTC; {now:%Y-%m-%d %H:%M}"
+            " is before it: time runs forward"
+        )

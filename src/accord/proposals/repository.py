@@ -300,3 +300,11 @@ def open_items_of(session: Session, families: Iterable[str]) -> list[ProposalIte
         query = select(ProposalItem).where(ProposalItem.open_family.in_(chunk))
         found += session.execute(query).scalars()
     return sorted(found, key=lambda item: item.id)
+
+
+def pending_claims_of(session: Session, case_id: str) -> list[FearClaimRecord]:
+    """A person's fear claims pending in the workflow, on any item."""
+    query = select(FearClaimRecord).where(
+        FearClaimRecord.case_id == case_id, FearClaimRecord.outcome == "pending"
+    )
+    return list(session.execute(query).scalars())

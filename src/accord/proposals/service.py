@@ -158,13 +158,14 @@ def _acts_for(actor: Actor, agreement: AgreementIn) -> None:
 
 
 def senders_staff(session: Session, actor: Actor, may: str, roles: frozenset[Role]) -> None:
-    """The case files are the sender's: only its staff in `roles` act on them, and staff of a
-    party that sends under no agreement here act on none (a supervisor of the receiving state is
-    no supervisor of the sender's cases)."""
+    """The case files are the sender's: only its staff in `roles` act on them, and once
+    agreements are registered, staff of a party that sends under none of them act on none (a
+    supervisor of the receiving state is no supervisor of the sender's cases)."""
     if actor.role not in roles:
         allowed = " or ".join(sorted(roles))
         raise Forbidden(f"{actor.name} ({actor.role}) may not {may}; a {allowed} may")
-    if actor.party is not None and actor.party not in agreements.sender_codes(session):
+    senders = agreements.sender_codes(session)
+    if actor.party is not None and senders and actor.party not in senders:
         raise Forbidden(f"{actor.name} acts for {actor.party}, which sends no one here")
 
 
@@ -507,6 +508,13 @@ def create_pool(
             problems.append(f"{family.family_id}: already in an open proposal item")
         if family.family_id in gone:
             problems.append(f"{family.family_id}: already transferred ({gone[family.family_id]})")
+        changed = family_changed_at(session, family.family_id)
+        if changed is not None and now < _as_utc(changed):
+            problems.append(
+                f"{family.family_id}: its records changed at {_as_utc(changed):%Y-%m-%d %H:%M}"
+                f" UTC; nothing can be decided on them at {now:%Y-%m-%d %H:%M}, before they"
+                " existed (time runs forward)"
+            )
         problems += [f"{family.family_id}: {r}" for r in family_eligible(agreement, members, day)]
         members_of[family.family_id] = members
     size = sum(len(m) for m in members_of.values())
@@ -796,12 +804,24 @@ def decide_fear(
     person = next(
         m for m in stored_people(session, family_id=item.family_id) if m.case_id == claim.case_id
     )
+    decided = FearClaim(
+        country=claim.receiver, asserted=claim.asserted_on, outcome=outcome, decided=day
+    )
+    # This claim's own entry takes the decision, whatever was recorded of it since (a
+    # supervisor's lift, a file): the finding is what the interview found, and an upheld one
+    # is never lost. Other pending claims about the receiver take it too, as before.
+    claims = [
+        c
+        for c in person.fear_claims
+        if not (c.country == claim.receiver and c.asserted == claim.asserted_on)
+    ]
     claims = [
         c.model_copy(update={"outcome": outcome, "decided": day})
         if c.country == claim.receiver and c.outcome == "pending"
         else c
-        for c in person.fear_claims
+        for c in claims
     ]
+    claims.append(decided)
     _update_person(
         session,
         person.model_copy(update={"fear_claims": claims}),
