@@ -490,3 +490,28 @@ def test_clearing_an_item_still_accepted_names_who_is_not_yet_served(
     clock.advance(days=10)
     with pytest.raises(IllegalTransition, match=r"not yet validly served: A3 \(counsel\)"):
         run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True)
+
+
+def test_a_second_rejection_with_another_reason_is_refused_not_dropped(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    """Issue 14, finding 6: rejecting again with another reason answered `repeated` and
+    silently dropped the second reason. The same request again is still a harmless retry."""
+    from accord.proposals.service import move
+
+    singles(store, tmp_path, "A1")
+    [item] = propose(store, clock, ["F-A1"])
+    first = {"reason_code": "criteria", "reason_text": "no valid travel document"}
+    assert run(store, move, item, "reject", REVIEWER, clock, **first).to_state == "rejected"
+    assert run(store, move, item, "reject", REVIEWER, clock, **first).repeated
+    with pytest.raises(IllegalTransition, match="a decision is not changed by making it again"):
+        run(
+            store,
+            move,
+            item,
+            "reject",
+            REVIEWER,
+            clock,
+            reason_code="public_order",
+            reason_text="another reason",
+        )

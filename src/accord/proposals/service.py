@@ -278,6 +278,15 @@ def move(
         if history and history[-1].action == action and history[-1].data == (data or {}):
             _authorize(actor, row, agreement)  # a retry is no way round who may make the move
             last = history[-1]
+            if "reason" in row.guards and (last.reason_code, last.reason_text) != (
+                reason_code,
+                reason_text,
+            ):
+                raise IllegalTransition(
+                    f"cannot {action} item {item.id} again: it was moved by {action} on"
+                    f" {last.day}, with reason {last.reason_code}; a decision is not changed by"
+                    " making it again"
+                )
             return Moved(
                 item_id,
                 action,
