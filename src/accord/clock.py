@@ -41,6 +41,11 @@ class SetClock:
         return cls(dt.datetime.combine(day, dt.time(hour), tzinfo=dt.UTC))
 
 
+def as_utc(moment: dt.datetime) -> dt.datetime:
+    """A stored moment as an aware UTC one: SQLite gives back the naive UTC it was given."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+
+
 def today(clock: Clock) -> dt.date:
     return clock.now().date()
 

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from accord.bulk import in_lists
 from accord.cases.families import MemberState
+from accord.clock import as_utc
 from accord.db import table_of
 from accord.models import Family, Person
 
@@ -100,7 +101,8 @@ def record_texts(session: Session, *, family_id: str | None = None) -> list[str]
 def family_changed_at(session: Session, family_id: str) -> dt.datetime | None:
     """The last moment any member's record changed: a move may not be dated before its facts."""
     query = select(func.max(Person.updated_at)).where(Person.family_id == family_id)
-    return session.execute(query).scalar_one_or_none()
+    changed = session.execute(query).scalar_one_or_none()
+    return None if changed is None else as_utc(changed)
 
 
 def records_by_case(session: Session, case_ids: Iterable[str]) -> dict[str, str]:

@@ -27,7 +27,7 @@ from accord.cases.service import (
     stored_people,
     to_record,
 )
-from accord.clock import Clock
+from accord.clock import Clock, as_utc
 from accord.errors import Conflict, NotFound
 from accord.proposals import repository
 from accord.proposals.service import Actor, lock_agreement, lock_item, move, senders_staff
@@ -173,7 +173,7 @@ def assess(
 
 def _after_the_record(updated_at: dt.datetime, now: dt.datetime, case_id: str) -> None:
     """Time runs forward on a person's record too: no act dated before its last change."""
-    last = updated_at if updated_at.tzinfo is not None else updated_at.replace(tzinfo=dt.UTC)
+    last = as_utc(updated_at)
     if now < last:
         raise Conflict(
             f"{case_id}'s record last changed at {last:%Y-%m-%d %H:%M} UTC; {now:%Y-%m-%d %H:%M}"

@@ -199,15 +199,11 @@ def _members(session: Session, item: ProposalItem) -> tuple[PersonRecord, ...]:
     return tuple(stored_people(session, family_id=item.family_id))
 
 
-def _as_utc(moment: dt.datetime) -> dt.datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-
-
 def _forward(session: Session, item: ProposalItem, now: dt.datetime) -> None:
     """Time runs forward per item (DESIGN §4): nothing is recorded on an item at a moment
     before the last thing recorded on it, nor before the family's facts it is judged on (the
     last change to a member's record). Stamps the item with `now` when it may go on."""
-    last = _as_utc(item.last_at) if item.last_at is not None else None
+    last = item.last_at
     if last is not None and now < last:
         raise Conflict(
             f"item {item.id} was last acted on at {last:%Y-%m-%d %H:%M} UTC;"
@@ -218,9 +214,9 @@ def _forward(session: Session, item: ProposalItem, now: dt.datetime) -> None:
             f"item {item.id} last moved on {item.state_since}; {now.date()} is before it"
         )
     changed = family_changed_at(session, item.family_id)
-    if changed is not None and now < _as_utc(changed):
+    if changed is not None and now < changed:
         raise Conflict(
-            f"family {item.family_id}'s records changed at {_as_utc(changed):%Y-%m-%d %H:%M} UTC;"
+            f"family {item.family_id}'s records changed at {changed:%Y-%m-%d %H:%M} UTC;"
             f" nothing can be decided on them at {now:%Y-%m-%d %H:%M}, before they existed"
         )
     item.last_at = now
@@ -518,9 +514,9 @@ def create_pool(
         if family.family_id in gone:
             problems.append(f"{family.family_id}: already transferred ({gone[family.family_id]})")
         changed = family_changed_at(session, family.family_id)
-        if changed is not None and now < _as_utc(changed):
+        if changed is not None and now < changed:
             problems.append(
-                f"{family.family_id}: its records changed at {_as_utc(changed):%Y-%m-%d %H:%M}"
+                f"{family.family_id}: its records changed at {changed:%Y-%m-%d %H:%M}"
                 f" UTC; nothing can be decided on them at {now:%Y-%m-%d %H:%M}, before they"
                 " existed (time runs forward)"
             )
