@@ -8,8 +8,8 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from accord.agreements.schemas import AgreementIn
-from accord.cases.schemas import PersonRecord
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 
 ON = dt.date(2026, 1, 15)
 COUNTRIES = ["VE", "CU", "XK", "RW", "US", "GH", "UZ"]

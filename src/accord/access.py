@@ -18,10 +18,20 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Literal, Protocol
 
-from accord.agreements.schemas import AgreementIn
 from accord.errors import Forbidden, NotFound
+from accord.records.agreement import AgreementIn
 from accord.workflow.disclosure import SEES_EVERYTHING, seen_state
 from accord.workflow.transitions import Role
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """Who acts: a named user with one role, of one party (a reviewer's is the receiver)."""
+
+    name: str
+    role: Role
+    party: str | None = None
+
 
 ROLES: tuple[Role, ...] = ("admin", "officer", "supervisor", "reviewer", "monitor")
 SEES_CLAIMS: frozenset[Role] = SEES_EVERYTHING

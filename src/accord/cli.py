@@ -15,7 +15,6 @@ from accord.audit.cli import app as audit_app
 from accord.cases.cli import app as people_app
 from accord.cli_support import DbOption, new_app, out, settings_for
 from accord.db import make_engine, upgrade
-from accord.matching.cli import match_command, propose_command
 from accord.proposals.cli import (
     case_app,
     incident_app,
@@ -24,8 +23,9 @@ from accord.proposals.cli import (
     pool_app,
     review_command,
 )
+from accord.proposals.matching_cli import match_command, propose_command
+from accord.proposals.screening_cli import explain_command, screen_command, whatif_command
 from accord.scenarios.cli import app as scenario_app
-from accord.screening.cli import explain_command, screen_command, whatif_command
 
 app = new_app(
     "Accord runs transfer agreements between states, with the legal safeguards as hard"

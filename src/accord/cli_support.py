@@ -12,14 +12,13 @@ from rich.console import Console
 from rich.markup import escape
 from typer.core import TyperGroup
 
-from accord.access import check
+from accord.access import Actor, check
 from accord.accounts import cli_session
 from accord.accounts.service import Principal
 from accord.clock import Clock, clock_for
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import AccordError, InvalidInput
-from accord.proposals.service import Actor
 from accord.store import Store, open_store
 
 DbOption = Annotated[

@@ -9,13 +9,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.agreements import repository, service
-from accord.agreements.lifecycle import LEGAL_MOVES, Status, is_legal
 from accord.agreements.loader import parse_registry
 from accord.db import unit_of_work
 from accord.errors import Conflict, Forbidden, IllegalTransition, NotFound
 from accord.models import Agreement, AuditEvent, Party
 from accord.scenarios import arrangements_path
 from accord.store import Store
+from accord.workflow.lifecycle import LEGAL_MOVES, Status, is_legal
 from tests.support import Cli
 
 REGISTRY = """\

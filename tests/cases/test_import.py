@@ -11,11 +11,11 @@ import pytest
 from sqlalchemy import func, select
 
 from accord.cases.reader import flatten_for_csv, read_people
-from accord.cases.schemas import PersonRecord
 from accord.cases.service import import_people, to_record
 from accord.db import unit_of_work
 from accord.errors import InvalidInput
 from accord.models import AuditEvent, Family, Person
+from accord.records.person import PersonRecord
 from accord.store import Store
 from tests.support import Cli, person
 

@@ -14,8 +14,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from accord.agreements.schemas import AgreementIn
-from accord.cases.schemas import PersonRecord
 from accord.errors import InvalidInput
 from accord.matching.languages import OFFICIAL_LANGUAGES
 from accord.matching.problem import ProblemError
@@ -31,6 +29,8 @@ from accord.matching.scoring import (
     TransparentScorer,
     read_scores,
 )
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 from accord.scenarios.outcomes import synthetic_outcomes
 from tests.strategies import agreements, families
 from tests.support import person

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
+from accord.access import Actor
 from accord.agreements.loader import load_registry_file
 from accord.agreements.service import load
 from accord.cases.reader import read_people
@@ -20,7 +21,6 @@ from accord.errors import AccordError
 from accord.proposals import repository
 from accord.proposals.case_facts import import_case_files
 from accord.proposals.service import (
-    Actor,
     GuardFailed,
     Moved,
     PoolFamily,

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import event
 
+from accord.agreements.service import stored_agreement
 from accord.clock import SetClock
 from accord.db import unit_of_work
 from accord.proposals.attention import Attention, attention
@@ -20,7 +21,6 @@ from accord.proposals.service import (
     record_notice,
     schedule,
 )
-from accord.screening.service import stored_agreement
 from accord.store import Store
 from accord.workflow.audience import Audience
 from accord.workflow.transitions import Role

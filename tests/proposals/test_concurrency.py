@@ -21,7 +21,6 @@ from pathlib import Path
 from sqlalchemy.orm import Session
 
 from accord.agreements import repository as agreements
-from accord.agreements.schemas import CapIn
 from accord.agreements.service import to_schema
 from accord.audit.repository import iter_links
 from accord.audit.service import verify
@@ -41,6 +40,7 @@ from accord.proposals.service import (
     record_notice,
     schedule,
 )
+from accord.records.agreement import CapIn
 from accord.store import Store, open_store
 from accord.workflow.quota import Held, held, present
 from tests.proposals.support import (

@@ -51,7 +51,7 @@ from accord.config import Settings
 from accord.models import ItemEvent, LedgerEntry
 from accord.clock import SetClock
 from accord.proposals.batch import Decision, review_batch
-from accord.proposals.service import Actor
+from accord.access import Actor
 from accord.store import open_store
 
 url, plan, kill_at, where = sys.argv[1], json.loads(sys.argv[2]), int(sys.argv[3]), sys.argv[4]

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from accord.agreements.lifecycle import Status
 from accord.agreements.service import change_status
 from accord.cases.service import stored_people
 from accord.clock import SetClock
@@ -32,6 +31,7 @@ from accord.proposals.service import (
     schedule,
     schedule_interview,
 )
+from accord.records.agreement import Status
 from accord.store import Store
 from accord.workflow.audience import Audience
 from tests.proposals.support import (

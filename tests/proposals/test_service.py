@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 from rich.console import Console
 
+from accord.access import Actor
 from accord.agreements import repository as agreements
-from accord.agreements.schemas import CapIn, SelectionIn
 from accord.audit.repository import iter_links
 from accord.audit.service import verify
 from accord.cases.reader import read_people
@@ -26,7 +26,6 @@ from accord.db import unit_of_work
 from accord.errors import Conflict, Forbidden, IllegalTransition
 from accord.proposals import render, repository
 from accord.proposals.service import (
-    Actor,
     PoolFamily,
     claim_fear,
     clear,
@@ -44,6 +43,7 @@ from accord.proposals.service import (
     schedule_interview,
 )
 from accord.proposals.views import item_view
+from accord.records.agreement import CapIn, SelectionIn
 from accord.store import Store
 from accord.workflow.audience import Audience
 from tests.proposals.support import (

@@ -44,8 +44,8 @@ from hypothesis.stateful import (
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accord.access import Actor
 from accord.agreements import repository as agreements
-from accord.agreements.schemas import CapIn
 from accord.agreements.service import to_schema
 from accord.audit.repository import iter_links
 from accord.audit.service import verify
@@ -57,7 +57,6 @@ from accord.errors import Conflict, Forbidden, IllegalTransition
 from accord.models import AuditEvent, ItemEvent, LedgerEntry, NoticeRecord
 from accord.proposals import repository
 from accord.proposals.service import (
-    Actor,
     GuardFailed,
     Moved,
     OnwardOutcome,
@@ -74,6 +73,7 @@ from accord.proposals.service import (
     schedule,
     schedule_interview,
 )
+from accord.records.agreement import CapIn
 from accord.store import Store, open_store
 from accord.workflow.disclosure import SEEN_STATE
 from accord.workflow.quota import held, present

@@ -9,7 +9,7 @@ from typing import Any
 
 from hypothesis import strategies as st
 
-from accord.cases.schemas import PersonRecord
+from accord.records.person import PersonRecord
 
 SCREENING_DATES = [dt.date(2026, 1, 15), dt.date(2026, 2, 28), dt.date(2028, 2, 29)]
 COUNTRIES = ["VE", "CO", "CU", "US", "SV"]

@@ -6,7 +6,7 @@ import datetime as dt
 from collections import Counter
 from typing import Any
 
-from accord.cases.schemas import PersonRecord
+from accord.records.person import PersonRecord
 from accord.rules import compile_rule
 from accord.rules.fields import minimized_frame
 

@@ -8,7 +8,7 @@ import polars as pl
 import pytest
 
 from accord.cases.minimized import FinalConviction, MinimizedPerson
-from accord.cases.schemas import PersonRecord
+from accord.records.person import PersonRecord
 from accord.rules import RuleError, compile_rule
 from accord.rules.fields import MINIMIZED_FIELDS, PROTECTED_FIELDS, entries, minimized_frame
 from accord.screening.frames import minimized_from_frame, people_frame

@@ -8,7 +8,7 @@ from collections import Counter
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.cases.schemas import PersonRecord
+from accord.records.person import PersonRecord
 from accord.rules import compile_rule, parse, to_text
 from accord.rules.fields import minimized_frame
 from tests.rules.strategies import SCREENING_DATES, people, rules

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from accord.agreements.schemas import AgreementIn
-from accord.cases.schemas import PersonRecord
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 from accord.safeguards.catalog import SAFEGUARDS, SCREENING_RULES
 from accord.screening.single import Screen, explain_person, screen_family
 from tests.support import person

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from accord.agreements.service import stored_agreement
 from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
@@ -27,7 +28,6 @@ from accord.scenarios.demo_server import (
     seed_demo_server,
 )
 from accord.scenarios.workflow_demo import AGREEMENT
-from accord.screening.service import stored_agreement
 from accord.store import open_store
 from accord.web.app import create_app
 from accord.workflow.quota import held

@@ -17,8 +17,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from accord.cases.reader import read_people
-from accord.cases.schemas import PersonRecord
 from accord.errors import InvalidInput
+from accord.records.person import PersonRecord
 from accord.scenarios.people import (
     CSV_COLUMNS,
     FEAR_CLAIM_RECEIVERS,

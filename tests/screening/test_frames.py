@@ -7,7 +7,7 @@ from pathlib import Path
 from hypothesis import given, settings
 from polars.testing import assert_frame_equal
 
-from accord.cases.schemas import PersonRecord
+from accord.records.person import PersonRecord
 from accord.rules.fields import minimized_frame
 from accord.scenarios.people import REFERENCE_DATE, generate_people
 from accord.screening.batch import population_facts

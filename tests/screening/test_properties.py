@@ -7,8 +7,8 @@ from collections import defaultdict
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.agreements.schemas import AgreementIn
-from accord.cases.schemas import PersonRecord
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 from accord.screening.batch import screen_population
 from accord.screening.single import Screen, screen_family
 from tests.strategies import ON, agreements, families

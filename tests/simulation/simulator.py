@@ -29,9 +29,8 @@ import yaml
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from accord.agreements.lifecycle import Status
+from accord.access import Actor
 from accord.agreements.loader import parse_registry
-from accord.agreements.schemas import SourceIn
 from accord.agreements.service import change_status, load
 from accord.cases.reader import read_people
 from accord.clock import SetClock
@@ -40,7 +39,8 @@ from accord.db import unit_of_work
 from accord.errors import AccordError
 from accord.proposals import case_facts, service
 from accord.proposals.pools import propose_pool
-from accord.proposals.service import Actor, PoolFamily
+from accord.proposals.service import PoolFamily
+from accord.records.agreement import SourceIn, Status
 from accord.store import Store, open_store
 from accord.workflow.audience import Audience
 from tests.simulation import world as synthetic

@@ -13,13 +13,13 @@ from typing import Any
 from fastapi.testclient import TestClient
 
 from accord.accounts import service as accounts
-from accord.cases.schemas import FearClaim
 from accord.cases.service import replace_record, stored_people
 from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.proposals import repository
 from accord.proposals.service import PoolFamily, claim_fear, create_pool, move, record_notice
+from accord.records.person import FearClaim
 from accord.store import Store, open_store
 from accord.web.app import create_app
 from tests.proposals.support import (

@@ -1,13 +1,13 @@
 """Free text is refused at input when it carries a NUL or another control character, or a
 character that reorders the text after it (bidi overrides and isolates): a 422 naming the
-field, on the API and on the pages alike, and nothing is stored (`accord.text.FreeText`)."""
+field, on the API and on the pages alike, and nothing is stored (`accord.records.text.FreeText`)."""
 
 from __future__ import annotations
 
 import pytest
 from pydantic import TypeAdapter, ValidationError
 
-from accord.text import FreeText
+from accord.records.text import FreeText
 from tests.support import person
 from tests.web.pages_support import signed_in
 from tests.web.support import World

@@ -13,10 +13,10 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import func, select
 
-from accord.agreements.schemas import RuleId
 from accord.db import unit_of_work
 from accord.models import AuditEvent, LedgerEntry
 from accord.proposals import views
+from accord.records.agreement import RuleId
 from accord.web.logs import SERVER_LOGGER, JsonLines, configure
 from tests.web.pages_support import signed_in
 from tests.web.support import PASSWORD, World

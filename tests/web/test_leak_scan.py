@@ -34,15 +34,15 @@ import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
-from accord.access import PAGES, RULES, SEES_CLAIMS
+from accord.access import PAGES, RULES, SEES_CLAIMS, Actor
 from accord.cases.minimized import HEALTH_CONSENT
-from accord.cases.schemas import FearClaim
 from accord.cases.service import replace_record, stored_people
 from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.proposals import repository
-from accord.proposals.service import Actor, PoolFamily, create_pool
+from accord.proposals.service import PoolFamily, create_pool
+from accord.records.person import FearClaim
 from accord.store import Store, open_store
 from accord.web.app import PAGE_ROUTERS, create_app
 from accord.web.auth import SESSION_COOKIE

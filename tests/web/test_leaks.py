@@ -8,7 +8,7 @@ import re
 from typing import Any
 
 from accord.cases.minimized import MinimizedPerson
-from accord.cases.schemas import PersonRecord
+from accord.records.person import PersonRecord
 from tests.web.support import PROTECTED_VALUES, World
 
 WITHHELD_FIELDS = sorted(set(PersonRecord.model_fields) - set(MinimizedPerson.model_fields))

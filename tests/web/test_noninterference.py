@@ -35,13 +35,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from accord.cases.reader import Row
-from accord.cases.schemas import PersonRecord
 from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.proposals import repository, service
 from accord.proposals.case_facts import import_case_files
 from accord.proposals.service import PoolFamily
+from accord.records.person import PersonRecord
 from accord.store import open_store
 from accord.web.app import create_app
 from tests.proposals.support import (

@@ -11,8 +11,8 @@ import pytest
 from pydantic import ValidationError
 
 from accord.agreements.loader import load_registry_file
-from accord.agreements.schemas import AgreementIn
-from accord.cases.schemas import PersonRecord
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 from accord.scenarios import workflow_agreement_path
 from accord.workflow.guards import (
     GUARDS,

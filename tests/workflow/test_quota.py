@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from accord.agreements.schemas import AgreementIn, CapIn
+from accord.records.agreement import AgreementIn, CapIn
 from accord.workflow.quota import (
     LedgerKind,
     LedgerRow,

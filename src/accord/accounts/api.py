@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Path, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, SecretStr
 
 from accord.accounts import policy, service
+from accord.accounts.policy import SESSION_LIFETIME
 from accord.db import unit_of_work
-from accord.text import FreeText
+from accord.records.text import FreeText
 from accord.web.auth import SESSION_COOKIE, Caller, authorize
 from accord.web.paging import Limit, Offset, Page, page
 from accord.web.problems import responses
@@ -20,9 +21,6 @@ from accord.workflow.transitions import Role
 
 public = APIRouter(tags=["session"])
 router = APIRouter(tags=["session"], dependencies=[Depends(authorize)])
-SESSION_LIFETIME = 12 * 3600
-"""The cookie's own lifetime: the absolute limit of a session; the server ends it sooner when
-idle."""
 
 
 class Strict(BaseModel):

@@ -19,6 +19,9 @@ monitor watches the agreements that name it."""
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 PARTY = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")
 """As agreements name parties: a state code such as XK, or an organisation such as MON-XK."""
+SESSION_LIFETIME = 12 * 3600
+"""The cookie's own lifetime: the absolute limit of a session; the server ends it sooner when
+idle."""
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
 

@@ -13,16 +13,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
 from accord.access import SEES_CLAIMS, acts_for_sender, may_see, shown_state
-from accord.agreements.lifecycle import Status
-from accord.agreements.schemas import AgreementIn, SourceIn
-from accord.agreements.service import change_status
+from accord.agreements.service import change_status, stored_agreements
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, NotFound
 from accord.proposals import repository as workflow
 from accord.proposals import service, views
-from accord.screening.service import screen_stored, stored_agreements
-from accord.text import FreeText
+from accord.proposals.screening import screen_stored
+from accord.records.agreement import AgreementIn, SourceIn, Status
+from accord.records.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, QueryDay, page

@@ -10,13 +10,12 @@ import typer
 
 from accord.access import acts_for_sender, may_see
 from accord.agreements import repository, service
-from accord.agreements.lifecycle import Status
 from accord.agreements.loader import load_registry_file
 from accord.agreements.render import agreement_view, agreements_table
-from accord.agreements.schemas import SourceIn
 from accord.cli_support import DbOption, new_app, out, signed_in
 from accord.db import unit_of_work
 from accord.errors import Forbidden, InvalidInput, NotFound, Problem
+from accord.records.agreement import SourceIn, Status
 
 app = new_app("The agreement registry: agreements, their status, caps and sources.")
 

@@ -15,10 +15,10 @@ import yaml
 from pydantic import ValidationError
 from pydantic_core import ErrorDetails
 
-from accord.agreements.lifecycle import is_reachable
-from accord.agreements.schemas import AgreementIn, RegistryFile
 from accord.errors import InvalidInput, Problem
+from accord.records.agreement import AgreementIn, RegistryFile
 from accord.rules import RuleError, compile_rule
+from accord.workflow.lifecycle import is_reachable
 
 Path_ = tuple[str | int, ...]
 

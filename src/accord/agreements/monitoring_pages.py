@@ -22,7 +22,7 @@ from accord.db import one_transaction
 from accord.errors import InvalidInput, Problem
 from accord.proposals.pages import body_of
 from accord.proposals.service import INCIDENT_KINDS, SUSPENDING
-from accord.text import FreeText
+from accord.records.text import FreeText
 from accord.web.auth import Caller
 from accord.web.pages import PageCaller, done, form_text, render, state_of
 

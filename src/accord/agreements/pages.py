@@ -16,19 +16,19 @@ from pydantic import ValidationError
 
 from accord.access import SEES_CLAIMS, may_see, shown_state
 from accord.agreements import api as agreements_api
-from accord.agreements.schemas import AgreementIn, CriterionIn
+from accord.agreements.service import stored_agreements
 from accord.cases.service import stored_people
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, MalformedInput, Problem
 from accord.proposals import repository
 from accord.proposals.attention import attention
+from accord.records.agreement import AgreementIn, CriterionIn
+from accord.records.text import FreeText
 from accord.reports import charts
 from accord.rules.errors import RuleError
 from accord.screening.batch import screen_population
-from accord.screening.service import stored_agreements
 from accord.screening.single import Screen
-from accord.text import FreeText
 from accord.web.pages import PageCaller, render, state_of
 from accord.workflow.guards import agreement_open
 from accord.workflow.quota import LedgerRow, held

@@ -9,7 +9,7 @@ from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 
-from accord.agreements.schemas import AgreementIn, CapIn, SourceIn
+from accord.records.agreement import AgreementIn, CapIn, SourceIn
 
 CHECKLIST = (
     ("admission", "admission of the person"),

@@ -12,9 +12,18 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accord.agreements import repository
-from accord.agreements.lifecycle import Status, check_move
 from accord.agreements.loader import not_before
-from accord.agreements.schemas import (
+from accord.audit.service import Entry, record_many
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
+from accord.models import (
+    Agreement,
+    AgreementCap,
+    AgreementCriterion,
+    Party,
+    Source,
+    StatusEvent,
+)
+from accord.records.agreement import (
     AgreementIn,
     AssuranceIn,
     CapIn,
@@ -26,19 +35,11 @@ from accord.agreements.schemas import (
     ScopeIn,
     SelectionIn,
     SourceIn,
+    Status,
     StatusEventIn,
     TermIn,
 )
-from accord.audit.service import Entry, record_many
-from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
-from accord.models import (
-    Agreement,
-    AgreementCap,
-    AgreementCriterion,
-    Party,
-    Source,
-    StatusEvent,
-)
+from accord.workflow.lifecycle import check_move
 
 
 @dataclass
@@ -139,6 +140,17 @@ def to_schema(agreement: Agreement) -> AgreementIn:
             for s in agreement.sources
         },
     )
+
+
+def stored_agreement(session: Session, agreement_id: str) -> AgreementIn:
+    agreement = repository.get_agreement(session, agreement_id)
+    if agreement is None:
+        raise NotFound(f"no agreement {agreement_id!r}")
+    return to_schema(agreement)
+
+
+def stored_agreements(session: Session) -> list[AgreementIn]:
+    return [to_schema(a) for a in repository.list_agreements(session)]
 
 
 def _apply_fields(agreement: Agreement, spec: AgreementIn) -> None:

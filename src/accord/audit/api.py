@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from accord.audit.service import verify
 from accord.db import unit_of_work
 from accord.models import AuditEvent
-from accord.text import FreeText
+from accord.records.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page, QueryDay
 from accord.web.problems import responses

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from accord.audit import api as audit_api
 from accord.errors import InvalidInput, Problem
-from accord.text import FreeText
+from accord.records.text import FreeText
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
 from accord.web.pages import PageCaller, is_htmx, render
 from accord.web.paging import Offset, QueryDay

@@ -11,20 +11,21 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from accord.agreements.service import stored_agreement, stored_agreements
 from accord.audit.service import Entry, record_many
 from accord.cases.protective import LiftableFact
 from accord.cases.reader import Row
 from accord.cases.repository import get_person
-from accord.cases.schemas import PersonRecord
 from accord.cases.service import to_record
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, NotFound
 from accord.models import Person
 from accord.proposals.case_facts import assess, import_case_files, lift_fact
+from accord.proposals.screening import explain_stored
 from accord.proposals.service import record_case_change
-from accord.screening.service import explain_stored, stored_agreement, stored_agreements
-from accord.text import FreeText
+from accord.records.person import PersonRecord
+from accord.records.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page, QueryDay
 from accord.web.problems import responses

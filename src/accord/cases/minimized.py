@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from accord.cases.schemas import (
+from accord.records.person import (
     ConvictionCategory,
     DetentionIncident,
     PersonRecord,

@@ -17,12 +17,12 @@ from fastapi.responses import HTMLResponse
 
 from accord.access import may_see
 from accord.agreements.monitoring_pages import visible_agreements
+from accord.agreements.service import stored_agreements
 from accord.audit import repository as audit_log
 from accord.cases import api as cases_api
 from accord.db import unit_of_work
 from accord.proposals import repository, views
-from accord.screening.service import stored_agreements
-from accord.text import FreeText
+from accord.records.text import FreeText
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
 from accord.web.pages import PageCaller, render, state_of
 from accord.web.paging import Offset

@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
-from accord.cases.schemas import Assessment, FearClaim, PersonRecord, ProtectionEntry
+from accord.records.person import Assessment, FearClaim, PersonRecord, ProtectionEntry
 
 PROTECTING = frozenset({"pending", "granted"})
 

@@ -19,8 +19,8 @@ from pydantic_core import ErrorDetails
 
 from accord.agreements.loader import dotted
 from accord.bulk import collector_paused
-from accord.cases.schemas import LIST_FIELDS, OBJECT_FIELDS, RECORD_LIST_FIELDS, PersonRecord
 from accord.errors import InvalidInput, Problem
+from accord.records.person import LIST_FIELDS, OBJECT_FIELDS, RECORD_LIST_FIELDS, PersonRecord
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".csv": "csv"}
 

@@ -19,9 +19,9 @@ from accord.cases import repository
 from accord.cases.families import FamilyFinding, MemberState, check_families
 from accord.cases.protective import Kept, keep_protective, new_assessments
 from accord.cases.reader import Row
-from accord.cases.schemas import PersonRecord
 from accord.errors import Conflict, InvalidInput, NotFound, Problem
 from accord.models import Person
+from accord.records.person import PersonRecord
 
 
 @dataclass

@@ -15,13 +15,13 @@ from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
 
-from accord.agreements.schemas import AgreementIn, CapIn
-from accord.cases.schemas import PersonRecord
 from accord.errors import InvalidInput
 from accord.errors import Problem as ProblemAt
 from accord.matching.problem import NO_LIMIT, Candidate, Pool, build_problem
 from accord.matching.scoring import PairScore, Scorer
 from accord.matching.solver import Solution, solve
+from accord.records.agreement import AgreementIn, CapIn
+from accord.records.person import PersonRecord
 from accord.screening.results import ScreeningResult
 
 

@@ -29,11 +29,11 @@ from typing import Any, Literal, Protocol, get_args
 import numpy as np
 import numpy.typing as npt
 
-from accord.agreements.schemas import AgreementIn
-from accord.cases.schemas import PersonRecord
 from accord.errors import InvalidInput, Problem
 from accord.matching.languages import official_languages
 from accord.matching.problem import ProblemError
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 
 Pair = tuple[str, str]
 """(family_id, agreement_id)."""

@@ -13,7 +13,8 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from accord.access import SEES_CLAIMS, may_read, may_see
+from accord.access import SEES_CLAIMS, Actor, may_read, may_see
+from accord.agreements.service import stored_agreement, stored_agreements
 from accord.cases.minimized import MinimizedPerson
 from accord.clock import today
 from accord.config import MOST_SOLVE_SECONDS
@@ -25,9 +26,8 @@ from accord.proposals import repository, service, views
 from accord.proposals.batch import Decision, review_batch
 from accord.proposals.pools import match_stored, propose_pool, record_computed
 from accord.proposals.repository import PoolRow
-from accord.proposals.service import REJECTION_CODES, Actor, Moved
-from accord.screening.service import stored_agreement, stored_agreements
-from accord.text import FreeText
+from accord.proposals.service import REJECTION_CODES, Moved
+from accord.records.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, page

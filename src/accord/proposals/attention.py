@@ -17,9 +17,9 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from accord.access import SEES_CLAIMS
-from accord.agreements.schemas import AgreementIn
 from accord.cases.service import stored_families
 from accord.proposals import repository
+from accord.records.agreement import AgreementIn
 from accord.workflow.guards import last_service
 from accord.workflow.transitions import Role
 

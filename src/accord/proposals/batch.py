@@ -14,10 +14,11 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.access import Actor
 from accord.clock import Clock
 from accord.db import unit_of_work
 from accord.errors import AccordError
-from accord.proposals.service import Actor, move
+from accord.proposals.service import move
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,11 +15,11 @@ from collections.abc import Callable, Sequence
 
 from sqlalchemy.orm import Session
 
+from accord.access import Actor
 from accord.audit.service import Entry, record
 from accord.cases import repository as cases
 from accord.cases.protective import LiftableFact, NotLiftable, lift
 from accord.cases.reader import Row
-from accord.cases.schemas import Assessment
 from accord.cases.service import (
     ImportReport,
     import_people,
@@ -30,7 +30,8 @@ from accord.cases.service import (
 from accord.clock import Clock, as_utc
 from accord.errors import Conflict, NotFound
 from accord.proposals import repository
-from accord.proposals.service import Actor, lock_agreement, lock_item, move, senders_staff
+from accord.proposals.service import lock_agreement, lock_item, move, senders_staff
+from accord.records.person import Assessment
 from accord.workflow.guards import Facts, failures_of
 from accord.workflow.transitions import OPEN, Role, State
 

@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from accord.access import SEES_CLAIMS
+from accord.access import SEES_CLAIMS, Actor
 from accord.cli_support import DbOption, new_app, out, signed_in
 from accord.clock import Clock, SetClock, today
 from accord.db import unit_of_work
@@ -42,7 +42,7 @@ from accord.proposals.render import (
     outcome_text,
     pool_table,
 )
-from accord.proposals.service import Actor, Moved
+from accord.proposals.service import Moved
 from accord.workflow.audience import AUDIENCE_HELP, Audience
 
 # --- Who acts, and when -----------------------------------------------------------------------

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 
 from accord.access import RULES, SEES_CLAIMS, acts_for_sender, may_see
 from accord.agreements import api as agreements_api
+from accord.agreements.service import stored_agreement, stored_agreements
 from accord.audit.service import Entry, record_many
 from accord.clock import today
 from accord.db import one_transaction, unit_of_work
@@ -30,8 +31,7 @@ from accord.proposals import api as proposals_api
 from accord.proposals import repository, views
 from accord.proposals.pools import match_stored, propose_pools, record_computed
 from accord.proposals.service import REJECTION_CODES
-from accord.screening.service import stored_agreement, stored_agreements
-from accord.text import FreeText
+from accord.records.text import FreeText
 from accord.web.pages import (
     PageCaller,
     done,

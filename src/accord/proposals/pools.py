@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from accord.access import acts_for_sender
-from accord.agreements.schemas import AgreementIn
+from accord.access import Actor, acts_for_sender
+from accord.agreements.service import stored_agreement
 from accord.audit.service import Entry, record_many
 from accord.cases.service import stored_people
 from accord.clock import Clock, today
@@ -33,15 +33,14 @@ from accord.matching.scoring import Scorer, TransparentScorer
 from accord.models import Proposal as StoredProposal
 from accord.proposals import repository
 from accord.proposals.service import (
-    Actor,
     GuardFailed,
     PoolFamily,
     agreement_problems,
     create_pool,
     transferred_families,
 )
+from accord.records.agreement import AgreementIn
 from accord.screening.batch import screen_population
-from accord.screening.service import stored_agreement
 from accord.screening.single import Screen
 from accord.workflow.quota import held
 from accord.workflow.transitions import PROPOSE

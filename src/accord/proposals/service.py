@@ -17,14 +17,11 @@ from typing import Any, Literal
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accord.access import SEES_CLAIMS, shown_state
+from accord.access import SEES_CLAIMS, Actor, shown_state
 from accord.agreements import repository as agreements
-from accord.agreements.lifecycle import Status
-from accord.agreements.schemas import AgreementIn, SourceIn
 from accord.agreements.service import apply_status_move, to_schema
 from accord.audit.service import Entry, record, record_many
 from accord.cases.repository import family_changed_at, get_person
-from accord.cases.schemas import FearClaim, PersonRecord, ProtectionEntry
 from accord.cases.service import replace_record, stored_people, to_record
 from accord.clock import Clock, today
 from accord.errors import Conflict, Forbidden, IllegalTransition, NotFound
@@ -40,6 +37,8 @@ from accord.models import (
     ProposalItem,
 )
 from accord.proposals import repository
+from accord.records.agreement import AgreementIn, SourceIn, Status
+from accord.records.person import FearClaim, PersonRecord, ProtectionEntry
 from accord.safeguards.predicates import REOPENING_DAYS
 from accord.workflow.audience import Audience
 from accord.workflow.disclosure import SEEN_STATE
@@ -104,15 +103,6 @@ def as_seen_by(actor: Actor, problems: Sequence[str]) -> list[str]:
         else:
             held = True
     return [*shown, HELD_BY_SENDER] if held else shown
-
-
-@dataclass(frozen=True, slots=True)
-class Actor:
-    """Who acts: a named user with one role, of one party (a reviewer's is the receiver)."""
-
-    name: str
-    role: Role
-    party: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

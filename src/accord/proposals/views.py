@@ -17,9 +17,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from accord.access import SEES_CLAIMS, may_read
+from accord.access import SEES_CLAIMS, Actor, may_read
 from accord.access import shown_state as access_shown_state
-from accord.agreements.schemas import AgreementIn
+from accord.agreements.service import stored_agreement
 from accord.audit.service import Entry, record, record_many
 from accord.cases.minimized import MinimizedPerson
 from accord.cases.service import stored_people
@@ -27,8 +27,7 @@ from accord.errors import Forbidden, NotFound
 from accord.models import CheckIn, ItemEvent, LedgerEntry, Movement, Proposal, ProposalItem
 from accord.proposals import repository
 from accord.proposals.repository import AgreementParties, PoolRow
-from accord.proposals.service import Actor
-from accord.screening.service import stored_agreement
+from accord.records.agreement import AgreementIn
 from accord.workflow.audience import WITHHELD, Audience, audience_seen, readable
 from accord.workflow.disclosure import (
     RECEIVER_ACTIONS,

@@ -8,7 +8,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from accord.agreements.schemas import AgreementIn
+from accord.records.agreement import AgreementIn
 from accord.workflow.quota import LedgerRow, held
 
 BLUE, LIGHT, GREEN, RED, GREY = "#1f6feb", "#8fb8f6", "#1a7f37", "#b42318", "#6e7781"

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import polars as pl
 
-from accord.cases.schemas import PersonRecord
+from accord.records.person import PersonRecord
 
 
 def population_frame(records: Sequence[PersonRecord]) -> pl.DataFrame:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import polars as pl
 
-from accord.cases.schemas import PersonRecord
+from accord.records.person import PersonRecord
 from accord.rules.check import check
 from accord.rules.errors import RuleError
 from accord.rules.grammar import parse

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 import polars as pl
 
-from accord.cases.schemas import (
+from accord.records.person import (
     ConvictionCategory,
     PersonRecord,
     Relationship,

@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from accord.cases.schemas import PersonRecord
+from accord.records.person import PersonRecord
 from accord.rules.fields import LISTS, MINIMIZED_FIELDS, Items, entries, whole_years
 from accord.rules.nodes import (
     And,

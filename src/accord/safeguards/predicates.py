@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from accord.agreements.schemas import REMOVAL_KINDS, AgreementIn
-from accord.cases.schemas import PersonRecord
+from accord.records.agreement import REMOVAL_KINDS, AgreementIn
+from accord.records.person import PersonRecord
 from accord.rules.fields import whole_years
 
 REOPENING_DAYS = 15

@@ -12,6 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from accord.access import Actor
 from accord.accounts.service import bootstrap_admin
 from accord.agreements import repository as agreements_repository
 from accord.agreements import service as agreements_service
@@ -24,18 +25,17 @@ from accord.cases.service import stored_people
 from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.matching.cli import report as report_proposal
 from accord.matching.proposal import propose
 from accord.matching.scoring import TransparentScorer
 from accord.proposals.case_facts import import_case_files
-from accord.proposals.service import Actor
+from accord.proposals.matching_cli import report as report_proposal
+from accord.proposals.screening_cli import summary_table
 from accord.reports.population import by_nationality, by_status, population_frame
 from accord.scenarios import arrangements_path, workflow_agreement_path
 from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
 from accord.scenarios.workflow_demo import START as YEAR_START
 from accord.scenarios.workflow_demo import Cast, play_year, print_year, sign_up_cast
 from accord.screening.batch import screen_population
-from accord.screening.cli import summary_table
 from accord.screening.single import Screen
 from accord.store import open_store
 

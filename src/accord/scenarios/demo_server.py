@@ -28,6 +28,7 @@ from accord.accounts.service import add_user
 from accord.agreements import repository as agreements_repository
 from accord.agreements import service as agreements_service
 from accord.agreements.loader import load_registry_file
+from accord.agreements.service import stored_agreement
 from accord.cases.reader import read_people
 from accord.cases.service import import_people
 from accord.clock import Clock, SetClock, today
@@ -38,7 +39,6 @@ from accord.proposals import repository as proposals_repository
 from accord.scenarios import arrangements_path, workflow_agreement_path
 from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
 from accord.scenarios.workflow_demo import AGREEMENT, START, play_year
-from accord.screening.service import stored_agreement
 from accord.store import open_store
 from accord.workflow.guards import agreement_open
 from accord.workflow.quota import held

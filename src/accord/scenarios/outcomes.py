@@ -20,10 +20,10 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 
-from accord.agreements.schemas import AgreementIn
-from accord.cases.schemas import PersonRecord
 from accord.matching.languages import official_languages
 from accord.matching.scoring import MONTHS_COUNTED, OnwardOutcome, Outcome, family_facts
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 from accord.scenarios.people import REFERENCE_DATE
 
 __all__ = ["Outcome", "stable_chance", "synthetic_outcomes"]

@@ -44,7 +44,7 @@ from pydantic_core import to_json
 
 from accord.bulk import collector_paused
 from accord.cases.reader import detect_format, flatten_for_csv
-from accord.cases.schemas import OBJECT_FIELDS, Counsel, PersonRecord, RemovalOrder, TravelDocument
+from accord.records.person import OBJECT_FIELDS, Counsel, PersonRecord, RemovalOrder, TravelDocument
 
 if TYPE_CHECKING:
     from polars._typing import PolarsDataType

@@ -29,8 +29,8 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.access import Actor
 from accord.accounts.service import add_user, issue_token, token_principal
-from accord.cases.schemas import PersonRecord
 from accord.cases.service import stored_people
 from accord.clock import Clock, SetClock, today
 from accord.db import unit_of_work
@@ -45,7 +45,6 @@ from accord.proposals.render import (
     month_lines,
 )
 from accord.proposals.service import (
-    Actor,
     OnwardOutcome,
     claim_fear,
     clear,
@@ -62,6 +61,7 @@ from accord.proposals.service import (
     schedule_interview,
     withdraw,
 )
+from accord.records.person import PersonRecord
 from accord.safeguards.predicates import REOPENING_DAYS, is_minor
 from accord.workflow.audience import Audience
 from accord.workflow.guards import MONITORING_DAYS, last_service, notice_recipients

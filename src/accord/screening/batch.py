@@ -15,8 +15,8 @@ from typing import Any
 
 import polars as pl
 
-from accord.agreements.schemas import REMOVAL_KINDS
-from accord.cases.schemas import PersonRecord
+from accord.records.agreement import REMOVAL_KINDS
+from accord.records.person import PersonRecord
 from accord.rules.fields import whole_years_expr
 from accord.safeguards.predicates import (
     ADULT_AGE,

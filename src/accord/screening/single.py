@@ -10,8 +10,8 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from accord.agreements.schemas import AgreementIn
-from accord.cases.schemas import PersonRecord
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 from accord.rules import CompiledRule, compile_rule
 from accord.safeguards.catalog import SAFEGUARDS, SCREENING_RULES, rule_order
 from accord.safeguards.predicates import PERSONAL, Terms, s7_minors

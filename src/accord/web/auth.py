@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from fastapi import Request
 from fastapi.security import APIKeyCookie, HTTPBearer
 
-from accord.access import PUBLIC_ROUTES, check
+from accord.access import PUBLIC_ROUTES, Actor, check
 from accord.accounts.service import (
     Principal,
     Unauthorized,
@@ -23,7 +23,6 @@ from accord.accounts.service import (
 )
 from accord.db import unit_of_work
 from accord.errors import Forbidden
-from accord.proposals.service import Actor
 from accord.web.state import AppState
 
 SESSION_COOKIE = "accord_session"

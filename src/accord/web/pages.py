@@ -30,12 +30,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from accord import __version__
 from accord.access import PAGES, check, shown_state
 from accord.accounts import policy, service
-from accord.accounts.api import SESSION_LIFETIME
+from accord.accounts.policy import SESSION_LIFETIME
 from accord.accounts.service import TooManyAttempts, Unauthorized
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import AccordError, Forbidden, MalformedInput, Problem
-from accord.text import FreeText
+from accord.records.text import FreeText
 from accord.web.auth import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, Caller
 from accord.web.state import AppState
 from accord.workflow.audience import AUDIENCE_TEXT, WITHHELD, Audience
@@ -140,7 +140,7 @@ def _checked(name: str, value: object) -> str:
 
 def form_text(form: FormData, name: str) -> str | None:
     """A text field of a form read by hand, stripped; None when empty or absent. Held to the
-    same rule as every free-text field (`accord.text.FreeText`), refused naming the field."""
+    same rule as every free-text field (`accord.records.text.FreeText`), refused naming the field."""
     value = form.get(name)
     return None if value is None else _checked(name, value).strip() or None
 

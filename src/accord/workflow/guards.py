@@ -15,8 +15,8 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-from accord.agreements.schemas import AgreementIn
-from accord.cases.schemas import PersonRecord
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 from accord.safeguards.predicates import is_minor
 from accord.screening.single import Screen, screen_family
 from accord.workflow.transitions import Guard, Transition

@@ -22,7 +22,7 @@ from typing import Literal
 
 from dateutil.relativedelta import relativedelta
 
-from accord.agreements.schemas import AgreementIn, CapIn
+from accord.records.agreement import AgreementIn, CapIn
 
 LedgerKind = Literal["reserve", "release", "consume", "depart"]
 

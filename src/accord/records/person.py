@@ -19,8 +19,8 @@ from pydantic import (
     model_validator,
 )
 
-from accord.agreements.schemas import CountryCode
-from accord.text import FreeText
+from accord.records.agreement import CountryCode
+from accord.records.text import FreeText
 
 CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]

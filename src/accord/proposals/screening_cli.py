@@ -16,12 +16,13 @@ from rich.table import Table
 from accord.access import may_see
 from accord.agreements import repository as agreements_repository
 from accord.agreements.loader import load_registry_file
+from accord.agreements.service import stored_agreement, stored_agreements
 from accord.cases.reader import read_people
 from accord.cases.service import stored_people
 from accord.cli_support import DbOption, out, signed_in
 from accord.db import unit_of_work
 from accord.errors import InvalidInput, NotFound, Problem
-from accord.screening import service
+from accord.proposals import screening as service
 from accord.screening.batch import screen_population
 from accord.screening.results import ScreeningResult
 from accord.screening.single import Screen
@@ -99,9 +100,7 @@ def screen_command(
             unit_of_work(who.store.sessions) as session,
         ):
             p = who.principal
-            visible = [
-                a.id for a in service.stored_agreements(session) if may_see(p.role, p.party, a)
-            ]
+            visible = [a.id for a in stored_agreements(session) if may_see(p.role, p.party, a)]
             unknown = [a for a in agreement or [] if a not in visible]
             if unknown:
                 raise NotFound(f"no agreement {', '.join(map(repr, unknown))}")
@@ -124,7 +123,7 @@ def explain_command(
     day = _day(at)
     with signed_in(db, "people.screening") as who, unit_of_work(who.store.sessions) as session:
         party = who.principal.party
-        if party is not None and service.stored_agreement(session, agreement).sender != party:
+        if party is not None and stored_agreement(session, agreement).sender != party:
             raise NotFound(f"no agreement {agreement!r}")
         record, checks = service.explain_stored(session, case_id, agreement, day, actor=who.name)
     eligible = all(check.passed for check in checks)

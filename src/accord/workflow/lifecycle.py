@@ -7,21 +7,8 @@ and any agreement not yet ended may be terminated. Only `in_force` admits propos
 
 from __future__ import annotations
 
-from enum import StrEnum
-
 from accord.errors import IllegalTransition
-
-
-class Status(StrEnum):
-    EXPLORATORY = "exploratory"
-    NEGOTIATING = "negotiating"
-    OFFERED = "offered"
-    SIGNED = "signed"
-    IN_FORCE = "in_force"
-    SUSPENDED = "suspended"
-    EXPIRED = "expired"
-    TERMINATED = "terminated"
-
+from accord.records.agreement import Status
 
 LEGAL_MOVES: dict[Status, frozenset[Status]] = {
     Status.EXPLORATORY: frozenset({Status.NEGOTIATING, Status.OFFERED, Status.TERMINATED}),

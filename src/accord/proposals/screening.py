@@ -7,28 +7,15 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from accord.agreements import repository as agreements
-from accord.agreements.schemas import AgreementIn
-from accord.agreements.service import to_schema
+from accord.agreements.service import stored_agreement, stored_agreements
 from accord.audit.service import Entry, record_many
 from accord.cases.repository import get_person
-from accord.cases.schemas import PersonRecord
 from accord.cases.service import stored_people
 from accord.errors import NotFound
+from accord.records.person import PersonRecord
 from accord.screening.batch import screen_population
 from accord.screening.results import ScreeningResult
 from accord.screening.single import Check, Screen, explain_person
-
-
-def stored_agreement(session: Session, agreement_id: str) -> AgreementIn:
-    agreement = agreements.get_agreement(session, agreement_id)
-    if agreement is None:
-        raise NotFound(f"no agreement {agreement_id!r}")
-    return to_schema(agreement)
-
-
-def stored_agreements(session: Session) -> list[AgreementIn]:
-    return [to_schema(a) for a in agreements.list_agreements(session)]
 
 
 def screen_stored(

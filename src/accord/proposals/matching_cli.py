@@ -15,9 +15,8 @@ from rich.markup import escape
 from rich.table import Table
 
 from accord.agreements.loader import load_registry_file
-from accord.agreements.schemas import AgreementIn
+from accord.agreements.service import stored_agreements
 from accord.cases.reader import read_people
-from accord.cases.schemas import PersonRecord
 from accord.cases.service import stored_people
 from accord.cli_support import DbOption, out, signed_in
 from accord.clock import SetClock, today
@@ -39,9 +38,10 @@ from accord.proposals.pools import (
     record_computed,
 )
 from accord.proposals.render import matched_pool_text
-from accord.screening import service as screening
+from accord.proposals.screening_cli import AtOption
+from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 from accord.screening.batch import screen_population
-from accord.screening.cli import AtOption
 from accord.screening.single import Screen
 
 PinOption = Annotated[
@@ -243,7 +243,7 @@ def propose_command(
             clock = SetClock(at.replace(tzinfo=dt.UTC))
         day = today(clock)
         specs = agreements_to_propose(session, agreement, who.actor, day)
-        known = screening.stored_agreements(session) if outcomes else specs
+        known = stored_agreements(session) if outcomes else specs
         scorer = _scorer(scores, outcomes, known, stored_people(session), day)
         balance = Balance(max_nationality_share, pace_monthly)
         pins_in, pins_out = _pins(pin_in, "--pin-in"), _pins(pin_out, "--pin-out")

@@ -7,12 +7,24 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
-from accord.agreements.lifecycle import Status
-from accord.text import FreeText
+from accord.records.text import FreeText
+
+
+class Status(StrEnum):
+    EXPLORATORY = "exploratory"
+    NEGOTIATING = "negotiating"
+    OFFERED = "offered"
+    SIGNED = "signed"
+    IN_FORCE = "in_force"
+    SUSPENDED = "suspended"
+    EXPIRED = "expired"
+    TERMINATED = "terminated"
+
 
 CountryCode = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 PartyCode = Annotated[str, StringConstraints(pattern=r"^[A-Z][A-Z0-9_-]{1,15}$")]
@@ -24,7 +36,7 @@ Duration = Annotated[
 ]
 """An ISO 8601 period in whole years, months, weeks or days, e.g. P1Y or P6M."""
 Text = Annotated[FreeText, StringConstraints(min_length=1, strip_whitespace=True)]
-"""Text as reported: no control or text-direction characters (`accord.text`)."""
+"""Text as reported: no control or text-direction characters (`accord.records.text`)."""
 
 AgreementKind = Literal[
     "third_country_transfer", "own_nationals_return", "custody", "resettlement", "relocation"
