@@ -8,6 +8,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_PYTHON_DOWNLOADS := never
+# Installed modules are compiled once, at install: the command line then starts at once even
+# where PYTHONDONTWRITEBYTECODE keeps Python from caching what it compiles.
+export UV_COMPILE_BYTECODE := 1
 
 .PHONY: demo test browser lint format bench serve clean
 
@@ -62,4 +65,5 @@ $(UV):
 
 $(VENV)/.synced: $(UV) uv.lock pyproject.toml
 	$(UV) sync --frozen --python $(PYTHON)
+	$(BIN)/python -m compileall -q src
 	touch $@

@@ -140,6 +140,7 @@ def single(number: int) -> dict[str, Any]:
 
 def seed(url: str, families: int) -> Seeded:
     """Migrations, the demo agreement, the people, one pool holding them all, two users."""
+    from accord.access import Actor
     from accord.accounts import service as accounts
     from accord.agreements.loader import load_registry_file
     from accord.agreements.service import load
@@ -149,7 +150,7 @@ def seed(url: str, families: int) -> Seeded:
     from accord.config import Settings
     from accord.db import unit_of_work
     from accord.proposals import repository
-    from accord.proposals.service import Actor, PoolFamily, create_pool
+    from accord.proposals.pools import PoolFamily, create_pool
     from accord.scenarios import workflow_agreement_path
     from accord.store import open_store
 

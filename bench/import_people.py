@@ -138,7 +138,8 @@ def main() -> None:
         worker(*args.worker)
         return
 
-    from accord.scenarios.people import generate_people, write_people
+    from accord.cases.writer import write_people
+    from accord.scenarios.people import generate_people
 
     backends = ["sqlite"] + ([] if args.no_postgres else ["postgresql"])
     with tempfile.TemporaryDirectory(prefix="accord-bench-") as tmp:

@@ -27,7 +27,7 @@ import time
 
 def prepare(count: int, seed: int) -> tuple[list, list]:  # type: ignore[type-arg]
     from accord.agreements.loader import load_registry_file
-    from accord.cases.schemas import PersonRecord
+    from accord.records.person import PersonRecord
     from accord.scenarios import arrangements_path
     from accord.scenarios.people import REFERENCE_DATE, generate_people  # noqa: F401
     from accord.screening.single import Screen
@@ -44,7 +44,8 @@ def worker(method: str, count: int, seed: int) -> None:
 
     import polars as pl
 
-    from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
+    from accord.cases.writer import write_people
+    from accord.scenarios.people import REFERENCE_DATE, generate_people
     from accord.screening.batch import decide
     from accord.screening.frames import (
         facts_from_frame,

@@ -25,7 +25,8 @@ def test_demo_on_a_fresh_database(demo_output: str) -> None:
     assert "600 people created" in output
     for expected in (
         "us-xk-2025",
-        "US → XK",
+        "United States (US)",
+        "→ Kosovo (XK)",
         "up to 50 people per P1Y",
         "Associated Press, Dec 2025",
     ):
@@ -37,6 +38,25 @@ def test_demo_on_a_fresh_database(demo_output: str) -> None:
     assert "Proposal: objective" in output
     assert "proven optimal" in output or "within" in output
     assert "us-uz-2025: persons_per_period cap not known as a figure" in output
+
+
+def test_the_demo_names_each_country_beside_its_code(demo_output: str) -> None:
+    """Countries by name: each reported arrangement's parties, name and code (a table), the
+    nationalities of the synthetic population, and the year's agreement in its heading."""
+    agreements = demo_output[demo_output.index("Agreements") : demo_output.index("Sources of")]
+    for parties in (
+        ("gb-rw-2023", "United Kingdom (GB)", "Rwanda (RW)"),
+        ("us-rw-2025", "United States (US)", "Rwanda (RW)"),
+        ("us-uz-2025", "United States (US)", "Uzbekistan (UZ)"),
+        ("us-sv-custody-2025", "United States (US)", "El Salvador (SV)"),
+        ("us-xk-2025", "United States (US)", "Kosovo (XK)"),
+    ):
+        row = r"{} +│ {} +│.*\n│ +│ → {} +│".format(*map(re.escape, parties))
+        assert re.search(row, agreements), parties
+    nationalities = demo_output[demo_output.index("(top nationalities)") :]
+    assert re.search(r"│ El Salvador \(SV\) +│ +\d+ │", nationalities)
+    assert re.search(r"│ Venezuela \(VE\) +│ +\d+ │", nationalities)
+    assert "A made-up Kosovo-style agreement, United States → Kosovo," in demo_output
 
 
 def test_the_demo_plays_a_year_of_the_workflow_and_prints_it(demo_output: str) -> None:
@@ -65,7 +85,8 @@ def test_the_demo_plays_a_year_of_the_workflow_and_prints_it(demo_output: str) -
         # medical fitness, and the suspension after an incident.
         "S13: cap of 50 people per P1Y holds 50 in 2026-01-01 to 2026-12-31",
         "S6: notice served on 2026-01-20: 10 days to raise fear run until 2026-01-30",
-        "S5 fear claim about XK refused on 2026-01-30; reopening window open until 2026-02-14",
+        "S5 fear claim about Kosovo (XK) refused on 2026-01-30;"
+        " reopening window open until 2026-02-14",
         "S10: medical fitness to travel not confirmed",
         "ill treatment reported by m.berisha, agreement suspended (S15)",
         "S12: the agreement is suspended, not in force",

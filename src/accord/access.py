@@ -5,6 +5,11 @@ A refusal by role is "not allowed" (403): the role may never use the route. A re
 is "not found" (404), worded as for something that does not exist: an id must not tell whose
 it is, so another state's pool is not there rather than refused.
 
+Every decision by role is made here, and named (`may_use`, `sees_claims`, `is_receiver`,
+`signs_off`, …): the services, pages, templates and commands ask these, never compare a role
+themselves. The rules of the moves on an item are those the moves declare
+(`accord.workflow.moves`), which read them from the workflow table.
+
 A user belongs to one party and has one role. The sender's officers and supervisors act for the
 sender's agreements; a receiver's reviewer sees only the pools proposed to its own state,
 through the minimized view (DESIGN §6); a monitor sees only the agreements that name it, as
@@ -16,12 +21,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
-from typing import Literal, Protocol
+from typing import Literal, Protocol, get_args
 
 from accord.errors import Forbidden, NotFound
 from accord.records.agreement import AgreementIn
 from accord.workflow.disclosure import SEES_EVERYTHING, seen_state
-from accord.workflow.transitions import Role
+from accord.workflow.moves import MOVES
+from accord.workflow.transitions import RECEIVER, Role, Transition
+from accord.workflow.transitions import SENDER as TABLE_SENDER
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,7 +40,7 @@ class Actor:
     party: str | None = None
 
 
-ROLES: tuple[Role, ...] = ("admin", "officer", "supervisor", "reviewer", "monitor")
+ROLES: tuple[Role, ...] = get_args(Role)
 SEES_CLAIMS: frozenset[Role] = SEES_EVERYTHING
 """Roles that see notices, fear claims, interviews and the grounds of a cancellation; every
 other role sees the workflow through `accord.workflow.disclosure`."""
@@ -65,7 +72,7 @@ def _rule(scope: Scope, *roles: Role) -> Rule:
     return Rule(frozenset(roles), scope)
 
 
-SENDER: tuple[Role, ...] = ("officer", "supervisor")
+SENDER: tuple[Role, ...] = tuple(role for role in ROLES if role in TABLE_SENDER)
 EVERYONE: tuple[Role, ...] = ROLES
 
 RULES: MappingProxyType[str, Rule] = MappingProxyType(
@@ -103,20 +110,8 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "pools.preview": _rule("write", *SENDER),
         "pools.decide": _rule("write", "reviewer"),
         "items.get": _rule("read", "officer", "supervisor", "reviewer"),
-        "items.accept": _rule("write", "reviewer"),
-        "items.reject": _rule("write", "reviewer"),
-        "items.revoke": _rule("write", "reviewer"),
-        "items.withdraw": _rule("write", *SENDER),
-        "items.notice": _rule("write", *SENDER),
-        "items.fear": _rule("write", *SENDER),
-        "items.interview": _rule("write", *SENDER),
-        "items.fear_outcome": _rule("write", *SENDER),
-        "items.clear": _rule("write", "supervisor"),
-        "items.schedule": _rule("write", *SENDER),
-        "items.arrive": _rule("write", "reviewer"),
-        "items.onward": _rule("write", "reviewer"),
-        "items.check_in": _rule("write", "officer", "supervisor", "reviewer", "monitor"),
-        "items.close": _rule("write", *SENDER),
+        # every move on an item, as its declaration says who may make it
+        **{move.rule: Rule(move.roles, "write") for move in MOVES},
         # monitoring
         "incidents.report": _rule("write", "officer", "supervisor", "reviewer", "monitor"),
         "incidents.lift": _rule("write", "supervisor"),
@@ -147,25 +142,7 @@ PAGES: MappingProxyType[str, str] = MappingProxyType(
         "pages.pool": "pools.get",
         "pages.pool_decide": "pools.decide",
         "pages.item": "items.get",
-        **{
-            f"pages.items.{move}": f"items.{move}"
-            for move in (
-                "accept",
-                "reject",
-                "revoke",
-                "withdraw",
-                "notice",
-                "fear",
-                "interview",
-                "fear_outcome",
-                "clear",
-                "schedule",
-                "arrive",
-                "onward",
-                "check_in",
-                "close",
-            )
-        },
+        **{move.page: move.rule for move in MOVES},
         "pages.monitoring": "checkins.list",
         "pages.incident_report": "incidents.report",
         "pages.incident_lift": "incidents.lift",
@@ -194,6 +171,102 @@ def check(rule_name: str, role: Role, scopes: Iterable[str]) -> None:
         raise Forbidden(f"{rule_name} needs a token with the {rule.scope!r} scope")
 
 
+# --- Who is who: the role decisions every other module asks here ------------------------------
+
+
+def may_use(role: str | None, rule_name: str) -> bool:
+    """Whether the role may use a route, or make the act it stands for: what a page offers it
+    (a link, a form), and what a service lets it do (a stored role, or none)."""
+    rule = RULES.get(rule_name)
+    return rule is not None and role in rule.roles
+
+
+def may_make(role: Role, row: Transition) -> bool:
+    """Whether the role may make a row of the workflow table (the table names who may)."""
+    return role in row.roles
+
+
+def may_open(role: Role) -> frozenset[str]:
+    """The pages the role may open, by route name: what its navigation shows."""
+    return frozenset(page for page, rule in PAGES.items() if may_use(role, rule))
+
+
+def sees_claims(role: Role) -> bool:
+    """The sender's officers and supervisors: they read everything of the sender's agreements
+    (notices, fear claims, interviews, the matcher's scores, the sender's reasons); every other
+    role reads the workflow through `accord.workflow.disclosure`."""
+    return role in SEES_CLAIMS
+
+
+def is_receiver(role: Role) -> bool:
+    """A receiving state's reviewer: it reviews the pools proposed to its own state."""
+    return role in RECEIVER
+
+
+def needs_party(role: str) -> bool:
+    """A role that means nothing without a party: a reviewer reviews for one receiving state,
+    a monitor watches the agreements that name it."""
+    return role in RECEIVER or role in MONITORS
+
+
+def reads_aggregates_only(role: Role) -> bool:
+    """A monitor: of an agreement's workflow it reads aggregates (and the monitoring), never
+    a pool, an item or the ledger."""
+    return role in MONITORS
+
+
+def reads_workflow(role: Role) -> bool:
+    """Every role but the admin: each reads the workflow of the agreements in scope of it."""
+    return role in READS_WORKFLOW
+
+
+def signs_off(role: Role) -> bool:
+    """Whether the role's clearance is the individual sign-off S14 asks for (a supervisor's)."""
+    return may_use(role, "items.clear")
+
+
+def assesses(role: str | None) -> bool:
+    """Whether the role records an individual assessment (S8), and so may import a file that
+    brings a new one: it answers for it (a supervisor)."""
+    return may_use(role, "people.assess")
+
+
+def changes_status(role: str | None) -> bool:
+    """Whether the role changes an agreement's status, with a reason (a supervisor)."""
+    return may_use(role, "agreements.status")
+
+
+def lifts_suspensions(role: Role) -> bool:
+    """Whether the role lifts a suspension, with a reason (a supervisor of the sender)."""
+    return may_use(role, "incidents.lift")
+
+
+def reports_incidents(role: Role) -> bool:
+    """Whether the role reports an incident or a finding under an agreement in scope of it."""
+    return may_use(role, "incidents.report")
+
+
+def records_check_ins(role: Role) -> bool:
+    """Whether the role records a monitoring check-in on a transferred item in scope of it."""
+    return may_use(role, "items.check_in")
+
+
+def party_refusal(actor: Acting, agreement: Parties) -> str | None:
+    """Why an actor whose role may act does not act for this agreement's party, in the words a
+    refusal gives (None when it does): a reviewer reviews for its own state, the sender's staff
+    act for the sender, a monitor for the agreements that name it."""
+    if in_scope(actor.role, actor.party, agreement):
+        return None
+    if is_receiver(actor.role):
+        return f"{actor.name} reviews for {actor.party or 'no party'}, not for {agreement.receiver}"
+    if sees_claims(actor.role):
+        return f"{actor.name} acts for {actor.party}, not for {agreement.sender}"
+    return (
+        f"{actor.name} ({actor.role} of {actor.party or 'no party'}) does not act for"
+        f" agreement {agreement.id}"
+    )
+
+
 def shown_state(state: str, role: Role) -> str:
     """A state as the role may see it (DESIGN §6): the real one for the sender's staff, the
     seen one (`accord.workflow.disclosure`) for everyone else."""
@@ -217,8 +290,10 @@ class Parties(Protocol):
     def monitors(self) -> Sequence[str]: ...
 
 
-READS_WORKFLOW: frozenset[Role] = frozenset({"officer", "supervisor", "reviewer", "monitor"})
+READS_WORKFLOW: frozenset[Role] = frozenset(ROLES) - {"admin"}
 """Roles that read an agreement's pools, items, ledger and monitoring, each for its party."""
+MONITORS: frozenset[Role] = frozenset({"monitor"})
+"""Roles that watch the agreements naming their party, as aggregates and monitoring."""
 
 
 def in_scope(role: Role, party: str | None, agreement: Parties) -> bool:
@@ -226,9 +301,9 @@ def in_scope(role: Role, party: str | None, agreement: Parties) -> bool:
     no party acts for any sender), its receiver's reviewers, the monitors it names."""
     if role in SEES_CLAIMS:
         return party in (None, agreement.sender)
-    if role == "reviewer":
+    if role in RECEIVER:
         return party == agreement.receiver
-    if role == "monitor":
+    if role in MONITORS:
         return party in agreement.monitors
     return False
 

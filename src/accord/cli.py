@@ -1,4 +1,8 @@
-"""The `accord` command."""
+"""The `accord` command.
+
+Every command is named here with its help line and where it lives, and its module is imported
+only when it runs (`cli_support.LazyGroup`): `accord --help` imports no database, solver or web
+code. `--db` is declared once, on the root, and given to every command (`cli_support`)."""
 
 from __future__ import annotations
 
@@ -8,62 +12,144 @@ from typing import Annotated
 import typer
 
 from accord import __version__
-from accord.accounts.cli import app as users_app
-from accord.accounts.cli import login_command, logout_command, whoami_command
-from accord.agreements.cli import app as agreements_app
-from accord.audit.cli import app as audit_app
-from accord.cases.cli import app as people_app
-from accord.cli_support import DbOption, new_app, out, settings_for
-from accord.db import make_engine, upgrade
-from accord.proposals.cli import (
-    case_app,
-    incident_app,
-    item_app,
-    ledger_app,
-    pool_app,
-    review_command,
+from accord.cli_support import (
+    DbOption,
+    Lazy,
+    LazyGroup,
+    current_settings,
+    database_url,
+    new_app,
+    out,
+    without_database,
 )
-from accord.proposals.matching_cli import match_command, propose_command
-from accord.proposals.screening_cli import explain_command, screen_command, whatif_command
-from accord.scenarios.cli import app as scenario_app
+
+COMMANDS = {
+    "login": Lazy(
+        "accord.accounts.cli:login_command",
+        "Sign in as USERNAME for 12 hours: every command then acts as this account.",
+    ),
+    "logout": Lazy(
+        "accord.accounts.cli:logout_command",
+        "Sign out: revoke the token `accord login` kept and remove the token file.",
+    ),
+    "whoami": Lazy(
+        "accord.accounts.cli:whoami_command",
+        "Who this command line acts as: user, role, party, and when the sign-in ends.",
+    ),
+    "screen": Lazy(
+        "accord.proposals.screening_cli:screen_command",
+        "Screen every person against agreements: who may be proposed, and exactly why not.",
+    ),
+    "explain": Lazy(
+        "accord.proposals.screening_cli:explain_command",
+        "Every rule checked for one person against one agreement, in plain words, with sources.",
+    ),
+    "whatif": Lazy(
+        "accord.proposals.screening_cli:whatif_command",
+        "How many people and families a draft agreement would admit, and what would block the"
+        " rest.",
+    ),
+    "match": Lazy(
+        "accord.proposals.matching_cli:match_command",
+        "Screen, then choose the best proposal pools, on files alone (no database).",
+    ),
+    "propose": Lazy(
+        "accord.proposals.matching_cli:propose_command",
+        "Propose pools for agreements in force from the stored people.",
+    ),
+    "review": Lazy(
+        "accord.proposals.cli:review_command",
+        "A receiver's review: read a pool's waiting families, or apply a decisions file.",
+    ),
+    "demo": Lazy(
+        "accord.cli:demo",
+        "The built-in scenario end to end: reported arrangements, a synthetic pool, a summary,"
+        "\nthen a year of the workflow under a synthetic Kosovo-style agreement.",
+    ),
+    "serve": Lazy(
+        "accord.cli:serve",
+        "Serve the web application (/) and the JSON API (/api/v1, OpenAPI at"
+        "\n/api/v1/openapi.json) on the database.",
+    ),
+    "version": Lazy("accord.cli:version", "Print Accord's version. Needs no sign-in."),
+    "agreements": Lazy(
+        "accord.agreements.cli:app",
+        "The agreement registry: agreements, their status, caps and sources.",
+    ),
+    "people": Lazy("accord.cases.cli:app", "People and their cases."),
+    "audit": Lazy("accord.audit.cli:app", "The audit log: append-only and hash-chained."),
+    "scenario": Lazy(
+        "accord.scenarios.cli:app",
+        "The built-in scenario: reported arrangements and a synthetic population.",
+    ),
+    "pool": Lazy(
+        "accord.proposals.cli:pool_app",
+        "Proposal pools: the matcher's pool for an agreement in force, and its items.",
+    ),
+    "item": Lazy(
+        "accord.proposals.cli:item_app",
+        "One family's way through the workflow: each command is one move, by the signed-in"
+        " account.",
+    ),
+    "case": Lazy(
+        "accord.cases.cli:case_app",
+        "Changes to a case that stop a transfer (a court stay, a new claim, an appeal), and a"
+        " supervisor's acts that end one or assess a vulnerability.",
+    ),
+    "incident": Lazy(
+        "accord.monitoring.cli:incident_app",
+        "Incidents under an agreement; onward removal or ill-treatment suspends it.",
+    ),
+    "ledger": Lazy(
+        "accord.agreements.cli:ledger_app",
+        "The quota ledger (S13): what each cap holds and every row.",
+    ),
+    "users": Lazy(
+        "accord.accounts.cli:app", "Users and their API tokens, managed by a signed-in admin."
+    ),
+    "db": Lazy("accord.cli:db_app", "The database schema."),
+}
+"""The root's commands, in the order `accord --help` lists them."""
+
+
+class Accord(LazyGroup):
+    """The root: the commands of `COMMANDS`, each imported when it runs."""
+
+    lazy = COMMANDS
+
 
 app = new_app(
     "Accord runs transfer agreements between states, with the legal safeguards as hard"
     " constraints.\n\nEvery command that reads or writes the database acts as a signed-in account"
-    " (`accord login USERNAME`, or ACCORD_TOKEN): the role and party are the account's."
+    " (`accord login USERNAME`, or ACCORD_TOKEN): the role and party are the account's.",
+    cls=Accord,
 )
-app.command("login")(login_command)
-app.command("logout")(logout_command)
-app.command("whoami")(whoami_command)
-app.add_typer(agreements_app, name="agreements")
-app.add_typer(people_app, name="people")
-app.add_typer(audit_app, name="audit")
-app.add_typer(scenario_app, name="scenario")
-app.add_typer(pool_app, name="pool")
-app.add_typer(item_app, name="item")
-app.add_typer(case_app, name="case")
-app.add_typer(incident_app, name="incident")
-app.add_typer(ledger_app, name="ledger")
-app.add_typer(users_app, name="users")
 
-app.command("screen")(screen_command)
-app.command("explain")(explain_command)
-app.command("whatif")(whatif_command)
-app.command("match")(match_command)
-app.command("propose")(propose_command)
-app.command("review")(review_command)
+
+@app.callback()
+def accord(db: DbOption = None) -> None:
+    """Declares the options given before the command (--db, kept for the command)."""
+
+
+def command_tree() -> LazyGroup:
+    """The root with every command loaded, for walking the whole tree."""
+    root = typer.main.get_command(app)
+    assert isinstance(root, LazyGroup)
+    return root.load_all()
+
 
 db_app = new_app("The database schema.")
-app.add_typer(db_app, name="db")
 
 
 @db_app.command("upgrade")
-def db_upgrade(db: DbOption = None) -> None:
+def db_upgrade() -> None:
     """Bring the schema to the newest revision (commands also do this unless
     ACCORD_AUTO_MIGRATE=false).
 
     Needs no sign-in: whoever may change the schema holds the database's own credentials."""
-    engine = make_engine(settings_for(db))
+    from accord.db import make_engine, upgrade
+
+    engine = make_engine(current_settings())
     try:
         upgrade(engine)
     finally:
@@ -71,7 +157,6 @@ def db_upgrade(db: DbOption = None) -> None:
     out.print("schema at the newest revision")
 
 
-@app.command("demo")
 def demo(
     db: Annotated[
         str | None,
@@ -86,12 +171,11 @@ def demo(
     Played by accounts the demo makes in its own database. Needs no sign-in."""
     from accord.scenarios.demo import run_demo
 
-    run_demo(out, db=db, count=count, seed=seed)
+    # Its own --db, for another default (a fresh file); `accord --db URL demo` is heard too.
+    run_demo(out, db=db or database_url(), count=count, seed=seed)
 
 
-@app.command("serve")
 def serve(
-    db: DbOption = None,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(min=1, max=65535, help="Port to listen on.")] = 8000,
     workers: Annotated[int, typer.Option(min=1, max=64, help="Worker processes.")] = 1,
@@ -124,6 +208,7 @@ def serve(
     from accord.web.logs import configure
     from accord.web.security import SERVER_OPTIONS
 
+    db = database_url()
     configure()
     if threads is not None:
         os.environ["ACCORD_THREADS"] = str(threads)  # every worker reads its settings from it
@@ -134,7 +219,7 @@ def serve(
 
         serve_demo(out, db=db, host=host, port=port)
         return
-    settings = settings_for(db)
+    settings = current_settings()
     out.print(
         f"Accord on http://{host}:{port}/ (the API at /api/v1, described at /api/v1/openapi.json)"
     )
@@ -156,7 +241,7 @@ def serve(
         )
 
 
-@app.command("version")
+@without_database
 def version() -> None:
     """Print Accord's version. Needs no sign-in."""
     out.print(__version__)

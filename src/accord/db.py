@@ -9,15 +9,17 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from pydantic_core import from_json, to_json
-from sqlalchemy import Engine, MetaData, Table, create_engine, event
+from sqlalchemy import Engine, MetaData, Table, create_engine, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
 from accord.config import Settings
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -28,6 +30,11 @@ NAMING_CONVENTION = {
 }
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+
+HEAD_REVISION = "0008"
+"""The newest migration's revision (tests/test_migrations.py checks it against Alembic's script
+directory): a database whose alembic_version says so needs no upgrade, and Alembic, slow to
+import, is imported only when one is due."""
 
 
 class Base(DeclarativeBase):
@@ -138,7 +145,20 @@ def one_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             _enclosing.reset(token)
 
 
+def schema_revision(engine: Engine) -> str | None:
+    """The revision the database's schema is at: the alembic_version row, None when there is no
+    such table (or the database cannot be read: the upgrade then says why)."""
+    try:
+        with engine.connect() as connection:
+            rows = connection.execute(text("SELECT version_num FROM alembic_version")).all()
+    except SQLAlchemyError:
+        return None
+    return rows[0][0] if len(rows) == 1 else None
+
+
 def alembic_config(engine: Engine) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     config.attributes["engine"] = engine
@@ -146,8 +166,18 @@ def alembic_config(engine: Engine) -> Config:
 
 
 def upgrade(engine: Engine, revision: str = "head") -> None:
+    from alembic import command
+
     command.upgrade(alembic_config(engine), revision)
 
 
+def upgrade_if_behind(engine: Engine) -> None:
+    """Bring the schema to the newest revision unless it is there already (one query)."""
+    if schema_revision(engine) != HEAD_REVISION:
+        upgrade(engine)
+
+
 def downgrade(engine: Engine, revision: str) -> None:
+    from alembic import command
+
     command.downgrade(alembic_config(engine), revision)

@@ -8,7 +8,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from accord.config import Settings
-from accord.db import make_engine, make_session_factory, upgrade
+from accord.db import make_engine, make_session_factory, upgrade_if_behind
 
 
 @dataclass(frozen=True)
@@ -24,5 +24,5 @@ class Store:
 def open_store(settings: Settings) -> Store:
     engine = make_engine(settings)
     if settings.auto_migrate:
-        upgrade(engine)
+        upgrade_if_behind(engine)
     return Store(settings, engine, make_session_factory(engine))

@@ -64,13 +64,13 @@ def test_users_are_added_from_standard_input_and_listed_without_hashes(
 ) -> None:
     result = add(cli, "rita", "--role", "reviewer", "--party", "XK")
     assert result.exit_code == 0, result.output
-    assert "user rita added: reviewer of XK" in result.output
+    assert "user rita added: reviewer of Kosovo (XK)" in result.output
     assert add(cli, "ann", "--role", "admin").exit_code == 0
     listed = cli("users", "list", user=ADMIN)
     assert listed.exit_code == 0, listed.output
     assert cells(listed, "ann")[:4] == ["ann", "admin", "-", "yes"]
     assert cells(listed, "ada")[:4] == ["ada", "admin", "-", "yes"]
-    assert cells(listed, "rita")[:4] == ["rita", "reviewer", "XK", "yes"]
+    assert cells(listed, "rita")[:4] == ["rita", "reviewer", "Kosovo (XK)", "yes"]
     assert cells(listed, "rita")[5] == "0"
     assert "$argon2" not in listed.output
     assert PASSWORD not in result.output + listed.output

@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import typer
 
 from accord.accounts import service
-from accord.cli import app
+from accord.cli import command_tree
 from accord.clock import SetClock, SystemClock
 from accord.config import Settings
 from accord.db import unit_of_work
@@ -68,7 +67,7 @@ def test_login_keeps_a_token_for_its_owner_alone_and_every_command_acts_as_the_a
     cli: Cli, token_file: Path, tmp_path: Path, opened: Store
 ) -> None:
     signed = login(cli, "olga")
-    assert "signed in as olga (officer of US) until" in signed
+    assert "signed in as olga, officer of United States (US), until" in signed
     assert str(token_file) in signed
     token = token_file.read_text().strip()
     assert token.startswith("acc_") and token not in signed
@@ -76,7 +75,7 @@ def test_login_keeps_a_token_for_its_owner_alone_and_every_command_acts_as_the_a
     assert stat.S_IMODE(token_file.parent.stat().st_mode) == 0o700
     me = cli("whoami")
     assert me.exit_code == 0, me.output
-    assert "olga: officer of US; token 'cli on " in me.output
+    assert "olga: officer of United States (US); token 'cli on " in me.output
     assert "(read, write, from the token file) expires" in me.output
     [row] = [r for r in rows(opened, ApiToken) if r["name"].startswith("cli on ")]
     lifetime = row["expires_at"] - row["created_at"]
@@ -89,10 +88,10 @@ def test_login_keeps_a_token_for_its_owner_alone_and_every_command_acts_as_the_a
     assert "cli:" not in "".join(str(r["actor"]) for r in rows(opened, AuditEvent))
 
     # Signing in again as someone else revokes the token the file held.
-    assert "signed in as sam (supervisor of US)" in login(cli, "sam")
+    assert "signed in as sam, supervisor of United States (US)," in login(cli, "sam")
     with unit_of_work(opened.sessions) as session:
         assert service.token_principal(session, token, SystemClock()) is None
-    assert "sam: supervisor of US" in cli("whoami").output
+    assert "sam: supervisor of United States (US)" in cli("whoami").output
 
 
 def test_a_wrong_password_signs_no_one_in_and_is_recorded(
@@ -132,7 +131,7 @@ def test_logout_revokes_the_token_and_removes_the_file(
     # A script's token in ACCORD_TOKEN is the admin's to revoke: logout leaves it live.
     kept = cli("logout", user="sam")
     assert "ACCORD_TOKEN is set, and commands still act with it" in kept.output
-    assert "sam: supervisor of US" in cli("whoami", user="sam").output
+    assert "sam: supervisor of United States (US)" in cli("whoami", user="sam").output
 
 
 def test_a_token_file_others_may_read_is_refused(cli: Cli, token_file: Path) -> None:
@@ -168,7 +167,7 @@ def test_accord_token_comes_first_and_a_stale_one_is_refused(
     cli: Cli, token_file: Path, opened: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     login(cli, "olga")
-    assert "rita: reviewer of XK" in cli("whoami", user="rita").output
+    assert "rita: reviewer of Kosovo (XK)" in cli("whoami", user="rita").output
     with unit_of_work(opened.sessions) as session:
         expired = service.issue_token(
             session,
@@ -215,7 +214,7 @@ def _commands() -> dict[str, object]:
         else:
             yield " ".join(path), command
 
-    return dict(walk(typer.main.get_command(app), []))
+    return dict(walk(command_tree(), []))
 
 
 NO_SIGN_IN = {
@@ -252,14 +251,14 @@ SIGNED_IN = {
     "item accept": ["1"],
     "item reject": ["1", "--code", "other", "--text", "x"],
     "item revoke": ["1", "--code", "other", "--text", "x"],
-    "item withdraw": ["1", "--reason", "x"],
-    "item notice": ["1", "A1", "--language", "es"],
-    "item fear": ["1", "A1"],
-    "item interview": ["1", "--at", "2026-02-01 10:00"],
+    "item cancel": ["1", "--reason", "x"],
+    "item notify": ["1", "A1", "--language", "es"],
+    "item claim-fear": ["1", "A1"],
+    "item fear-interview": ["1", "--at", "2026-02-01 10:00"],
     "item fear-outcome": ["1", "negative"],
     "item clear": ["1", "--medical-fit-confirmed"],
     "item schedule": ["1", "--on", "2026-02-01"],
-    "item arrive": ["1"],
+    "item transfer": ["1"],
     "item onward": ["1", "remained"],
     "item check-in": ["1", "30", "--note", "x", "--audience", "shared"],
     "item close": ["1"],

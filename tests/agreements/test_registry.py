@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -301,11 +302,15 @@ def test_the_built_in_scenario_loads_and_lists(store: Store, cli: Cli) -> None:
     assert loaded.exit_code == 0, loaded.output
     assert "10 agreements created" in loaded.output
     listed = cli("agreements", "list", user="sam")
-    assert "us-xk-2025" in listed.output and "US → XK" in listed.output
+    # The parties by name beside their code, the receiver under the sender (one row, two lines).
+    assert re.search(r"us-xk-2025 +│ United States \(US\) +│", listed.output), listed.output
+    assert re.search(r"│ +│ → Kosovo \(XK\) +│", listed.output), listed.output
     assert "up to 50 people per P1Y" in listed.output
     in_force = cli("agreements", "list", "--status", "in_force", user="sam")
     assert "us-xk-2025" in in_force.output and "gb-rw-2023" not in in_force.output
     shown = cli("agreements", "show", "us-xk-2025", user="sam")
     assert "Reuters, 2025-06-11" in shown.output
     assert "Associated Press, Dec 2025" in shown.output
+    assert "United States (US) → Kosovo (XK)" in shown.output
+    assert "all but Kosovo (XK)" in shown.output
     assert "Instrument checklist" in shown.output

@@ -10,8 +10,9 @@ import polars as pl
 import pytest
 from sqlalchemy import func, select
 
-from accord.cases.reader import flatten_for_csv, read_people
+from accord.cases.reader import read_people
 from accord.cases.service import import_people, to_record
+from accord.cases.writer import flatten_for_csv
 from accord.db import unit_of_work
 from accord.errors import InvalidInput
 from accord.models import AuditEvent, Family, Person
@@ -282,7 +283,8 @@ def test_every_field_survives_the_round_trip_through_the_database(
     store: Store, tmp_path: Path
 ) -> None:
     """A field missing from the table would be dropped silently by a bulk insert; this catches it."""
-    from accord.scenarios.people import generate_people, write_people
+    from accord.cases.writer import write_people
+    from accord.scenarios.people import generate_people
 
     path = tmp_path / "p.jsonl"
     write_people(generate_people(1500, 11), path)

@@ -75,8 +75,8 @@ def test_a_pool_from_proposal_to_clearance(
     officer.get_by_role("button", name="Run again with these changes").click()
     expect(officer.locator(f'table.proposal tr[data-family="{left_out}"]')).to_have_count(0)
     expect(officer.locator("#proposal")).to_contain_text("Left out by hand")
-    officer.get_by_role("button", name=re.compile("Send the pool to XK")).click()
-    expect(officer.locator(".flash.ok")).to_contain_text("sent to XK for review")
+    officer.get_by_role("button", name=re.compile("Send the pool to Kosovo")).click()
+    expect(officer.locator(".flash.ok")).to_contain_text("sent to Kosovo (XK) for review")
     pool_url = officer.url
     pool_id = int(pool_url.rstrip("/").rsplit("/", 1)[1])
     screenshot(officer, "pool-sent")

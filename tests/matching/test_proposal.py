@@ -11,13 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from accord.cases.writer import write_people
 from accord.errors import InvalidInput
 from accord.matching.proposal import Balance, Used, eligible_families, pool_limit, propose
-from accord.matching.scoring import TransparentScorer
+from accord.matching.transparent import TransparentScorer
 from accord.records.agreement import AgreementIn, CapIn
 from accord.records.person import PersonRecord
 from accord.scenarios import arrangements_path
-from accord.scenarios.people import generate_people, write_people
+from accord.scenarios.people import generate_people
 from accord.screening.batch import screen_population
 from accord.screening.single import Screen
 from tests.strategies import ON, agreements, families

@@ -16,18 +16,15 @@ from hypothesis import strategies as st
 
 from accord.errors import InvalidInput
 from accord.matching.languages import OFFICIAL_LANGUAGES
+from accord.matching.learned import MIN_OUTCOMES, LearnedScorer, Outcome
 from accord.matching.problem import ProblemError
-from accord.matching.scoring import (
+from accord.matching.score_files import FileScorer, read_scores
+from accord.matching.scoring import PairScore
+from accord.matching.transparent import (
     BASE_POINTS,
     DOCUMENT_POINTS,
     LANGUAGE_POINTS,
-    MIN_OUTCOMES,
-    FileScorer,
-    LearnedScorer,
-    Outcome,
-    PairScore,
     TransparentScorer,
-    read_scores,
 )
 from accord.records.agreement import AgreementIn
 from accord.records.person import PersonRecord
@@ -113,8 +110,8 @@ def test_an_adult_speaking_a_receiver_language_adds_its_weight() -> None:
     speaks = score_of(records(person("A1", languages=["sq", "en"])), "XK")
     does_not = score_of(records(person("A1", languages=["es"])), "XK")
     assert speaks.score - does_not.score == pytest.approx(LANGUAGE_POINTS)
-    assert detail(speaks, "language") == "shares language sq with XK"
-    assert detail(does_not, "language") == "no adult speaks a language of XK (sq, sr)"
+    assert detail(speaks, "language") == "shares language sq with Kosovo (XK)"
+    assert detail(does_not, "language") == "no adult speaks a language of Kosovo (XK): sq, sr"
 
 
 def test_only_the_adults_languages_count() -> None:
@@ -185,7 +182,7 @@ def test_why_names_every_factor_with_its_points() -> None:
     assert result.score == pytest.approx(1.0 + 3.0 + 2.0 + 1.2 + 0.3)
     assert result.why == (
         "score 7.5: eligible (+1.0), valid travel documents for all 2 (+3.0),"
-        " shares language es with SV (+2.0), waiting 12 months (+1.2),"
+        " shares language es with El Salvador (SV) (+2.0), waiting 12 months (+1.2),"
         " family of 2 kept together (+0.3)"
     )
 

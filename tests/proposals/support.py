@@ -20,14 +20,9 @@ from accord.db import unit_of_work
 from accord.errors import AccordError
 from accord.proposals import repository
 from accord.proposals.case_facts import import_case_files
-from accord.proposals.service import (
-    GuardFailed,
-    Moved,
-    PoolFamily,
-    create_pool,
-    move,
-    record_notice,
-)
+from accord.proposals.notices import record_notice
+from accord.proposals.pools import PoolFamily, create_pool
+from accord.proposals.service import GuardFailed, Moved, move
 from accord.scenarios import workflow_agreement_path
 from accord.store import Store
 from tests.support import person

@@ -12,15 +12,11 @@ from sqlalchemy import event
 from accord.agreements.service import stored_agreement
 from accord.clock import SetClock
 from accord.db import unit_of_work
+from accord.monitoring.service import record_check_in
 from accord.proposals.attention import Attention, attention
-from accord.proposals.service import (
-    clear,
-    confirm_arrival,
-    move,
-    record_check_in,
-    record_notice,
-    schedule,
-)
+from accord.proposals.movement import clear, confirm_arrival, schedule
+from accord.proposals.notices import record_notice
+from accord.proposals.service import move
 from accord.store import Store
 from accord.workflow.audience import Audience
 from accord.workflow.transitions import Role

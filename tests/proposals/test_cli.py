@@ -171,21 +171,21 @@ def test_one_pool_from_proposal_to_arrival(
     assert "reserved 4 people (3 rows)" in ledger.output
 
     a1 = str(item["F-A1"])
-    served = cli("item", "notice", a1, "A1", "--language", "es", user=OFFICER)
+    served = cli("item", "notify", a1, "A1", "--language", "es", user=OFFICER)
     assert served.exit_code == 0, served.output
     assert "notice to A1 (person) in es on 2026-01-12: served" in served.output
     assert f"item {a1}: notify, accepted → notified" in served.output
     a3 = str(item["F-A3"])
-    waiting = cli("item", "notice", a3, "A3", "--language", "en", user=OFFICER)
+    waiting = cli("item", "notify", a3, "A3", "--language", "en", user=OFFICER)
     assert "language not understood (not service)" in waiting.output
     assert (
         f"item {a3} stays accepted: still not validly served: A3 (counsel), A3 (person)"
         in waiting.output
     )
-    counsel = cli("item", "notice", a3, "A3", "--to", "counsel", "--language", "en", user=OFFICER)
+    counsel = cli("item", "notify", a3, "A3", "--to", "counsel", "--language", "en", user=OFFICER)
     assert "notice to A3 (counsel) in en on 2026-01-12: served" in counsel.output
     assert f"item {a3} stays accepted: still not validly served: A3 (person)" in counsel.output
-    again = cli("item", "notice", a1, "A1", "--language", "es", user=OFFICER)
+    again = cli("item", "notify", a1, "A1", "--language", "es", user=OFFICER)
     assert again.exit_code == 0, again.output
     assert f"item {a1} is notified; the notice is recorded" in again.output
     assert "stays accepted" not in again.output
@@ -205,7 +205,7 @@ def test_one_pool_from_proposal_to_arrival(
     assert f"item {a1}: clear, notified → cleared" in cleared.output
     assert cli("item", "schedule", a1, "--on", "2026-01-26", user=OFFICER).exit_code == 0
     monkeypatch.setenv("ACCORD_NOW", "2026-01-26T09:00:00")
-    arrived = cli("item", "arrive", a1, user=REVIEWER)
+    arrived = cli("item", "transfer", a1, user=REVIEWER)
     assert f"item {a1}: transfer, scheduled → transferred" in arrived.output
     ledger = cli("ledger", "show", AGREEMENT, "--no-rows", user=OFFICER)
     assert re.search(r"40 │\s+1 │\s+39 │ at any one time", ledger.output)
@@ -239,7 +239,7 @@ def test_one_pool_from_proposal_to_arrival(
 def test_illegal_moves_and_wrong_roles_are_refused_with_a_message(cli: Cli) -> None:
     proposed_items = proposed(cli)
     item = str(proposed_items["F-A1"])
-    illegal = cli("item", "arrive", item, user=REVIEWER)
+    illegal = cli("item", "transfer", item, user=REVIEWER)
     assert illegal.exit_code == 1
     assert f"cannot transfer item {item}: it is proposed" in illegal.output
     officer = cli("item", "accept", item, user=OFFICER)
@@ -286,7 +286,7 @@ def test_an_officer_account_cannot_clear_a_family(
     before anything is read or written, and no option lets her claim another role."""
     item = str(proposed(cli)["F-A1"])
     assert cli("item", "accept", item, user=REVIEWER).exit_code == 0
-    assert cli("item", "notice", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
+    assert cli("item", "notify", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
     monkeypatch.setenv("ACCORD_NOW", "2026-01-22T09:00:00")
     claimed = cli(
         "item", "clear", item, "--medical-fit-confirmed", "--role", "supervisor", "--as", "olga",
@@ -410,13 +410,14 @@ def test_a_receiver_never_reads_of_a_fear_claim(cli: Cli) -> None:
     outcome stay with the sender."""
     item = str(proposed(cli)["F-A1"])
     assert cli("item", "accept", item, user=REVIEWER).exit_code == 0
-    assert cli("item", "notice", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
-    claimed = cli("item", "fear", item, "A1", user=OFFICER)
+    assert cli("item", "notify", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
+    claimed = cli("item", "claim-fear", item, "A1", user=OFFICER)
     assert f"item {item}: claim_fear, notified → fear_claimed" in claimed.output
-    interview = cli("item", "interview", item, "--at", "2026-01-14 10:00", user=OFFICER)
+    interview = cli("item", "fear-interview", item, "--at", "2026-01-14 10:00", user=OFFICER)
     assert interview.exit_code == 1
     assert "S5: the interview needs at least 72 hours' notice" in interview.output
-    assert cli("item", "interview", item, "--at", "2026-01-15 10:00", user=OFFICER).exit_code == 0
+    set_for = cli("item", "fear-interview", item, "--at", "2026-01-15 10:00", user=OFFICER)
+    assert set_for.exit_code == 0
     sender = cli("item", "show", item, user=OFFICER).output
     assert "fear interview of A1 set for 2026-01-15 10:00 UTC" in sender
     assert "state: fear_claimed" in sender
@@ -519,12 +520,12 @@ def test_a_sender_only_check_in_note_stays_out_of_the_receivers_item_show(
     note for the sender's staff never reaches the receiver's `item show`, a shared one does."""
     item = str(proposed(cli)["F-A1"])
     assert cli("item", "accept", item, user=REVIEWER).exit_code == 0
-    assert cli("item", "notice", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
+    assert cli("item", "notify", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
     monkeypatch.setenv("ACCORD_NOW", "2026-01-22T09:00:00")
     assert cli("item", "clear", item, "--medical-fit-confirmed", user=SUPERVISOR).exit_code == 0
     assert cli("item", "schedule", item, "--on", "2026-01-26", user=OFFICER).exit_code == 0
     monkeypatch.setenv("ACCORD_NOW", "2026-01-26T09:00:00")
-    assert cli("item", "arrive", item, user=REVIEWER).exit_code == 0
+    assert cli("item", "transfer", item, user=REVIEWER).exit_code == 0
     monkeypatch.setenv("ACCORD_NOW", "2026-04-27T09:00:00")  # the 30 and 90-day ones are due
     unsaid = cli("item", "check-in", item, "30", "--note", "clinic booked", user=OFFICER)
     assert unsaid.exit_code == 2

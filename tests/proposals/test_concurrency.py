@@ -30,16 +30,10 @@ from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import AccordError, IllegalTransition
 from accord.proposals import repository
-from accord.proposals.service import (
-    GuardFailed,
-    Moved,
-    clear,
-    confirm_arrival,
-    move,
-    record_case_change,
-    record_notice,
-    schedule,
-)
+from accord.proposals.case_facts import record_case_change
+from accord.proposals.movement import clear, confirm_arrival, schedule
+from accord.proposals.notices import record_notice
+from accord.proposals.service import GuardFailed, Moved, move
 from accord.records.agreement import CapIn
 from accord.store import Store, open_store
 from accord.workflow.quota import Held, held, present

@@ -16,21 +16,12 @@ from accord.cases.service import stored_people
 from accord.clock import SetClock
 from accord.db import unit_of_work
 from accord.errors import Conflict, Forbidden, IllegalTransition, InvalidInput
-from accord.proposals.case_facts import assess, lift_fact
-from accord.proposals.service import (
-    PoolFamily,
-    claim_fear,
-    clear,
-    confirm_arrival,
-    create_pool,
-    decide_fear,
-    lift_suspension,
-    record_case_change,
-    record_notice,
-    report_incident,
-    schedule,
-    schedule_interview,
-)
+from accord.monitoring.service import lift_suspension, report_incident
+from accord.proposals.case_facts import assess, lift_fact, record_case_change
+from accord.proposals.fear_claims import claim_fear, decide_fear, schedule_interview
+from accord.proposals.movement import clear, confirm_arrival, schedule
+from accord.proposals.notices import record_notice
+from accord.proposals.pools import PoolFamily, create_pool
 from accord.records.agreement import Status
 from accord.store import Store
 from accord.workflow.audience import Audience
@@ -109,10 +100,10 @@ def test_1_a_reimport_keeps_a_positive_fear_finding_and_the_family_is_never_prop
     clock.advance(days=1)
     report = import_records(store, tmp_path, [single("A1")], clock=clock)  # the old case file
     assert [str(k) for k in report.kept] == [
-        "A1: kept fear claim about XK (positive) (a file never removes a protective fact)"
+        "A1: kept fear claim about Kosovo (XK), positive (a file never removes a protective fact)"
     ]
     assert [c.outcome for c in record_of(store, "A1").fear_claims] == ["positive"]
-    assert "A1: S5 fear claim about XK upheld" in propose_refused(store, clock, "F-A1")
+    assert "A1: S5 fear claim about Kosovo (XK) upheld" in propose_refused(store, clock, "F-A1")
 
 
 def test_1_a_reimport_keeps_a_court_stay_and_the_stay_ends_only_by_a_supervisors_act(
@@ -137,7 +128,7 @@ def test_1_a_reimport_keeps_a_court_stay_and_the_stay_ends_only_by_a_supervisors
         (
             {"protection": [{"type": "refugee", "status": "pending", "against": "VE"}]},
             {},
-            "refugee protection pending against VE",
+            "refugee protection pending against Venezuela (VE)",
         ),
         ({"appeal_pending": True}, {}, "pending appeal"),
         ({"vulnerabilities": ["torture_survivor"]}, {}, "vulnerability torture survivor"),
@@ -386,7 +377,7 @@ def test_6_a_fear_of_home_upheld_stops_a_transfer_to_a_receiver_that_returns_peo
         ],
         clock=clock,
     )
-    assert "H1: S5 fear claim about HN upheld on 2025-10-01" in propose_refused(
+    assert "H1: S5 fear claim about Honduras (HN) upheld on 2025-10-01" in propose_refused(
         store, clock, "F-H1"
     )
     assert propose(store, clock, ["F-H2"])

@@ -24,24 +24,14 @@ from accord.cases.service import import_people, stored_people
 from accord.clock import SetClock
 from accord.db import unit_of_work
 from accord.errors import Conflict, Forbidden, IllegalTransition
+from accord.monitoring.service import lift_suspension, record_check_in, report_incident
 from accord.proposals import render, repository
-from accord.proposals.service import (
-    PoolFamily,
-    claim_fear,
-    clear,
-    confirm_arrival,
-    create_pool,
-    decide_fear,
-    lift_suspension,
-    move,
-    record_case_change,
-    record_check_in,
-    record_notice,
-    record_onward,
-    report_incident,
-    schedule,
-    schedule_interview,
-)
+from accord.proposals.case_facts import record_case_change
+from accord.proposals.fear_claims import claim_fear, decide_fear, schedule_interview
+from accord.proposals.movement import clear, confirm_arrival, record_onward, schedule
+from accord.proposals.notices import record_notice
+from accord.proposals.pools import PoolFamily, create_pool
+from accord.proposals.service import move
 from accord.proposals.views import item_view
 from accord.records.agreement import CapIn, SelectionIn
 from accord.store import Store
@@ -580,7 +570,7 @@ def test_a_positive_fear_claim_releases_the_place_and_blocks_the_receiver_for_go
         )
     clock.advance(days=200)
     detail = refused(lambda: propose(store, clock, ["F-A1"]))
-    assert "F-A1: A1: S5 fear claim about XK upheld on 2026-01-15" in detail
+    assert "F-A1: A1: S5 fear claim about Kosovo (XK) upheld on 2026-01-15" in detail
     assert "already in an open proposal item" not in detail
 
 
@@ -943,7 +933,7 @@ def test_each_members_fear_claim_is_decided_and_the_window_opens_after_the_last(
         assert decided == {("H1", "negative"), ("H2", "negative")}
     clock.advance(days=14)  # H2's window runs until 2026-02-01
     detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
-    assert "H2: S5 fear claim about XK refused on 2026-01-17" in detail
+    assert "H2: S5 fear claim about Kosovo (XK) refused on 2026-01-17" in detail
     assert "H1:" not in detail
     clock.advance(days=1)
     assert run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True).to_state == "cleared"

@@ -56,23 +56,12 @@ from accord.db import unit_of_work
 from accord.errors import Conflict, Forbidden, IllegalTransition
 from accord.models import AuditEvent, ItemEvent, LedgerEntry, NoticeRecord
 from accord.proposals import repository
-from accord.proposals.service import (
-    GuardFailed,
-    Moved,
-    OnwardOutcome,
-    PoolFamily,
-    claim_fear,
-    clear,
-    confirm_arrival,
-    create_pool,
-    decide_fear,
-    move,
-    record_case_change,
-    record_notice,
-    record_onward,
-    schedule,
-    schedule_interview,
-)
+from accord.proposals.case_facts import record_case_change
+from accord.proposals.fear_claims import claim_fear, decide_fear, schedule_interview
+from accord.proposals.movement import clear, confirm_arrival, record_onward, schedule
+from accord.proposals.notices import record_notice
+from accord.proposals.pools import PoolFamily, create_pool
+from accord.proposals.service import GuardFailed, Moved, OnwardOutcome, move
 from accord.records.agreement import CapIn
 from accord.store import Store, open_store
 from accord.workflow.disclosure import SEEN_STATE

@@ -67,9 +67,9 @@ def test_every_screening_safeguard_names_its_legal_source() -> None:
 @pytest.mark.parametrize(
     ("fields", "reason"),
     [
-        ({"sender_status": "citizen"}, "a citizen of the sender (US)"),
-        ({"sender_status": "lpr"}, "a lawful permanent resident of the sender (US)"),
-        ({"nationalities": ["VE", "US"]}, "holds the sender's nationality (US)"),
+        ({"sender_status": "citizen"}, "a citizen of the sender, United States (US)"),
+        ({"sender_status": "lpr"}, "a lawful permanent resident of the sender, United States (US)"),
+        ({"nationalities": ["VE", "US"]}, "holds the sender's nationality, United States (US)"),
     ],
 )
 def test_s1_citizens_and_residents_of_the_sender(fields: dict[str, Any], reason: str) -> None:
@@ -97,7 +97,7 @@ def test_s2_does_not_apply_to_resettlement() -> None:
     [
         (
             {"protection": [{"type": "asylum", "status": "pending", "against": "VE"}]},
-            "protection claim pending (asylum, against VE)",
+            "protection claim pending: asylum, against Venezuela (VE)",
         ),
         ({"appeal_pending": True}, "appeal pending"),
         ({"stay_of_removal": True}, "court stay of removal"),
@@ -111,20 +111,20 @@ def test_s3_anything_pending_blocks(fields: dict[str, Any], reason: str) -> None
 def test_s4_cat_protection_against_home_and_a_receiver_that_returns_people_home() -> None:
     cat = record(protection=[{"type": "cat", "status": "granted", "against": "VE"}])
     assert blocks([cat])["P1"]["S4"] == (
-        "protected against VE, and the receiver facilitates return to VE"
+        "protected against Venezuela (VE), and the receiver facilitates return to Venezuela"
     )
 
 
 def test_s4_never_to_the_country_of_protection_itself() -> None:
     protected = record(protection=[{"type": "withholding", "status": "granted", "against": "XK"}])
-    assert "protected against XK, the receiver" in blocks([protected])["P1"]["S4"]
+    assert "protected against Kosovo (XK), the receiver" in blocks([protected])["P1"]["S4"]
 
 
 def test_s4_never_under_an_instrument_without_a_no_onward_removal_clause() -> None:
     protected = record(protection=[{"type": "refugee", "status": "granted", "against": "CU"}])
     without_clause = agreement(onward_return=False, instrument={"no_onward_removal": False})
     assert blocks([protected], without_clause)["P1"]["S4"] == (
-        "protected against CU, and the instrument has no no-onward-removal clause"
+        "protected against Cuba (CU), and the instrument has no no-onward-removal clause"
     )
     assert "S4" not in rules_of(protected, agreement(onward_return=False))
 
@@ -143,7 +143,7 @@ def fear(outcome: str, decided: dt.date | None, country: str = "XK") -> PersonRe
 
 
 def test_s5_a_pending_fear_claim_blocks() -> None:
-    assert blocks([fear("pending", None)])["P1"]["S5"] == "fear claim about XK pending"
+    assert blocks([fear("pending", None)])["P1"]["S5"] == "fear claim about Kosovo (XK) pending"
 
 
 def test_s5_a_positive_fear_claim_blocks_that_receiver_for_good() -> None:
@@ -155,7 +155,7 @@ def test_s5_a_positive_fear_claim_blocks_that_receiver_for_good() -> None:
 def test_s5_negative_decision_14_days_ago_is_still_in_its_reopening_window() -> None:
     refused = fear("negative", ON - dt.timedelta(days=14))
     assert blocks([refused])["P1"]["S5"] == (
-        "fear claim about XK refused on 2026-01-01; reopening window open until 2026-01-16"
+        "fear claim about Kosovo (XK) refused on 2026-01-01; reopening window open until 2026-01-16"
     )
 
 
@@ -177,7 +177,7 @@ def test_s5_a_fear_of_home_blocks_where_the_receiver_returns_people_home() -> No
             }
         ],
     )
-    assert blocks([home])["P1"]["S5"] == "fear claim about HN upheld on 2025-07-01"
+    assert blocks([home])["P1"]["S5"] == "fear claim about Honduras (HN) upheld on 2025-07-01"
     assert "S5" not in rules_of(home, agreement(onward_return=False))
 
 
@@ -268,13 +268,16 @@ def test_s11_include_and_exclude_scopes() -> None:
     assert "S11" in rules_of(venezuelan, agreement(nationality_scope={"include": ["GH", "NG"]}))
     assert "S11" not in rules_of(venezuelan, agreement(nationality_scope={"include": ["VE"]}))
     assert blocks([venezuelan], agreement(nationality_scope={"exclude": ["VE"]}))["P1"]["S11"] == (
-        "nationality VE excluded by the agreement"
+        "nationality Venezuela (VE) excluded by the agreement"
     )
+    assert blocks([venezuelan], agreement(nationality_scope={"include": ["GH", "NG"]}))["P1"][
+        "S11"
+    ] == ("nationality Venezuela (VE) outside the agreement's scope")
 
 
 def test_s11_a_receivers_national_is_not_a_third_country_national() -> None:
     dual = record(nationalities=["XK", "VE"])
-    assert "a national of the receiver (XK)" in blocks([dual])["P1"]["S11"]
+    assert "a national of the receiver, Kosovo (XK)," in blocks([dual])["P1"]["S11"]
 
 
 def test_dual_national_of_receiver_and_sender_is_blocked_by_both_rules_in_order() -> None:

@@ -1,34 +1,22 @@
-"""The synthetic population: reproducible, exactly sized, valid in every format, believable."""
+"""The synthetic population: reproducible, exactly sized, valid, believable (its files:
+tests/cases/test_writer.py)."""
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
-import json
 import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
-from pathlib import Path
 from statistics import mean
 
-import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from accord.cases.reader import read_people
-from accord.errors import InvalidInput
 from accord.records.person import PersonRecord
-from accord.scenarios.people import (
-    CSV_COLUMNS,
-    FEAR_CLAIM_RECEIVERS,
-    FIELD_ORDER,
-    REFERENCE_DATE,
-    generate_people,
-    write_people,
-)
+from accord.scenarios.people import REFERENCE_DATE, generate_people
+from accord.scenarios.people_mix import FEAR_CLAIM_RECEIVERS
 
-FORMATS = [".jsonl", ".ndjson", ".csv", ".parquet"]
 ON = REFERENCE_DATE
 LATIN_AMERICA = {"VE", "HN", "GT", "SV", "MX", "CU", "NI", "CO", "HT", "EC"}
 ELSEWHERE = {"AF", "CN", "IN", "RU", "UZ", "ER", "SO", "GH", "NG", "SN", "CM", "ET"}
@@ -87,16 +75,6 @@ def test_the_reference_date_moves_the_population_with_it() -> None:
     assert all(r["birth_date"] <= "2030-06-01" for r in later)
 
 
-@pytest.mark.parametrize("suffix", FORMATS)
-def test_the_same_seed_writes_byte_identical_files(tmp_path: Path, suffix: str) -> None:
-    paths = [tmp_path / f"{name}{suffix}" for name in ("a", "b", "c")]
-    write_people(generate_people(500, seed=11), paths[0])
-    write_people(generate_people(500, seed=11), paths[1])
-    write_people(generate_people(500, seed=12), paths[2])
-    assert paths[0].read_bytes() == paths[1].read_bytes()
-    assert paths[0].read_bytes() != paths[2].read_bytes()
-
-
 # -- exactly sized and valid
 
 
@@ -122,30 +100,6 @@ def test_a_negative_count_is_refused() -> None:
         generate_people(-1, seed=1)
 
 
-@pytest.mark.parametrize("suffix", FORMATS)
-def test_every_format_reads_back_to_the_generated_records(tmp_path: Path, suffix: str) -> None:
-    records = generate_people(2000, seed=3)
-    path = tmp_path / f"people{suffix}"
-    write_people(records, path)
-    read = [row.record for row in read_people(path)]
-    assert read == [PersonRecord.model_validate(record) for record in records]
-
-
-def test_json_lines_are_compact_utf8_with_keys_in_the_schema_order(tmp_path: Path) -> None:
-    records = generate_people(200, seed=5)
-    reversed_keys = [dict(reversed(list(record.items()))) for record in records]
-    path = tmp_path / "people.jsonl"
-    write_people(reversed_keys, path)
-    lines = path.read_text(encoding="utf-8").splitlines()
-    assert len(lines) == 200
-    assert lines[0].startswith('{"case_id":"SYN-0000001","family_id":"SYNF-000001",')
-    for line, record in zip(lines, records, strict=True):
-        decoded = json.loads(line)
-        assert decoded == record
-        assert list(decoded) == sorted(decoded, key=FIELD_ORDER.index)
-        assert line == json.dumps(decoded, ensure_ascii=False, separators=(",", ":"))
-
-
 def test_values_that_are_the_schema_default_are_left_out() -> None:
     for record in generate_people(2000, seed=4):
         for key, value in record.items():
@@ -156,38 +110,6 @@ def test_values_that_are_the_schema_default_are_left_out() -> None:
             PersonRecord.model_validate(record).model_dump(mode="json", exclude_defaults=True)
             == record
         )
-
-
-def test_csv_header_is_the_union_of_columns_in_the_fixed_order(tmp_path: Path) -> None:
-    path = tmp_path / "people.csv"
-    write_people(generate_people(400, seed=9), path)
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
-    header = list(rows[0])
-    assert header[:3] == ["case_id", "family_id", "relationship"]
-    assert header == [column for column in CSV_COLUMNS if column in header]
-    assert all(any(row[column] for row in rows) for column in header), "no empty column"
-    assert "removal_order.status" in header
-    assert "travel_document.expires" in header
-
-
-def test_parquet_columns_are_typed(tmp_path: Path) -> None:
-    path = tmp_path / "people.parquet"
-    write_people(generate_people(300, seed=9), path)
-    frame = pl.read_parquet(path)
-    assert list(frame.columns) == list(FIELD_ORDER)
-    assert frame.schema["birth_date"] == pl.Date
-    assert frame.schema["travel_document"] == pl.Struct(
-        {"type": pl.String, "country": pl.String, "expires": pl.Date}
-    )
-    assert frame["convictions"].null_count() == 0
-    assert frame["appeal_pending"].null_count() == 0
-    assert frame["medical_fit"].null_count() > 0, "unknown fitness stays unknown"
-
-
-def test_an_unknown_format_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match="unknown format"):
-        write_people(generate_people(3, seed=1), tmp_path / "people.xlsx")
 
 
 # -- clearly synthetic

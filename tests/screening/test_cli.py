@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from accord.cases.writer import write_people
 from accord.scenarios import arrangements_path
-from accord.scenarios.people import generate_people, write_people
+from accord.scenarios.people import generate_people
 from tests.support import Cli, person
 
 DAY = "2026-01-15"
@@ -120,7 +121,9 @@ def test_screening_the_database_and_explaining_one_person(cli: Cli, tmp_path: Pa
     assert "A1 (family FA) against us-xk-2025 on 2026-01-15: blocked" in text
     assert "S4 BLOCKS: Protection granted or pending against a country" in text
     assert "S3 passed" in text
-    assert "protected against VE, and the receiver facilitates return to VE" in text
+    assert (
+        "protected against Venezuela (VE), and the receiver facilitates return to Venezuela" in text
+    )
     assert "Refugee Convention art. 33" in text
     assert "public-order" in text and "Reuters" in text
     log = cli("audit", "log", "--entity", "A1", "--action", "person.read", user="sam")
@@ -170,3 +173,20 @@ def test_a_criterion_that_reads_a_protected_field_is_refused(
     result = Cli("unused")("whatif", str(draft), "--people", str(people_file), db=False)
     assert result.exit_code == 2
     assert "protection" in result.output and "not visible to the receiver" in result.output
+
+
+def test_without_a_day_the_commands_on_files_screen_on_the_clocks_day(
+    people_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """No --at: the day is the command line's clock's (ACCORD_NOW here), as a signed-in
+    command's is, not the computer's calendar."""
+    monkeypatch.setenv("ACCORD_NOW", "2027-03-04T23:30:00")
+    cli = Cli("unused")
+    files = ("--agreements", str(arrangements_path()), "--people", str(people_file))
+    screened = cli("screen", *files, db=False)
+    assert screened.exit_code == 0, screened.output
+    assert "Screening on 2027-03-04" in screened.output
+    draft = arrangements_path()
+    asked = cli("whatif", str(draft), "--people", str(people_file), db=False)
+    assert asked.exit_code == 0, asked.output
+    assert "What-if on 2027-03-04" in asked.output

@@ -40,7 +40,7 @@ def test_generated_families(people: list[PersonRecord]) -> None:
 
 
 def test_a_parquet_people_file_gives_the_same_frames(tmp_path: Path) -> None:
-    from accord.scenarios.people import write_people
+    from accord.cases.writer import write_people
     from accord.screening.frames import people_frame_from_parquet
 
     generated = generate_people(600, 8)

@@ -37,9 +37,9 @@ from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import AccordError
-from accord.proposals import case_facts, service
-from accord.proposals.pools import propose_pool
-from accord.proposals.service import PoolFamily
+from accord.monitoring import service as monitoring
+from accord.proposals import case_facts, fear_claims, movement, notices, pools, service
+from accord.proposals.pools import PoolFamily, propose_pool
 from accord.records.agreement import SourceIn, Status
 from accord.store import Store, open_store
 from accord.workflow.audience import Audience
@@ -318,7 +318,7 @@ class Run:
     # oracle must hear of, what to tell it once the transaction has committed.
 
     def _propose(self, session: Session, args: dict[str, Any]) -> None:
-        service.create_pool(
+        pools.create_pool(
             session,
             args["agreement"],
             [PoolFamily(f) for f in args["families"]],
@@ -363,7 +363,7 @@ class Run:
 
     def _notice(self, session: Session, args: dict[str, Any]) -> tuple[str, Callable[[], None]]:
         item = self._item(session, args)
-        service.record_notice(
+        notices.record_notice(
             session,
             item,
             args["case"],
@@ -390,26 +390,26 @@ class Run:
     def _claim_fear(self, session: Session, args: dict[str, Any]) -> tuple[str, None]:
         item = self._item(session, args)
         return self._moved(
-            service.claim_fear(session, item, args["case"], self._who(args), self.clock)
+            fear_claims.claim_fear(session, item, args["case"], self._who(args), self.clock)
         )
 
     def _interview(self, session: Session, args: dict[str, Any]) -> None:
         item = self._item(session, args)
         at = dt.datetime.fromisoformat(args["at"])
-        service.schedule_interview(
+        fear_claims.schedule_interview(
             session, item, at, self._who(args), self.clock, case_id=args["case"]
         )
 
     def _decide_fear(self, session: Session, args: dict[str, Any]) -> tuple[str, None]:
         item = self._item(session, args)
-        moved = service.decide_fear(
+        moved = fear_claims.decide_fear(
             session, item, args["outcome"], self._who(args), self.clock, case_id=args["case"]
         )
         return self._moved(moved)
 
     def _clear(self, session: Session, args: dict[str, Any]) -> tuple[str, None]:
         item = self._item(session, args)
-        moved = service.clear(
+        moved = movement.clear(
             session, item, self._who(args), self.clock, medical_confirmed=args["medical"]
         )
         return self._moved(moved)
@@ -417,22 +417,22 @@ class Run:
     def _schedule(self, session: Session, args: dict[str, Any]) -> tuple[str, None]:
         item = self._item(session, args)
         on = dt.date.fromisoformat(args["on"])
-        return self._moved(service.schedule(session, item, on, self._who(args), self.clock))
+        return self._moved(movement.schedule(session, item, on, self._who(args), self.clock))
 
     def _transfer(self, session: Session, args: dict[str, Any]) -> tuple[str, None]:
         item = self._item(session, args)
-        return self._moved(service.confirm_arrival(session, item, self._who(args), self.clock))
+        return self._moved(movement.confirm_arrival(session, item, self._who(args), self.clock))
 
     def _onward(self, session: Session, args: dict[str, Any]) -> tuple[str, None]:
         item = self._item(session, args)
-        moved = service.record_onward(
+        moved = movement.record_onward(
             session, item, args["outcome"], self._who(args), self.clock, detail="reported"
         )
         return self._moved(moved)
 
     def _check_in(self, session: Session, args: dict[str, Any]) -> None:
         item = self._item(session, args)
-        service.record_check_in(
+        monitoring.record_check_in(
             session,
             item,
             args["days"],
@@ -468,7 +468,7 @@ class Run:
     def _case_change(
         self, session: Session, args: dict[str, Any]
     ) -> tuple[str, Callable[[], None]]:
-        service.record_case_change(
+        case_facts.record_case_change(
             session,
             args["case"],
             args["change"],
@@ -481,7 +481,7 @@ class Run:
         )
 
     def _incident(self, session: Session, args: dict[str, Any]) -> tuple[str, Callable[[], None]]:
-        service.report_incident(
+        monitoring.report_incident(
             session,
             args["agreement"],
             args["kind"],
@@ -493,7 +493,7 @@ class Run:
         return "applied", lambda: self.oracle.incident(args["agreement"], args["kind"])
 
     def _lift(self, session: Session, args: dict[str, Any]) -> tuple[str, Callable[[], None]]:
-        service.lift_suspension(
+        monitoring.lift_suspension(
             session, args["agreement"], args["reason"], self._who(args), self.clock
         )
         day = self.clock.now().date()

@@ -18,7 +18,10 @@ from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.proposals import repository
-from accord.proposals.service import PoolFamily, claim_fear, create_pool, move, record_notice
+from accord.proposals.fear_claims import claim_fear
+from accord.proposals.notices import record_notice
+from accord.proposals.pools import PoolFamily, create_pool
+from accord.proposals.service import move
 from accord.records.person import FearClaim
 from accord.store import Store, open_store
 from accord.web.app import create_app

@@ -35,12 +35,12 @@ def checked_in(world: World) -> int:
     item = transferred(world)
     world.clock.advance(days=30)
     sender = {"days": 30, "note": SENDER_NOTE, "audience": "sender"}
-    done = world.post(f"/items/{item}/check-ins", "olga", sender)
+    done = world.post(f"/items/{item}/check-in", "olga", sender)
     assert done.status_code == 200, done.text
     assert (done.json()["note"], done.json()["audience"]) == (SENDER_NOTE, "sender")
     world.clock.advance(days=60)
     shared = {"days": 90, "note": SHARED_NOTE, "audience": "shared"}
-    done = world.post(f"/items/{item}/check-ins", "mona", shared)
+    done = world.post(f"/items/{item}/check-in", "mona", shared)
     assert done.status_code == 200, done.text
     assert (done.json()["note"], done.json()["audience"]) == (SHARED_NOTE, None)
     return item
@@ -181,7 +181,7 @@ def test_a_text_without_an_audience_is_refused_naming_the_field(world: World) ->
     item = transferred(world)
     world.clock.advance(days=30)
     answers = {
-        "check-in": world.post(f"/items/{item}/check-ins", "mona", {"days": 30, "note": "x"}),
+        "check-in": world.post(f"/items/{item}/check-in", "mona", {"days": 30, "note": "x"}),
         "incident": world.post(
             f"/agreements/{AGREEMENT}/incidents", "mona", {"kind": "other", "text": "x"}
         ),
@@ -193,7 +193,7 @@ def test_a_text_without_an_audience_is_refused_naming_the_field(world: World) ->
     rita = signed_in(world, "rita")
     assert '<select id="c-audience" name="audience" required>' in rita.get(f"/items/{item}").text
     forms = {
-        "check-in form": rita.post(f"/items/{item}/check-ins", {"days": "30", "note": "x"}),
+        "check-in form": rita.post(f"/items/{item}/check-in", {"days": "30", "note": "x"}),
         "incident form": mona.post(
             "/monitoring/incidents", {"agreement_id": AGREEMENT, "kind": "other", "text": "x"}
         ),

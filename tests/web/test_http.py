@@ -209,7 +209,7 @@ def test_a_key_is_the_callers_own(world: World) -> None:
     accepted = world.post(f"/items/{world.items['F-A3']}/accept", "rita", headers=key)
     assert accepted.status_code == 200
     officer = world.post(
-        f"/items/{world.items['F-A1']}/withdraw", "olga", {"reason": "withdrawn"}, headers=key
+        f"/items/{world.items['F-A1']}/cancel", "olga", {"reason": "withdrawn"}, headers=key
     )
     assert officer.status_code == 200
     assert officer.json()["to_state"] == "cancelled"
@@ -256,7 +256,7 @@ def test_security_headers_on_every_response(world: World) -> None:
 def test_a_request_body_over_the_limit_is_refused(world: World) -> None:
     big = json.dumps({"reason": "x" * 1_100_000})
     response = world.client.post(
-        f"/api/v1/items/{world.items['F-A1']}/withdraw",
+        f"/api/v1/items/{world.items['F-A1']}/cancel",
         content=big,
         headers={**world.as_("olga"), "content-type": "application/json"},
     )
@@ -276,7 +276,7 @@ def test_a_chunked_body_over_the_limit_is_refused_as_too_large(world: World) -> 
 
     before = ledger_rows(world)
     response = world.client.post(
-        f"/api/v1/items/{world.items['F-A1']}/withdraw",
+        f"/api/v1/items/{world.items['F-A1']}/cancel",
         content=chunks(),
         headers={**world.as_("olga"), "content-type": "application/json"},
     )

@@ -25,8 +25,11 @@ from accord.access import PAGES, PUBLIC_PAGES, PUBLIC_ROUTES, RULES
 from accord.db import unit_of_work
 from accord.models import AuditEvent, ItemEvent, LedgerEntry
 from accord.web.pages import HERE
+from accord.workflow.moves import BY_NAME as MOVES_BY_NAME
 from tests.web.pages_support import Browser, signed_in
 from tests.web.support import BY_ROLE, World
+
+MOVE_PATH = re.compile(r"""{{\s*move_path\(\s*['"](\w+)['"]\s*,[^}]*}}""")
 
 JUNK = (
     "x",
@@ -233,7 +236,9 @@ def page_forms(world: World, browsers: dict[str, Browser]) -> dict[str, dict[str
         parser = Forms()
         parser.feed(re.sub(r"{%.*?%}", "", template.read_text()))
         for action, fields in parser.forms.items():
-            path = re.sub(r"{{.*?}}", "{}", action)
+            # A move's form posts where its declaration says: `move_path("clear", item.id)`.
+            path = re.sub(MOVE_PATH, lambda m: MOVES_BY_NAME[m.group(1)].path("{}"), action)
+            path = re.sub(r"{{.*?}}", "{}", path)
             forms.setdefault(path, {}).update(dict.fromkeys(fields, ""))
     items = [f"/items/{i}" for i in world.items.values()]
     seen = {

@@ -41,7 +41,8 @@ from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.proposals import repository
-from accord.proposals.service import PoolFamily, create_pool
+from accord.proposals.pools import PoolFamily, create_pool
+from accord.records.countries import country_name
 from accord.records.person import FearClaim
 from accord.store import Store, open_store
 from accord.web.app import PAGE_ROUTERS, create_app
@@ -423,16 +424,16 @@ def play(scene: Scene) -> None:
     ):
         for recipient in ("person", "counsel"):
             wanted = {"case_id": case, "recipient": recipient, "language": language}
-            act(OFFICER, "items.notice", wanted | {"signed": signed}, item_id=item[s])
+            act(OFFICER, "items.notify", wanted | {"signed": signed}, item_id=item[s])
 
     at(d(2026, 1, 15))
     for s, case in (("FCL", "C-FCL"), ("POS", "C-POS"), ("NEG", "C-NEG"), ("MUL", "C-MUL1")):
-        act(OFFICER, "items.fear", {"case_id": case}, item_id=item[s])
-    act(OFFICER, "items.fear", {"case_id": "C-MUL2"}, item_id=item["MUL"])
+        act(OFFICER, "items.claim_fear", {"case_id": case}, item_id=item[s])
+    act(OFFICER, "items.claim_fear", {"case_id": "C-MUL2"}, item_id=item["MUL"])
     at(d(2026, 1, 16))
     interview = "2026-01-20T13:47:00+00:00"
     for s, case in (("FCL", "C-FCL"), ("POS", "C-POS"), ("NEG", "C-NEG"), ("MUL", "C-MUL1")):
-        act(OFFICER, "items.interview", {"at": interview, "case_id": case}, item_id=item[s])
+        act(OFFICER, "items.fear_interview", {"at": interview, "case_id": case}, item_id=item[s])
     at(d(2026, 1, 19), 11)
     act(
         REVIEWER,
@@ -457,14 +458,14 @@ def play(scene: Scene) -> None:
     for s in ("SCH", "CAL", "TRN", "CLS"):
         act(OFFICER, "items.schedule", {"on": "2026-02-02"}, item_id=item[s])
     at(d(2026, 1, 28))
-    act(OFFICER, "items.fear", {"case_id": "C-CAL"}, item_id=item["CAL"])
+    act(OFFICER, "items.claim_fear", {"case_id": "C-CAL"}, item_id=item["CAL"])
     at(d(2026, 1, 29))
-    act(OFFICER, "items.withdraw", {"reason": TEXTS.withdrawal}, item_id=item["WDR"])
+    act(OFFICER, "items.cancel", {"reason": TEXTS.withdrawal}, item_id=item["WDR"])
     at(d(2026, 1, 30))
     act(OFFICER, "people.case_change", {"change": "stay"}, case_id="C-STY")
     at(d(2026, 2, 2), 11)
     for s in ("TRN", "CLS"):
-        act(REVIEWER, "items.arrive", item_id=item[s])
+        act(REVIEWER, "items.transfer", item_id=item[s])
     at(d(2026, 2, 3))
     wanted = {"change": "new_claim", "against": "YE", "claim_type": "withholding"}
     act(OFFICER, "people.case_change", wanted, case_id="C-NCL")
@@ -622,11 +623,14 @@ def needles(store: Store) -> list[Needle]:
                 if entry.type in DISTINCT_PROTECTION_TYPES:
                     add(entry.type, f"a protection claim's type ({p.case_id})", word=True)
                 add(entry.against, f"a protection claim's country ({p.case_id})", word=True)
+                # Its name too: a page names a country beside its code (records.countries).
+                add(country_name(entry.against), f"a protection claim's country ({p.case_id})")
                 if entry.date and entry.date.year < SCAN_AT.year:
                     add(entry.date.isoformat(), f"a protection claim's day ({p.case_id})")
             for fear in p.fear_claims:
                 if fear.country != "XK":
                     add(fear.country, f"a fear claim's country ({p.case_id})", word=True)
+                    add(country_name(fear.country), f"a fear claim's country ({p.case_id})")
                 for day in (fear.asserted, fear.decided):  # the workflow's own are dated above
                     if day and day.year < SCAN_AT.year:
                         add(day.isoformat(), f"a fear claim's day ({p.case_id})")
@@ -724,7 +728,7 @@ class Scan:
         sent: Any = None,
         secrets: Sequence[str] = (),
     ) -> None:
-        """Scan one answer. A needle the request itself carried (a route named `items.fear`, a
+        """Scan one answer. A needle the request itself carried (a route named `items.claim_fear`, a
         path ending in `/assessments`, the caller's own words) tells the caller nothing."""
         text = received(response, secrets)
         lowered = text.lower()
@@ -1150,7 +1154,7 @@ def test_the_reviewer_reads_what_it_may_and_makes_its_moves(scanned: Result) -> 
     statuses = scanned.receivers.statuses
     assert scanned.receivers.controls[REVIEWER] == set(CONTROLS)
     assert {200} <= set(statuses[(REVIEWER, "items.get")]) & set(statuses[(REVIEWER, "pages.item")])
-    for move in ("accept", "reject", "revoke", "arrive", "onward", "check_in"):
+    for move in ("accept", "reject", "revoke", "transfer", "onward", "check_in"):
         made = {
             *statuses[(REVIEWER, f"items.{move}")],
             *statuses[(REVIEWER, f"pages.items.{move}")],

@@ -54,8 +54,8 @@ def reviewer_responses(world: World) -> dict[str, Any]:
             "rita",
             {"reason_code": "other", "reason_text": "changed our mind"},
         ),
-        "arrive early": world.post(f"/items/{items['F-P1']}/arrival", "rita"),
-        "check-in early": world.post(f"/items/{items['F-P1']}/check-ins", "rita", {"days": 30}),
+        "arrive early": world.post(f"/items/{items['F-P1']}/transfer", "rita"),
+        "check-in early": world.post(f"/items/{items['F-P1']}/check-in", "rita", {"days": 30}),
         "reject": world.post(
             f"/items/{items['F-A3']}/reject",
             "rita",

@@ -38,9 +38,9 @@ from accord.cases.reader import Row
 from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.proposals import repository, service
+from accord.proposals import case_facts, fear_claims, movement, notices, pools, repository, service
 from accord.proposals.case_facts import import_case_files
-from accord.proposals.service import PoolFamily
+from accord.proposals.pools import PoolFamily
 from accord.records.person import PersonRecord
 from accord.store import open_store
 from accord.web.app import create_app
@@ -176,33 +176,33 @@ def steps(n: int, item: int, low: Low, high: High) -> list[Step]:
             at(
                 day,
                 0,
-                lambda s, c: service.record_notice(s, item, head, "person", "ru", True, OFFICER, c),
+                lambda s, c: notices.record_notice(s, item, head, "person", "ru", True, OFFICER, c),
             )
         if high.counsel:
             at(
                 day,
                 1,
-                lambda s, c: service.record_notice(
+                lambda s, c: notices.record_notice(
                     s, item, head, "counsel", "en", True, OFFICER, c
                 ),
             )
         at(
             day,
             2,
-            lambda s, c: service.record_notice(s, item, head, "person", "es", True, OFFICER, c),
+            lambda s, c: notices.record_notice(s, item, head, "person", "es", True, OFFICER, c),
         )
 
     def claim(day: int, decide_on: int | None, outcome: str) -> None:
-        at(day, 3, lambda s, c: service.claim_fear(s, item, head, OFFICER, c))
+        at(day, 3, lambda s, c: fear_claims.claim_fear(s, item, head, OFFICER, c))
         at(
             day,
             4,
-            lambda s, c: service.schedule_interview(
+            lambda s, c: fear_claims.schedule_interview(
                 s, item, c.now() + dt.timedelta(hours=72), OFFICER, c
             ),
         )
         if decide_on is not None:
-            at(decide_on, 5, lambda s, c: service.decide_fear(s, item, outcome, OFFICER, c))
+            at(decide_on, 5, lambda s, c: fear_claims.decide_fear(s, item, outcome, OFFICER, c))
 
     def cleared_and_scheduled() -> None:
         notice(1)
@@ -211,8 +211,16 @@ def steps(n: int, item: int, low: Low, high: High) -> list[Step]:
             clear_day = 21
         else:
             clear_day = 12
-        at(clear_day, 6, lambda s, c: service.clear(s, item, SUPERVISOR, c, medical_confirmed=True))
-        at(40, 7, lambda s, c: service.schedule(s, item, START + dt.timedelta(days=45), OFFICER, c))
+        at(
+            clear_day,
+            6,
+            lambda s, c: movement.clear(s, item, SUPERVISOR, c, medical_confirmed=True),
+        )
+        at(
+            40,
+            7,
+            lambda s, c: movement.schedule(s, item, START + dt.timedelta(days=45), OFFICER, c),
+        )
 
     if low.fate in ("proposed", "rejected"):
         return out
@@ -243,14 +251,14 @@ def steps(n: int, item: int, low: Low, high: High) -> list[Step]:
             at(
                 low.day,
                 8,
-                lambda s, c: service.record_case_change(
+                lambda s, c: case_facts.record_case_change(
                     s, head, change, OFFICER, c, against=against
                 ),
             )
     else:
         cleared_and_scheduled()
         if low.fate == "transferred":
-            at(45, 9, lambda s, c: service.confirm_arrival(s, item, REVIEWER, c))
+            at(45, 9, lambda s, c: movement.confirm_arrival(s, item, REVIEWER, c))
         if low.fate == "called_off":
             claim(42, 45 if high.path == "fear" else None, "negative")
     return out
@@ -298,7 +306,7 @@ def world(base: Base, lows: list[Low], highs: list[High]) -> Iterator[tuple[Test
             ]
             import_case_files(session, rows, source="people", actor=SUPERVISOR, clock=clock)
         with unit_of_work(store.sessions) as session:
-            pool = service.create_pool(
+            pool = pools.create_pool(
                 session,
                 AGREEMENT,
                 [PoolFamily(f"F-{n}") for n in range(len(lows))],

@@ -76,7 +76,7 @@ def test_a_check_in_with_days_that_are_not_a_number_is_refused(world: World, day
     sam, item = signed_in(world, "sam"), world.items["F-A1"]
     before = written(world, item)
     answer = sam.post(
-        f"/items/{item}/check-ins", {"days": days, "note": "seen", "audience": "sender"}
+        f"/items/{item}/check-in", {"days": days, "note": "seen", "audience": "sender"}
     )
     assert answer.status_code == 422, answer.text
     assert "days" in answer.text

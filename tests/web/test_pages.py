@@ -136,6 +136,8 @@ def test_the_dashboard_shows_caps_and_what_needs_attention(world: World) -> None
     assert "persons per period" in page.text
     assert re.search(r"\d+ used · \d+ reserved · \d+ left of 50", page.text)
     assert "2 families waiting for review in pool" in page.text
+    assert "demo-xk-year · United States (US) → Kosovo (XK) ·" in page.text
+    assert "olga · officer · United States (US)" in page.text  # who is signed in, and for whom
 
 
 def test_a_reviewer_of_another_state_sees_nothing_of_the_agreement(world: World) -> None:
@@ -153,6 +155,7 @@ def test_the_agreement_page_has_its_timeline_sources_checklist_and_charts(world:
     assert page.status_code == 200
     text = page.text
     assert "Status timeline" in text and "in force" in text
+    assert "demo-xk-year · United States (US) → Kosovo (XK) ·" in text
     assert "Accord demo scenario" in text  # the status's source
     assert "Access for independent monitors" in text
     for chart in ("ledger-chart", "review-chart", "waits-chart", "onward-chart"):
@@ -205,6 +208,7 @@ def test_the_reviewer_reads_the_pool_through_the_minimized_view(world: World) ->
     assert "minimized view" in page.text
     assert "why chosen" not in page.text
     assert 'data-action="accept"' in page.text
+    assert "; Venezuela (VE); speaks" in page.text  # a nationality it is shown, by name too
     reads = _events(world, "person.read")
     assert any(e.data.get("view") == "minimized" for e in reads)
 
@@ -278,7 +282,7 @@ def test_the_officer_serves_notice_from_the_item_page(world: World) -> None:
     page = olga.get(f"/items/{item}")
     assert 'id="form-notice"' in page.text
     answer = olga.post(
-        f"/items/{item}/notices", {"case_id": "A1", "recipient": "person", "language": "es"}
+        f"/items/{item}/notify", {"case_id": "A1", "recipient": "person", "language": "es"}
     )
     assert answer.status_code == 303
     assert _state(world, item) == "notified"
@@ -289,7 +293,7 @@ def test_the_officer_serves_notice_from_the_item_page(world: World) -> None:
 def test_only_a_supervisor_clears_and_one_family_at_a_time(world: World) -> None:
     olga = signed_in(world, "olga")
     item = world.items["F-A1"]
-    olga.post(f"/items/{item}/notices", {"case_id": "A1", "language": "es"})
+    olga.post(f"/items/{item}/notify", {"case_id": "A1", "language": "es"})
     assert olga.post(f"/items/{item}/clear", {"medical_fit_confirmed": "on"}).status_code == 403
     world.clock.advance(days=11)  # past the notice period (S6); sessions idle that long end
     sam = signed_in(world, "sam")
@@ -306,7 +310,7 @@ def test_the_builder_previews_then_sends_a_pool_with_pins_audited(world: World) 
     olga = signed_in(world, "olga")
     assert "Run the matcher" in olga.get("/pools/new?agreement=demo-xk-year").text
     for family in ("F-A1", "F-A3"):  # free them: they are in the seeded pool
-        olga.post(f"/items/{world.items[family]}/withdraw", {"reason": "to propose again"})
+        olga.post(f"/items/{world.items[family]}/cancel", {"reason": "to propose again"})
     preview = olga.htmx("/pools/new/preview", {"agreement_id": "demo-xk-year"})
     assert preview.status_code == 200
     assert "<html" not in preview.text
@@ -328,7 +332,7 @@ def test_the_builder_previews_then_sends_a_pool_with_pins_audited(world: World) 
     )
     assert sent.status_code == 303
     pool_page = olga.get(sent.headers["location"])
-    assert "sent to XK for review" in pool_page.text
+    assert "sent to Kosovo (XK) for review" in pool_page.text
     assert ">F-A1<" in pool_page.text and ">F-A3<" not in pool_page.text
     [pin] = _events(world, "proposal.pinned")
     assert pin.data == {"family_id": "F-A3", "pin": "out", "reason": "asked to wait"}

@@ -63,16 +63,14 @@ def transferred(world: World) -> int:
     """F-A1 (accepted in the seed) served, cleared, scheduled and arrived: its check-ins fall
     due 30, 90 and 180 days on."""
     item = world.items["F-A1"]
-    world.post(
-        f"/items/{item}/notices", "olga", {"case_id": "A1", "language": "es", "signed": True}
-    )
+    world.post(f"/items/{item}/notify", "olga", {"case_id": "A1", "language": "es", "signed": True})
     world.clock.advance(days=10)
     cleared = world.post(f"/items/{item}/clear", "sam", {"medical_fit_confirmed": True})
     assert cleared.status_code == 200, cleared.text
     on = (world.clock.now() + dt.timedelta(days=1)).date().isoformat()
     assert world.post(f"/items/{item}/schedule", "olga", {"on": on}).status_code == 200
     world.clock.advance(days=1)
-    assert world.post(f"/items/{item}/arrival", "rita").status_code == 200
+    assert world.post(f"/items/{item}/transfer", "rita").status_code == 200
     return item
 
 
@@ -103,7 +101,7 @@ def test_check_ins_due_and_done(world: World) -> None:
     item = transferred(world)
     world.clock.advance(days=30)
     done = world.post(
-        f"/items/{item}/check-ins", "mona", {"days": 30, "note": "seen", "audience": "shared"}
+        f"/items/{item}/check-in", "mona", {"days": 30, "note": "seen", "audience": "shared"}
     )
     assert done.status_code == 200, done.text
     world.clock.advance(days=70)  # the 90-day check-in is overdue now

@@ -112,6 +112,18 @@ def test_search_and_filters_narrow_the_list(more: World) -> None:
     assert "nationality" in refused.text
 
 
+def test_countries_are_named_beside_their_codes(more: World) -> None:
+    """The list, its filter and the record name each country: "Cuba (CU)", not "CU"."""
+    olga = signed_in(more, "olga")
+    listed = olga.get("/people?nationality=cu").text
+    assert "· nationality Cuba (CU)" in listed
+    row = re.search(r'<tr data-case="Z1">(.*?)</tr>', listed, re.S)
+    assert row and "<td>Cuba (CU)</td>" in row.group(1), listed
+    record = olga.get("/people/A2").text
+    assert "<dt>Nationalities</dt><dd>Venezuela (VE)</dd>" in record
+    assert "about Kosovo (XK), asserted" in record  # the fear claim raised in the workflow
+
+
 def test_the_list_pages_forward_and_back_keeping_its_filters(more: World) -> None:
     olga = signed_in(more, "olga")
     first = olga.get("/people?q=Queue")
@@ -155,7 +167,7 @@ def test_a_persons_page_explains_screening_and_the_read_is_logged(world: World) 
     s5 = re.search(r'<tr data-rule="S5">(.*?)</tr>', table, re.S)
     s1 = re.search(r'<tr data-rule="S1">(.*?)</tr>', table, re.S)
     assert s5 and "✘ blocks" in s5.group(1), table
-    assert "fear claim about XK pending" in s5.group(1)  # why
+    assert "fear claim about Kosovo (XK) pending" in s5.group(1)  # why
     assert "Convention Against Torture art. 3" in s5.group(1)  # its source
     assert s1 and "✔ passes" in s1.group(1)
     assert '<tr data-rule="public-order">' in table  # the receiver's criteria too

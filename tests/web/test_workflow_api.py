@@ -16,7 +16,7 @@ from tests.web.support import World
 def test_one_family_from_acceptance_to_closing_over_http(world: World) -> None:
     item = world.items["F-A1"]  # accepted in the seed
     served = world.post(
-        f"/items/{item}/notices", "olga", {"case_id": "A1", "language": "es", "signed": True}
+        f"/items/{item}/notify", "olga", {"case_id": "A1", "language": "es", "signed": True}
     )
     assert served.status_code == 200, served.text
     assert served.json()["moved"]["to_state"] == "notified"
@@ -35,7 +35,7 @@ def test_one_family_from_acceptance_to_closing_over_http(world: World) -> None:
         world.post(f"/items/{item}/schedule", "olga", {"on": on}).json()["to_state"] == "scheduled"
     )
     world.clock.advance(days=2)
-    assert world.post(f"/items/{item}/arrival", "rita").json()["to_state"] == "transferred"
+    assert world.post(f"/items/{item}/transfer", "rita").json()["to_state"] == "transferred"
     due = world.get("/agreements/demo-xk-year/check-ins?pending=true", "mona").json()
     assert [(c["item_id"], c["days"]) for c in due["items"]] == [
         (item, 30),
@@ -45,7 +45,7 @@ def test_one_family_from_acceptance_to_closing_over_http(world: World) -> None:
     for days in (30, 90, 180):
         world.clock.advance(days=90 if days == 180 else 60 if days == 90 else 30)
         done = world.post(
-            f"/items/{item}/check-ins", "mona", {"days": days, "note": "seen", "audience": "shared"}
+            f"/items/{item}/check-in", "mona", {"days": days, "note": "seen", "audience": "shared"}
         )
         assert done.status_code == 200, done.text
     onward = world.post(

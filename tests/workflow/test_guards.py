@@ -203,7 +203,7 @@ def test_screening_blocks_an_appeal_or_a_stay_S3(field: str, reason: str) -> Non
 def test_screening_blocks_a_pending_fear_claim_about_the_receiver_S5() -> None:
     pending = {"country": "XK", "asserted": "2026-01-10", "outcome": "pending"}
     assert guard("screening", facts(members=(member(fear_claims=[pending]),))) == [
-        "P1: S5 fear claim about XK pending"
+        "P1: S5 fear claim about Kosovo (XK) pending"
     ]
 
 
@@ -221,7 +221,7 @@ def test_screening_blocks_a_positive_fear_claim_for_good_S5() -> None:
     }
     for day in (DAY, dt.date(2026, 12, 1)):
         reasons = guard("screening", facts(day=day, members=(member(fear_claims=[upheld]),)))
-        assert reasons == ["P1: S5 fear claim about XK upheld on 2025-02-01"]
+        assert reasons == ["P1: S5 fear claim about Kosovo (XK) upheld on 2025-02-01"]
 
 
 def test_screening_blocks_a_negative_fear_claim_until_15_days_after_the_decision_S5() -> None:
@@ -233,7 +233,8 @@ def test_screening_blocks_a_negative_fear_claim_until_15_days_after_the_decision
     }
     members = (member(fear_claims=[refused]),)
     assert guard("screening", facts(day=dt.date(2026, 1, 19), members=members)) == [
-        "P1: S5 fear claim about XK refused on 2026-01-05; reopening window open until 2026-01-20"
+        "P1: S5 fear claim about Kosovo (XK) refused on 2026-01-05;"
+        " reopening window open until 2026-01-20"
     ]
     assert guard("screening", facts(day=dt.date(2026, 1, 20), members=members)) == []
 

@@ -12,7 +12,6 @@ is ever shown; `accord login` writes its token to a file and never prints it.
 from __future__ import annotations
 
 import datetime as dt
-from enum import StrEnum
 from typing import Annotated
 
 import typer
@@ -20,25 +19,14 @@ from rich.markup import escape
 from rich.table import Table
 
 from accord.accounts import cli_session, policy, repository, service
-from accord.cli_support import DbOption, err, new_app, out, signed_in, store_for
+from accord.cli_support import err, new_app, out, signed_in, store_for
 from accord.db import unit_of_work
+from accord.records.countries import country_label
+from accord.workflow.transitions import Role
 
 app = new_app("Users and their API tokens, managed by a signed-in admin.")
 token_app = new_app("API tokens: scoped, expiring, revocable; the secret is shown once.")
 app.add_typer(token_app, name="token")
-
-
-class RoleName(StrEnum):
-    admin = "admin"
-    officer = "officer"
-    supervisor = "supervisor"
-    reviewer = "reviewer"
-    monitor = "monitor"
-
-
-class ScopeName(StrEnum):
-    read = "read"
-    write = "write"
 
 
 UsernameArg = Annotated[str, typer.Argument(metavar="USERNAME")]
@@ -69,19 +57,18 @@ def _read_password(from_stdin: bool, *, confirm: bool = True) -> str:
 def login_command(
     username: UsernameArg,
     password_stdin: PasswordStdinOption = False,
-    db: DbOption = None,
 ) -> None:
     """Sign in as USERNAME for 12 hours: every command then acts as this account.
 
     The password is checked (failed attempts are limited and audited), and a token is written
     to ACCORD_TOKEN_FILE (default ~/.config/accord/token), readable by you alone."""
     password = _read_password(password_stdin, confirm=False)
-    with store_for(db) as store:
+    with store_for() as store:
         done = cli_session.login(store.sessions, store.settings, username, password)
-    party = f" of {done.party}" if done.party else ""
+    party = f" of {country_label(done.party)}" if done.party else ""
     out.print(
         escape(
-            f"signed in as {done.username} ({done.role}{party}) until"
+            f"signed in as {done.username}, {done.role}{party}, until"
             f" {_when(done.expires_at)} UTC; token kept in {done.path}"
         ),
         soft_wrap=True,
@@ -90,9 +77,9 @@ def login_command(
         err.print("note: ACCORD_TOKEN is set, and commands act with it rather than this sign-in")
 
 
-def logout_command(db: DbOption = None) -> None:
+def logout_command() -> None:
     """Sign out: revoke the token `accord login` kept and remove the token file."""
-    with store_for(db) as store:
+    with store_for() as store:
         done = cli_session.logout(store.sessions, store.settings)
     if done.username is not None:
         out.print(f"signed out {escape(done.username)}: the token is revoked")
@@ -107,15 +94,16 @@ def logout_command(db: DbOption = None) -> None:
         )
 
 
-def whoami_command(db: DbOption = None) -> None:
+def whoami_command() -> None:
     """Who this command line acts as: user, role, party, and when the sign-in ends."""
-    with signed_in(db, "session.me") as who, unit_of_work(who.store.sessions) as session:
+    with signed_in("session.me") as who, unit_of_work(who.store.sessions) as session:
         name, expires_at = cli_session.token_of(session, who.principal)
     p = who.principal
     source = "ACCORD_TOKEN" if cli_session.env_token(who.store.settings) else "the token file"
     out.print(
         escape(
-            f"{p.name}: {p.role}{f' of {p.party}' if p.party else ''}; token {name!r}"
+            f"{p.name}: {p.role}{f' of {country_label(p.party)}' if p.party else ''};"
+            f" token {name!r}"
             f" ({', '.join(sorted(p.scopes))}, from {source}) expires {_when(expires_at)} UTC"
         ),
         soft_wrap=True,
@@ -129,12 +117,11 @@ def whoami_command(db: DbOption = None) -> None:
 def bootstrap_command(
     username: UsernameArg,
     password_stdin: PasswordStdinOption = False,
-    db: DbOption = None,
 ) -> None:
     """Make the first admin of a database that has no user at all (refused once any user
     exists); then `accord login` as it and add the others with `accord users add`."""
     password = _read_password(password_stdin)
-    with store_for(db) as store, unit_of_work(store.sessions) as session:
+    with store_for() as store, unit_of_work(store.sessions) as session:
         user = service.bootstrap_admin(session, username, password, cli_session.credential_clock())
         name = user.username
     out.print(escape(f"first admin {name} added: sign in with `accord login {name}`"))
@@ -144,7 +131,7 @@ def bootstrap_command(
 def add_command(
     username: UsernameArg,
     role: Annotated[
-        RoleName,
+        Role,
         typer.Option(
             case_sensitive=False,
             help="admin, officer or supervisor (sender), reviewer (receiver), monitor.",
@@ -160,33 +147,32 @@ def add_command(
         ),
     ] = None,
     password_stdin: PasswordStdinOption = False,
-    db: DbOption = None,
 ) -> None:
     """Add an active user; the password (at least 12 characters) is asked for twice, hidden.
 
     A signed-in admin."""
-    with signed_in(db, "users.add") as who:
+    with signed_in("users.add") as who:
         password = _read_password(password_stdin)
         with unit_of_work(who.store.sessions) as session:
             user = service.add_user(
                 session,
                 username,
                 password,
-                role.value,
+                role,
                 party,
                 cli_session.credential_clock(),
                 actor=who.name,
             )
         summary = f"user {user.username} added: {user.role}" + (
-            f" of {user.party}" if user.party else ""
+            f" of {country_label(user.party)}" if user.party else ""
         )
     out.print(escape(summary))
 
 
 @app.command("list")
-def list_command(db: DbOption = None) -> None:
+def list_command() -> None:
     """Every user with role, party, whether active, and how many tokens it was issued."""
-    with signed_in(db, "users.list") as who, unit_of_work(who.store.sessions) as session:
+    with signed_in("users.list") as who, unit_of_work(who.store.sessions) as session:
         counts = repository.token_counts(session)
         table = Table(title="Users")
         for column in ("username", "role", "party", "active", "created (UTC)", "tokens"):
@@ -195,7 +181,7 @@ def list_command(db: DbOption = None) -> None:
             table.add_row(
                 escape(user.username),
                 user.role,
-                escape(user.party or "-"),
+                escape(country_label(user.party) if user.party else "-"),
                 "yes" if user.active else "no",
                 _when(user.created_at),
                 str(counts.get(user.id, 0)),
@@ -204,9 +190,9 @@ def list_command(db: DbOption = None) -> None:
 
 
 @app.command("deactivate")
-def deactivate_command(username: UsernameArg, db: DbOption = None) -> None:
+def deactivate_command(username: UsernameArg) -> None:
     """Refuse the user's sign-ins, sessions and tokens from now on; the record stays."""
-    with signed_in(db, "users.deactivate") as who, unit_of_work(who.store.sessions) as session:
+    with signed_in("users.deactivate") as who, unit_of_work(who.store.sessions) as session:
         service.deactivate_user(session, username, cli_session.credential_clock(), actor=who.name)
     out.print(f"user {escape(username)} deactivated: open sessions ended, tokens refused")
 
@@ -216,8 +202,11 @@ def token_issue_command(
     username: UsernameArg,
     name: Annotated[str, typer.Option(help="What the token is for, e.g. the script's name.")],
     scope: Annotated[
-        list[ScopeName],
-        typer.Option(help="Repeatable: read (GET routes), write (changes); give both for both."),
+        list[str],
+        typer.Option(
+            metavar="|".join(policy.SCOPES),
+            help="Repeatable: read (GET routes), write (changes); give both for both.",
+        ),
     ],
     expires_days: Annotated[
         int,
@@ -225,30 +214,32 @@ def token_issue_command(
             min=1, max=policy.TOKEN_MAX_LIFETIME.days, help="Days until the token expires."
         ),
     ] = 90,
-    db: DbOption = None,
 ) -> None:
     """Issue an API token and print its secret once, alone on standard output."""
-    with signed_in(db, "tokens.issue") as who, unit_of_work(who.store.sessions) as session:
+    unknown = policy.scope_problems(scope)
+    if unknown:  # refused as a bad option is, before anyone signs in
+        raise typer.BadParameter(unknown[0].message, param_hint="'--scope'")
+    with signed_in("tokens.issue") as who, unit_of_work(who.store.sessions) as session:
         secret = service.issue_token(
             session,
             username,
             name,
-            [s.value for s in scope],
+            list(scope),
             dt.timedelta(days=expires_days),
             cli_session.credential_clock(),
             actor=who.name,
         )
     err.print(
-        f"token for {escape(username)} ({', '.join(sorted(s.value for s in scope))}), expires in"
+        f"token for {escape(username)} ({', '.join(sorted(scope))}), expires in"
         f" {expires_days} days; the secret below is shown only now:"
     )
     typer.echo(secret)
 
 
 @token_app.command("list")
-def token_list_command(username: UsernameArg, db: DbOption = None) -> None:
+def token_list_command(username: UsernameArg) -> None:
     """The user's tokens: id, name, scopes, dates and state (never the secret or its hash)."""
-    with signed_in(db, "tokens.list") as who, unit_of_work(who.store.sessions) as session:
+    with signed_in("tokens.list") as who, unit_of_work(who.store.sessions) as session:
         now = cli_session.credential_clock().now()
         table = Table(title=f"API tokens of {escape(username)}")
         for column in ("id", "name", "scopes", "created", "expires", "last used", "state"):
@@ -275,10 +266,9 @@ def token_list_command(username: UsernameArg, db: DbOption = None) -> None:
 @token_app.command("revoke")
 def token_revoke_command(
     token_id: Annotated[int, typer.Argument(metavar="ID", help="The token's id (see list).")],
-    db: DbOption = None,
 ) -> None:
     """Refuse the token from now on (revoking it again changes nothing)."""
-    with signed_in(db, "tokens.revoke") as who, unit_of_work(who.store.sessions) as session:
+    with signed_in("tokens.revoke") as who, unit_of_work(who.store.sessions) as session:
         token = service.revoke_token(
             session, token_id, cli_session.credential_clock(), actor=who.name
         )

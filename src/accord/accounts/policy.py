@@ -6,15 +6,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Collection, Sequence
-from typing import Literal, get_args
+from typing import get_args
 
+from accord.access import Scope as Scope
+from accord.access import needs_party
 from accord.errors import Problem
 from accord.workflow.transitions import Role
 
 ROLES: tuple[Role, ...] = get_args(Role)
-PARTY_ROLES: frozenset[Role] = frozenset({"reviewer", "monitor"})
-"""Roles that mean nothing without a party: a reviewer reviews for one receiving state, a
-monitor watches the agreements that name it."""
 
 USERNAME = re.compile(r"^[a-z][a-z0-9._-]{1,63}$")
 PARTY = re.compile(r"^[A-Z][A-Z0-9_-]{1,15}$")
@@ -25,7 +24,6 @@ idle."""
 PASSWORD_MIN = 12
 PASSWORD_MAX = 1024
 
-Scope = Literal["read", "write"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 """What an API token may do: `read` (GET routes) and `write` (every route that changes
 something). They are independent: a script that writes and reads needs both. A browser session
@@ -73,7 +71,7 @@ def user_problems(username: str, password: str, role: str, party: str | None) ->
         problems.append(Problem("role", f"one of {', '.join(ROLES)}"))
     if party is not None and not PARTY.match(party):
         problems.append(Problem("party", "a party code such as XK or MON-XK"))
-    elif party is None and role in PARTY_ROLES:
+    elif party is None and needs_party(role):
         problems.append(Problem("party", f"a {role} acts for one party: give it"))
     return problems
 

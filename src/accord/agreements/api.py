@@ -12,13 +12,13 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from accord.access import SEES_CLAIMS, acts_for_sender, may_see, shown_state
+from accord.access import acts_for_sender, may_see, sees_claims, shown_state
 from accord.agreements.service import change_status, stored_agreements
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, NotFound
 from accord.proposals import repository as workflow
-from accord.proposals import service, views
+from accord.proposals import views
 from accord.proposals.screening import screen_stored
 from accord.records.agreement import AgreementIn, SourceIn, Status
 from accord.records.text import FreeText
@@ -27,8 +27,6 @@ from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, QueryDay, page
 from accord.web.problems import responses
 from accord.web.state import AppState
-from accord.workflow.audience import AUDIENCE_HELP, Audience, audience_seen, readable
-from accord.workflow.disclosure import shown_author
 from accord.workflow.quota import present
 
 router = APIRouter(tags=["agreements"], dependencies=[Depends(authorize)])
@@ -48,7 +46,7 @@ class AgreementSummary(BaseModel):
     term_end: dt.date | None
 
 
-def _state(request: Request) -> AppState:
+def app_state(request: Request) -> AppState:
     state: AppState = request.app.state.accord
     return state
 
@@ -58,7 +56,7 @@ def _visible(session: Session, caller: Caller) -> list[AgreementIn]:
     return [a for a in stored_agreements(session) if may_see(p.role, p.party, a)]
 
 
-def _one(session: Session, caller: Caller, agreement_id: str) -> AgreementIn:
+def one_visible(session: Session, caller: Caller, agreement_id: str) -> AgreementIn:
     """An agreement the caller may see; any other is not found (its existence is not told)."""
     found = next((a for a in _visible(session, caller) if a.id == agreement_id), None)
     if found is None:
@@ -81,7 +79,7 @@ def list_agreements(
     status: Annotated[Status | None, Query()] = None,
     receiver: Annotated[FreeText | None, Query(max_length=16)] = None,
 ) -> Page[AgreementSummary]:
-    with unit_of_work(_state(request).store.sessions) as session:
+    with unit_of_work(app_state(request).store.sessions) as session:
         rows = [
             AgreementSummary(
                 id=a.id,
@@ -111,9 +109,9 @@ def get_agreement(
 ) -> AgreementIn:
     """The registry entry; the notes on its status changes are the sender's own words, read by
     the sender's staff only (the statuses, their days and their sources are shared)."""
-    with unit_of_work(_state(request).store.sessions) as session:
-        found = _one(session, caller, agreement_id)
-    if caller.principal.role in SEES_CLAIMS:
+    with unit_of_work(app_state(request).store.sessions) as session:
+        found = one_visible(session, caller, agreement_id)
+    if sees_claims(caller.principal.role):
         return found
     history = [event.model_copy(update={"note": None}) for event in found.status_history]
     return found.model_copy(update={"status_history": history})
@@ -157,9 +155,9 @@ def get_ledger(
     caller: Annotated[Caller, Depends(authorize)],
     on: Annotated[QueryDay | None, Query(description="The day (default today).")] = None,
 ) -> LedgerOut:
-    state = _state(request)
+    state = app_state(request)
     with unit_of_work(state.store.sessions) as session:
-        _one(session, caller, agreement_id)
+        one_visible(session, caller, agreement_id)
         view = views.ledger_view(session, agreement_id, on or today(state.clock), caller.actor)
         return LedgerOut(
             agreement_id=agreement_id,
@@ -221,11 +219,11 @@ def _cell(label: str, count: int) -> Cell:
 def aggregates(
     request: Request, agreement_id: AgreementId, caller: Annotated[Caller, Depends(authorize)]
 ) -> Aggregates:
-    state = _state(request)
+    state = app_state(request)
     role = caller.principal.role
     day = today(state.clock)
     with unit_of_work(state.store.sessions) as session:
-        _one(session, caller, agreement_id)
+        one_visible(session, caller, agreement_id)
         items = workflow.items(session, agreement_id=agreement_id)
         by_state = Counter(shown_state(i.state, role) for i in items)
         reasons = Counter(
@@ -254,205 +252,9 @@ def aggregates(
         )
 
 
-# --- Incidents (S15) ---------------------------------------------------------------------------
-
-
-class IncidentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    kind: str = Field(pattern="^(onward_removal|ill_treatment|other)$")
-    text: FreeText = Field(min_length=1, max_length=4000)
-    audience: Audience = Field(
-        description=AUDIENCE_HELP
-        + " A suspension's source in the agreement's status history, which every party to the"
-        " agreement reads, quotes the text only when it is shared."
-    )
-
-
-class IncidentOut(BaseModel):
-    id: int
-    agreement_id: str
-    kind: str
-    reported_on: dt.date
-    suspends: bool
-
-
-class LiftIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    reason: FreeText = Field(min_length=10, max_length=4000)
-
-
 class AgreementStatusOut(BaseModel):
     agreement_id: str
     status: str
-
-
-@router.post(
-    "/agreements/{agreement_id}/incidents",
-    name="incidents.report",
-    summary="Report an incident; onward removal or ill-treatment suspends the agreement",
-    status_code=201,
-    response_model=IncidentOut,
-    responses=responses(400, 401, 403, 404, 409),
-)
-def report_incident(
-    request: Request,
-    agreement_id: AgreementId,
-    body: IncidentIn,
-    caller: Annotated[Caller, Depends(authorize)],
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    state = _state(request)
-
-    def work(session: Session) -> tuple[int, BaseModel]:
-        _one(session, caller, agreement_id)
-        incident = service.report_incident(
-            session,
-            agreement_id,
-            body.kind,
-            body.text,
-            caller.actor,
-            state.clock,
-            audience=body.audience,
-        )
-        return 201, IncidentOut(
-            id=incident.id,
-            agreement_id=agreement_id,
-            kind=incident.kind,
-            reported_on=incident.reported_on,
-            suspends=incident.suspends,
-        )
-
-    return answer_once(request, caller.principal.name, idempotency_key, body, work)
-
-
-@router.post(
-    "/agreements/{agreement_id}/lift-suspension",
-    name="incidents.lift",
-    summary="A supervisor lifts a suspension, with a reason",
-    response_model=AgreementStatusOut,
-    responses=responses(400, 401, 403, 404, 409),
-)
-def lift_suspension(
-    request: Request,
-    agreement_id: AgreementId,
-    body: LiftIn,
-    caller: Annotated[Caller, Depends(authorize)],
-    idempotency_key: IdempotencyKey = None,
-) -> JSONResponse:
-    state = _state(request)
-
-    def work(session: Session) -> tuple[int, BaseModel]:
-        _one(session, caller, agreement_id)
-        service.lift_suspension(session, agreement_id, body.reason, caller.actor, state.clock)
-        return 200, AgreementStatusOut(agreement_id=agreement_id, status="in_force")
-
-    return answer_once(request, caller.principal.name, idempotency_key, body, work)
-
-
-class IncidentRecord(IncidentOut):
-    reported_by: str
-    text: str | None = Field(
-        description="Null when it is for the sender's staff and the caller is not (DESIGN §6)."
-    )
-    audience: Audience | None = Field(
-        description="Sender only: who the text is for (`sender` or `shared`)."
-    )
-    lifted_on: dt.date | None
-    lifted_by: str | None
-    lift_reason: str | None = Field(
-        description="Sender only: the supervisor's reason, the sender's own words."
-    )
-
-
-@router.get(
-    "/agreements/{agreement_id}/incidents",
-    name="incidents.list",
-    summary="Incidents reported under an agreement, and the lifting of suspensions",
-    response_model=Page[IncidentRecord],
-    responses=responses(401, 403, 404),
-)
-def list_incidents(
-    request: Request,
-    agreement_id: AgreementId,
-    caller: Annotated[Caller, Depends(authorize)],
-    limit: Limit = 50,
-    offset: Offset = 0,
-) -> Page[IncidentRecord]:
-    role = caller.principal.role
-    with unit_of_work(_state(request).store.sessions) as session:
-        _one(session, caller, agreement_id)
-        rows = [
-            IncidentRecord(
-                id=i.id,
-                agreement_id=agreement_id,
-                kind=i.kind,
-                reported_on=i.reported_on,
-                suspends=i.suspends,
-                reported_by=shown_author(i.reported_by, i.reported_role, role) or "",
-                text=readable(i.text, i.shared, role),
-                audience=audience_seen(i.shared, role),
-                lifted_on=i.lifted_on,
-                lifted_by=shown_author(i.lifted_by, "supervisor", role),
-                lift_reason=readable(i.lift_reason, False, role),
-            )
-            for i in workflow.incidents(session, agreement_id)
-        ]
-    return page(rows, limit, offset)
-
-
-class CheckInDue(BaseModel):
-    item_id: int
-    days: int
-    due_on: dt.date
-    done_on: dt.date | None
-    overdue: bool
-    note: str | None = Field(
-        description="Null when there is none, or when it is for the sender's staff and the"
-        " caller is not (DESIGN §6)."
-    )
-    audience: Audience | None = Field(
-        description="Sender only: who the note is for (`sender` or `shared`)."
-    )
-
-
-@router.get(
-    "/agreements/{agreement_id}/check-ins",
-    name="checkins.list",
-    summary="Monitoring check-ins (30, 90, 180 days after transfer): due, done and overdue",
-    response_model=Page[CheckInDue],
-    responses=responses(401, 403, 404),
-)
-def list_check_ins(
-    request: Request,
-    agreement_id: AgreementId,
-    caller: Annotated[Caller, Depends(authorize)],
-    limit: Limit = 50,
-    offset: Offset = 0,
-    pending: Annotated[bool, Query(description="Only those not yet done.")] = False,
-) -> Page[CheckInDue]:
-    state = _state(request)
-    day = today(state.clock)
-    role = caller.principal.role
-    with unit_of_work(state.store.sessions) as session:
-        _one(session, caller, agreement_id)
-        rows = [
-            CheckInDue(
-                item_id=c.item_id,
-                days=c.due_days,
-                due_on=c.due_on,
-                done_on=c.done_on,
-                overdue=c.done_on is None and c.due_on < day,
-                note=readable(c.note, c.shared, role),
-                audience=audience_seen(c.shared, role) if c.done_on else None,
-            )
-            for item in workflow.items(session, agreement_id=agreement_id)
-            for c in workflow.check_ins(session, item.id)
-            if not (pending and c.done_on is not None)
-        ]
-    rows.sort(key=lambda c: (c.due_on, c.item_id))
-    return page(rows, limit, offset)
 
 
 class ScreeningSummary(BaseModel):
@@ -481,10 +283,10 @@ def screening_summary(
     caller: Annotated[Caller, Depends(authorize)],
     on: Annotated[QueryDay | None, Query(description="The day (default today).")] = None,
 ) -> ScreeningSummary:
-    state = _state(request)
+    state = app_state(request)
     day = on or today(state.clock)
     with unit_of_work(state.store.sessions) as session:
-        _one(session, caller, agreement_id)
+        one_visible(session, caller, agreement_id)
         results = screen_stored(session, [agreement_id], day)
     by_rule = Counter(rule for r in results for rule in {b.rule for b in r.blocked_by})
     eligible = sum(r.eligible for r in results)
@@ -529,9 +331,9 @@ def change_agreement_status(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    state = _state(request)
+    state = app_state(request)
     if not acts_for_sender(
-        caller.principal.role, caller.principal.party, _peek(state, caller, agreement_id)
+        caller.principal.role, caller.principal.party, peek(state, caller, agreement_id)
     ):
         raise Forbidden(f"{caller.principal.name} does not act for the sender of {agreement_id}")
 
@@ -553,6 +355,6 @@ def change_agreement_status(
     return answer_once(request, caller.principal.name, idempotency_key, body, work)
 
 
-def _peek(state: AppState, caller: Caller, agreement_id: str) -> AgreementIn:
+def peek(state: AppState, caller: Caller, agreement_id: str) -> AgreementIn:
     with unit_of_work(state.store.sessions) as session:
-        return _one(session, caller, agreement_id)
+        return one_visible(session, caller, agreement_id)

@@ -14,7 +14,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from accord.access import SEES_CLAIMS, may_see, shown_state
+from accord.access import may_see, may_use, reads_aggregates_only, sees_claims, shown_state
 from accord.agreements import api as agreements_api
 from accord.agreements.service import stored_agreements
 from accord.cases.service import stored_people
@@ -88,7 +88,7 @@ def dashboard(request: Request, caller: PageCaller) -> HTMLResponse:
         for agreement in stored_agreements(session):
             if not may_see(p.role, p.party, agreement):
                 continue
-            sees_ledger = p.role in ("officer", "supervisor", "reviewer")
+            sees_ledger = may_use(p.role, "agreements.ledger")
             rows = repository.ledger(session, agreement.id) if sees_ledger else []
             cards.append(
                 {
@@ -98,7 +98,7 @@ def dashboard(request: Request, caller: PageCaller) -> HTMLResponse:
                     "closed": agreement_open(
                         agreement, day, repository.suspensions(session, agreement.id)
                     )
-                    if p.role in SEES_CLAIMS
+                    if sees_claims(p.role)
                     else [],
                 }
             )
@@ -135,11 +135,12 @@ def agreement_page(
     day = today(state.clock)
     agreement = agreements_api.get_agreement(request, agreement_id, caller)
     context: dict[str, Any] = {"agreement": agreement, "instrument": INSTRUMENT, "nav": "dashboard"}
-    if p.role == "monitor":
+    if reads_aggregates_only(p.role):
         context["aggregates"] = agreements_api.aggregates(request, agreement_id, caller)
         return render(request, "agreement.html", context, caller=caller)
     with unit_of_work(state.store.sessions) as session:
-        rows = repository.ledger(session, agreement_id) if p.role != "admin" else []
+        sees_ledger = may_use(p.role, "agreements.ledger")
+        rows = repository.ledger(session, agreement_id) if sees_ledger else []
         outcomes = _outcomes(session, agreement_id)
         pools = []
         for proposal in repository.proposals(session, agreement_id):
@@ -152,7 +153,7 @@ def agreement_page(
                     "states": Counter(shown_state(i.state, p.role) for i in items),
                 }
             )
-    sender = p.role in SEES_CLAIMS
+    sender = sees_claims(p.role)
     chart_specs = {"ledger-chart": charts.ledger_chart(agreement, rows, day)}
     chart_specs["review-chart"] = charts.review_chart(outcomes["accepted"], outcomes["rejected"])
     chart_specs["onward-chart"] = charts.bar_chart("families", dict(outcomes["onward"]))
@@ -160,7 +161,7 @@ def agreement_page(
         chart_specs["waits-chart"] = charts.waits_chart(outcomes["waits"])
     context.update(
         {
-            "bars": cap_bars(agreement, rows, day) if p.role != "admin" else [],
+            "bars": cap_bars(agreement, rows, day) if sees_ledger else [],
             "pools": pools,
             "outcomes": outcomes,
             "charts": chart_specs,
@@ -184,7 +185,7 @@ def what_if(
     added); nothing is stored. The sender's staff only (it screens the sender's case files)."""
     state = state_of(request)
     agreement = agreements_api.get_agreement(request, agreement_id, caller)
-    if caller.principal.role not in SEES_CLAIMS:
+    if not sees_claims(caller.principal.role):
         raise Forbidden("only the sender's staff screen the case files")
     day = today(state.clock)
     criteria = [c for c in agreement.criteria if c.id != criterion_id]

@@ -10,6 +10,7 @@ from rich.panel import Panel
 from rich.table import Table
 
 from accord.records.agreement import AgreementIn, CapIn, SourceIn
+from accord.records.countries import countries_label, country_label
 
 CHECKLIST = (
     ("admission", "admission of the person"),
@@ -64,7 +65,7 @@ def source_text(key: str | None, sources: dict[str, SourceIn]) -> str:
 
 def agreements_table(agreements: list[AgreementIn]) -> Table:
     table = Table(title="Agreements", show_lines=False)
-    table.add_column("id")
+    table.add_column("id", no_wrap=True)
     table.add_column("sender → receiver")
     table.add_column("kind")
     table.add_column("status")
@@ -74,7 +75,7 @@ def agreements_table(agreements: list[AgreementIn]) -> Table:
         last = agreement.status_history[-1] if agreement.status_history else None
         table.add_row(
             agreement.id,
-            f"{agreement.sender} → {agreement.receiver}",
+            f"{country_label(agreement.sender)}\n→ {country_label(agreement.receiver)}",
             agreement.kind.replace("_", " "),
             agreement.status.value.replace("_", " "),
             reported_date(last.date, last.precision) if last else "",
@@ -84,12 +85,13 @@ def agreements_table(agreements: list[AgreementIn]) -> Table:
 
 
 def agreement_view(agreement: AgreementIn, party_names: dict[str, str]) -> RenderableType:
-    sender = party_names.get(agreement.sender, agreement.sender)
-    receiver = party_names.get(agreement.receiver, agreement.receiver)
+    # A state by its ISO name; a party ISO does not name, by the name the registry gives it.
+    sender = country_label(agreement.sender, party_names.get(agreement.sender))
+    receiver = country_label(agreement.receiver, party_names.get(agreement.receiver))
     facts = Table.grid(padding=(0, 2))
     facts.add_column(style="bold")
     facts.add_column()
-    facts.add_row("parties", f"{sender} ({agreement.sender}) → {receiver} ({agreement.receiver})")
+    facts.add_row("parties", f"{escape(sender)} → {escape(receiver)}")
     facts.add_row("kind", agreement.kind.replace("_", " "))
     facts.add_row("status", agreement.status.value.replace("_", " "))
     if agreement.term:
@@ -103,9 +105,9 @@ def agreement_view(agreement: AgreementIn, party_names: dict[str, str]) -> Rende
     if scope is None:
         facts.add_row("nationality scope", "everyone")
     elif scope.include is not None:
-        facts.add_row("nationality scope", "only " + ", ".join(scope.include))
+        facts.add_row("nationality scope", "only " + countries_label(scope.include))
     else:
-        facts.add_row("nationality scope", "all but " + ", ".join(scope.exclude or []))
+        facts.add_row("nationality scope", "all but " + countries_label(scope.exclude or []))
     facts.add_row(
         "onward return", "yes, to the country of nationality" if agreement.onward_return else "no"
     )

@@ -11,8 +11,8 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from accord.access import changes_status
 from accord.agreements import repository
-from accord.agreements.loader import not_before
 from accord.audit.service import Entry, record_many
 from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from accord.models import (
@@ -348,7 +348,7 @@ def _upsert_agreement(
         return entries
 
     fresh = _new_events(stored, spec)
-    if fresh and (role != STATUS_ROLE or party not in (None, stored.sender_code)):
+    if fresh and (not changes_status(role) or party not in (None, stored.sender_code)):
         raise Forbidden(
             f"agreement {spec.id}: the file records new status events; {actor}"
             f" ({role or 'no role'}) may not change an agreement's status, a supervisor may"
@@ -382,8 +382,6 @@ def _upsert_agreement(
     return entries
 
 
-STATUS_ROLE = "supervisor"
-"""Who changes an agreement's status: a supervisor, with a reason (DESIGN §4)."""
 LIFTED_ONLY_BY_ITS_ACT = frozenset({(Status.SUSPENDED, Status.IN_FORCE)})
 """Moves no status change makes: a suspension ends by a supervisor lifting its incidents."""
 
@@ -413,7 +411,7 @@ def change_status(
     """A supervisor of the sender moves an agreement along its lifecycle, with a reason; only
     legal moves, each with its source, and never out of a suspension (`LIFTED_ONLY_BY_ITS_ACT`).
     `party` is the acting account's (None: a supervisor of no party, who acts for any sender)."""
-    if role != STATUS_ROLE:
+    if not changes_status(role):
         raise Forbidden(
             f"{actor} ({role or 'no role'}) may not change an agreement's status; a supervisor"
             " may, with a reason"
@@ -480,6 +478,10 @@ def apply_status_move(
                 )
             ],
         )
+    # Here, not at the top: the loader compiles criteria (Polars), which reading agreements,
+    # as `accord agreements list` does, never needs.
+    from accord.agreements.loader import not_before
+
     last = agreement.status_events[-1] if agreement.status_events else None
     if last and not not_before(date, "day", last.date, last.date_precision):
         raise Conflict(

@@ -7,11 +7,10 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
-from sqlalchemy import func, select
 
+from accord.audit.repository import EventFilter, events_page
 from accord.audit.service import verify
 from accord.db import unit_of_work
-from accord.models import AuditEvent
 from accord.records.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page, QueryDay
@@ -92,24 +91,16 @@ def list_events(
         QueryDay | None, Query(description="Events on or before this day (UTC).")
     ] = None,
 ) -> Page[AuditEventOut]:
-    query = select(AuditEvent)
-    for column, value in (
-        (AuditEvent.action, action),
-        (AuditEvent.actor, actor),
-        (AuditEvent.entity_id, entity_id),
-        (AuditEvent.entity_type, entity_type),
-    ):
-        if value is not None:
-            query = query.where(column == value)
-    if since is not None:
-        query = query.where(AuditEvent.at >= _start_of(since))
-    if until is not None:
-        query = query.where(AuditEvent.at < _start_of(until + dt.timedelta(days=1)))
+    where = EventFilter(
+        action=action,
+        actor=actor,
+        entity_id=entity_id,
+        entity_type=entity_type,
+        since=None if since is None else _start_of(since),
+        before=None if until is None else _start_of(until + dt.timedelta(days=1)),
+    )
     with unit_of_work(_state(request).store.sessions) as session:
-        total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-        rows = session.execute(
-            query.order_by(AuditEvent.seq.desc()).limit(limit).offset(offset)
-        ).scalars()
+        rows, total = events_page(session, where, limit=limit, offset=offset)
         items = [
             AuditEventOut(
                 seq=e.seq,

@@ -11,18 +11,18 @@ from rich.table import Table
 
 from accord.audit import repository
 from accord.audit.service import verify
-from accord.cli_support import DbOption, err, new_app, out, signed_in
+from accord.cli_support import err, new_app, out, signed_in
 from accord.db import unit_of_work
 
 app = new_app("The audit log: append-only and hash-chained.")
 
 
 @app.command("verify")
-def verify_command(db: DbOption = None) -> None:
+def verify_command() -> None:
     """Recompute the whole chain; report the first broken link (exit code 1) or the head hash.
 
     A supervisor or an admin."""
-    with signed_in(db, "audit.verify") as who, unit_of_work(who.store.sessions) as session:
+    with signed_in("audit.verify") as who, unit_of_work(who.store.sessions) as session:
         result = verify(session)
     if result.broken is not None:
         err.print(
@@ -40,12 +40,11 @@ def log_command(
         str | None, typer.Option(help="Only this action, e.g. agreement.status_changed.")
     ] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 50,
-    db: DbOption = None,
 ) -> None:
     """The newest audit events, newest first.
 
     A supervisor or an admin."""
-    with signed_in(db, "audit.list") as who, unit_of_work(who.store.sessions) as session:
+    with signed_in("audit.list") as who, unit_of_work(who.store.sessions) as session:
         events = repository.list_events(session, entity_id=entity, action=action, limit=limit)
         table = Table(title="Audit log")
         for column in ("seq", "at (UTC)", "actor", "action", "record", "data"):

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from accord.audit.chain import Link
 from accord.db import table_of
 from accord.models import AuditEvent, AuditHead
+from accord.queries import page_of
 
 HEAD_ID = 1
 
@@ -64,12 +67,51 @@ def iter_links(session: Session, batch: int = 5000) -> Iterator[Link]:
         after = page[-1].seq
 
 
+@dataclass(frozen=True, slots=True)
+class EventFilter:
+    """Which events a list holds: each field given must match exactly, and the moment falls
+    in [`since`, `before`)."""
+
+    action: str | None = None
+    actor: str | None = None
+    entity_id: str | None = None
+    entity_type: str | None = None
+    since: dt.datetime | None = None
+    before: dt.datetime | None = None
+
+
+def _newest_first(where: EventFilter) -> Select[AuditEvent]:
+    query = select(AuditEvent)
+    for column, value in (
+        (AuditEvent.action, where.action),
+        (AuditEvent.actor, where.actor),
+        (AuditEvent.entity_id, where.entity_id),
+        (AuditEvent.entity_type, where.entity_type),
+    ):
+        if value is not None:
+            query = query.where(column == value)
+    if where.since is not None:
+        query = query.where(AuditEvent.at >= where.since)
+    if where.before is not None:
+        query = query.where(AuditEvent.at < where.before)
+    return query.order_by(AuditEvent.seq.desc())
+
+
+def events_page(
+    session: Session, where: EventFilter, *, limit: int, offset: int
+) -> tuple[list[AuditEvent], int]:
+    """One page of the events `where` picks, newest first, and how many it picks in all."""
+    return page_of(session, _newest_first(where), limit=limit, offset=offset)
+
+
 def list_events(
-    session: Session, *, entity_id: str | None = None, action: str | None = None, limit: int = 50
+    session: Session,
+    *,
+    entity_id: str | None = None,
+    action: str | None = None,
+    entity_type: str | None = None,
+    limit: int = 50,
 ) -> Sequence[AuditEvent]:
-    query = select(AuditEvent).order_by(AuditEvent.seq.desc()).limit(limit)
-    if entity_id is not None:
-        query = query.where(AuditEvent.entity_id == entity_id)
-    if action is not None:
-        query = query.where(AuditEvent.action == action)
-    return session.execute(query).scalars().all()
+    """The newest `limit` events of a subject, or of an action."""
+    where = EventFilter(action=action, entity_id=entity_id, entity_type=entity_type)
+    return session.execute(_newest_first(where).limit(limit)).scalars().all()

@@ -8,24 +8,22 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.agreements.service import stored_agreement, stored_agreements
 from accord.audit.service import Entry, record_many
 from accord.cases.protective import LiftableFact
 from accord.cases.reader import Row
-from accord.cases.repository import get_person
+from accord.cases.repository import get_person, people_page
 from accord.cases.service import to_record
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, NotFound
-from accord.models import Person
-from accord.proposals.case_facts import assess, import_case_files, lift_fact
+from accord.proposals.case_facts import assess, import_case_files, lift_fact, record_case_change
 from accord.proposals.screening import explain_stored
-from accord.proposals.service import record_case_change
 from accord.records.person import PersonRecord
 from accord.records.text import FreeText
+from accord.records.vocabulary import CaseChange
 from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page, QueryDay
 from accord.web.problems import responses
@@ -94,17 +92,14 @@ def list_people(
 ) -> Page[PersonSummary]:
     with unit_of_work(_state(request).store.sessions) as session:
         _senders_staff(session, caller)
-        query = select(Person)
-        if family_id is not None:
-            query = query.where(Person.family_id == family_id)
-        if family_name:
-            query = query.where(  # any case, on every database
-                func.lower(Person.family_name).startswith(family_name.lower(), autoescape=True)
-            )
-        rows = list(session.execute(query.order_by(Person.case_id)).scalars())
-        if nationality is not None:
-            rows = [p for p in rows if nationality.upper() in p.nationalities]
-        shown = rows[offset : offset + limit]
+        shown, total = people_page(
+            session,
+            limit=limit,
+            offset=offset,
+            family_id=family_id,
+            family_name_prefix=family_name,
+            nationality=None if nationality is None else nationality.upper(),
+        )
         record_many(
             session,
             caller.principal.name,
@@ -126,7 +121,7 @@ def list_people(
                 )
                 for p in shown
             ],
-            total=len(rows),
+            total=total,
             limit=limit,
             offset=offset,
         )
@@ -199,7 +194,7 @@ def explain(
 class CaseChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    change: Literal["stay", "new_claim", "appeal"]
+    change: CaseChange
     against: FreeText | None = Field(
         None, min_length=2, max_length=2, description="A new claim: the country it is against."
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
 
@@ -11,9 +12,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from accord.cases.reader import read_people
 from accord.cases.service import ImportReport
-from accord.cli_support import DbOption, err, new_app, out, signed_in
+from accord.cli_support import acting, err, new_app, out, signed_in
 from accord.db import unit_of_work
-from accord.proposals.case_facts import import_case_files
+from accord.proposals import case_facts
+from accord.proposals.case_facts import assess, import_case_files, lift_fact
+from accord.proposals.render import moved_text
+from accord.records.vocabulary import CaseChange
 
 app = new_app("People and their cases.")
 
@@ -58,13 +62,12 @@ def print_report(report: ImportReport, notes: int = 10) -> None:
 @app.command("import")
 def import_command(
     file: Annotated[Path, typer.Argument(help="People as .jsonl, .parquet or .csv (DESIGN §7).")],
-    db: DbOption = None,
 ) -> None:
     """Import FILE: all or nothing; re-importing the same file changes nothing.
 
     The open items of the families it changes are judged again. An officer or supervisor of
     the sender (a supervisor for a file with S8 assessments)."""
-    with signed_in(db, "people.import") as who:
+    with signed_in("people.import") as who:
         rows = read_people(file)
         with progress_bar() as bar, unit_of_work(who.store.sessions) as session:
             task = bar.add_task("importing", total=len(rows))
@@ -77,3 +80,102 @@ def import_command(
                 progress=lambda n: bar.advance(task, n),
             )
     print_report(report)
+
+
+case_app = new_app(
+    "Changes to a case that stop a transfer (a court stay, a new claim, an appeal), and a"
+    " supervisor's acts that end one or assess a vulnerability."
+)
+
+
+class ClaimType(StrEnum):
+    refugee = "refugee"
+    withholding = "withholding"
+    cat = "cat"
+    temporary = "temporary"
+
+
+@case_app.command("change")
+def case_change(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    change: Annotated[CaseChange, typer.Argument(help="stay, new_claim or appeal.")],
+    against: Annotated[
+        str | None,
+        typer.Option(metavar="XX", help="A new claim: the country it is against (required)."),
+    ] = None,
+    claim_type: Annotated[ClaimType, typer.Option(help="A new claim: its type.")] = (
+        ClaimType.refugee
+    ),
+) -> None:
+    """Record the change on the person (S3); every open item of the family is cancelled and
+    its place released."""
+    with acting("people.case_change") as (session, clock, who):
+        cancelled = case_facts.record_case_change(
+            session,
+            case_id,
+            change,
+            who,
+            clock,
+            against=against,
+            claim_type=claim_type.value,
+        )
+    out.print(f"{case_id}: {change.replace('_', ' ')} recorded")
+    for moved in cancelled:
+        out.print(moved_text(moved))
+    if not cancelled:
+        out.print("no open item of the family was affected")
+
+
+class FactName(StrEnum):
+    stay = "stay"
+    appeal = "appeal"
+    protection = "protection"
+    fear_claim = "fear_claim"
+    vulnerability = "vulnerability"
+    age_dispute = "age_dispute"
+    unfit = "unfit"
+
+
+@case_app.command("lift")
+def case_lift(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    fact: Annotated[
+        FactName,
+        typer.Argument(
+            help="stay, appeal, protection (a pending claim withdrawn), fear_claim (a pending one"
+            " refused: its 15-day window runs), vulnerability, age_dispute (resolved) or unfit"
+            " (fit again)."
+        ),
+    ],
+    reason: Annotated[str, typer.Option(help="Why it ended: the order, the decision.")],
+    detail: Annotated[
+        str | None,
+        typer.Option(
+            metavar="WHICH",
+            help="Which one: the country of a protection or fear claim (XX), the vulnerability.",
+        ),
+    ] = None,
+) -> None:
+    """A supervisor ends one protective fact, with a reason (audited): the only way one goes
+    away; a case file that leaves it out never removes it."""
+    which = (
+        detail.upper() if detail and fact in (FactName.protection, FactName.fear_claim) else detail
+    )
+    with acting("people.lift") as (session, clock, who):
+        lift_fact(session, case_id, fact.value, reason, who, clock, detail=which)
+    out.print(
+        f"{case_id}: {fact.value.replace('_', ' ')}" + (f" ({which})" if which else "") + " lifted"
+    )
+
+
+@case_app.command("assess")
+def case_assess(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    reason: Annotated[str, typer.Option(help="The assessment's reasons (10 characters or more).")],
+) -> None:
+    """A supervisor's individual assessment of a vulnerable person (S8), dated today, audited:
+    the vulnerability no longer blocks on its own."""
+    with acting("people.assess") as (session, clock, who):
+        done = assess(session, case_id, "S8", reason, who, clock)
+        line = f"{case_id}: S8 assessed by {done.by} on {done.date}"
+    out.print(escape(line))

@@ -16,11 +16,11 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from accord.access import may_see
-from accord.agreements.monitoring_pages import visible_agreements
 from accord.agreements.service import stored_agreements
 from accord.audit import repository as audit_log
 from accord.cases import api as cases_api
 from accord.db import unit_of_work
+from accord.monitoring.pages import visible_agreements
 from accord.proposals import repository, views
 from accord.records.text import FreeText
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
@@ -75,8 +75,9 @@ def _case_changes(request: Request, case_id: str) -> list[dict[str, Any]]:
         events = [
             e
             for action in CASE_CHANGES
-            for e in audit_log.list_events(session, entity_id=case_id, action=action, limit=200)
-            if e.entity_type == "person"
+            for e in audit_log.list_events(
+                session, entity_id=case_id, action=action, entity_type="person", limit=200
+            )
         ]
         changes = []
         for e in sorted(events, key=lambda e: e.seq):

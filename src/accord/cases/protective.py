@@ -14,6 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
+from accord.records.countries import country_label
 from accord.records.person import Assessment, FearClaim, PersonRecord, ProtectionEntry
 
 PROTECTING = frozenset({"pending", "granted"})
@@ -75,7 +76,9 @@ def keep_protective(
     for entry in stored.protection:
         if entry.status in PROTECTING and _protection_key(entry) not in blocking_now:
             protection.append(entry)
-            kept.append(f"{entry.type} protection {entry.status} against {entry.against}")
+            kept.append(
+                f"{entry.type} protection {entry.status} against {country_label(entry.against)}"
+            )
     if len(protection) != len(incoming.protection):
         update["protection"] = protection
 
@@ -85,7 +88,7 @@ def keep_protective(
         other = claims.get(key)
         if other is None or _fear_strength(claim) > _fear_strength(other):
             claims[key] = claim
-            kept.append(f"fear claim about {claim.country} ({claim.outcome})")
+            kept.append(f"fear claim about {country_label(claim.country)}, {claim.outcome}")
     if list(claims.values()) != list(incoming.fear_claims):
         update["fear_claims"] = sorted(claims.values(), key=_fear_key)
 

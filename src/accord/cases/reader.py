@@ -1,4 +1,5 @@
-"""Reading people files (JSON Lines, Parquet, CSV) into validated records.
+"""Reading people files (JSON Lines, Parquet, CSV) into validated records (`accord.cases.writer`
+writes them).
 
 All-or-nothing: every bad row and field is collected and reported together, naming the file,
 the row (the line for JSON Lines and CSV) and the field path.
@@ -149,27 +150,3 @@ def _unflatten(flat: dict[str, str | None]) -> dict[str, Any]:
         else:
             record[column] = cell
     return record
-
-
-def flatten_for_csv(record: dict[str, Any]) -> dict[str, str]:
-    """The inverse of the CSV reading: used when exporting people to CSV."""
-    flat: dict[str, str] = {}
-    for key, value in record.items():
-        if key in OBJECT_FIELDS:
-            for sub, sub_value in (value or {}).items():
-                flat[f"{key}.{sub}"] = _cell(sub_value)
-        elif key in LIST_FIELDS:
-            if any(";" in item for item in value):
-                raise ValueError(f"{key}: an item contains ';', which CSV lists use as separator")
-            flat[key] = ";".join(value)
-        elif key in RECORD_LIST_FIELDS:
-            flat[key] = json.dumps(value, separators=(",", ":"), default=str) if value else ""
-        else:
-            flat[key] = _cell(value)
-    return flat
-
-
-def _cell(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)

@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import String, bindparam, cast, false, func, insert, select, update
+from sqlalchemy.orm import Session, load_only
 
 from accord.bulk import in_lists
 from accord.cases.families import MemberState
 from accord.clock import as_utc
 from accord.db import table_of
 from accord.models import Family, Person
+from accord.queries import page_of
 
 
 def existing_hashes(session: Session) -> dict[str, str]:
@@ -78,6 +80,49 @@ def update_people(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 def get_person(session: Session, case_id: str) -> Person | None:
     return session.get(Person, case_id)
+
+
+def people_page(
+    session: Session,
+    *,
+    limit: int,
+    offset: int,
+    family_id: str | None = None,
+    family_name_prefix: str | None = None,
+    nationality: str | None = None,
+) -> tuple[list[Person], int]:
+    """One page of the people the filters pick, in case id order, and how many they pick in
+    all. Only the columns a listing shows are loaded, never the whole record.
+
+    The family name matches from its start in any case, on every database. A nationality is a
+    whole entry of the stored list: a country code (two capitals; nothing else is ever stored)
+    found in the list's JSON text with its quotes, `"XX"`, which reads the same on SQLite and
+    on PostgreSQL whatever spacing each gives the text.
+    """
+    query = select(Person).options(
+        load_only(
+            Person.case_id,
+            Person.family_id,
+            Person.relationship,
+            Person.given_name,
+            Person.family_name,
+            Person.birth_date,
+            Person.nationalities,
+        )
+    )
+    if family_id is not None:
+        query = query.where(Person.family_id == family_id)
+    if family_name_prefix:
+        query = query.where(
+            func.lower(Person.family_name).startswith(family_name_prefix.lower(), autoescape=True)
+        )
+    if nationality is not None:
+        query = query.where(
+            cast(Person.nationalities, String).contains(f'"{nationality}"')
+            if re.fullmatch(r"[A-Z]{2}", nationality)
+            else false()
+        )
+    return page_of(session, query.order_by(Person.case_id), limit=limit, offset=offset)
 
 
 def count_people(session: Session) -> int:

@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from accord.access import assesses
 from accord.audit.service import Entry, record_many
 from accord.bulk import collector_paused
 from accord.cases import repository
@@ -225,7 +226,7 @@ def _refuse_unassessed(
 ) -> None:
     """An individual assessment is a supervisor's act (S8): a file imported by anyone else
     that brings a new one is refused whole, naming each row."""
-    if role == "supervisor":
+    if assesses(role):
         return
     problems = [
         Problem(

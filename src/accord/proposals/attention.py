@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from accord.access import SEES_CLAIMS
+from accord.access import may_use, reads_workflow, sees_claims
 from accord.cases.service import stored_families
 from accord.proposals import repository
 from accord.records.agreement import AgreementIn
@@ -42,7 +42,7 @@ def attention(
     """This week's list for one agreement the role may see, soonest first."""
     found: list[Attention] = []
     items = repository.items(session, agreement_id=agreement.id)
-    if role in ("officer", "supervisor", "reviewer"):
+    if may_use(role, "pools.list"):  # who reads pools is told of families waiting in them
         waiting = [i for i in items if i.state == "proposed"]
         for pool_id in sorted({i.proposal_id for i in waiting}):
             count = sum(i.proposal_id == pool_id for i in waiting)
@@ -55,7 +55,7 @@ def attention(
                     f"/pools/{pool_id}",
                 )
             )
-    if role in SEES_CLAIMS:
+    if sees_claims(role):
         serving = [i for i in items if i.state in ("accepted", "notified")]
         families = stored_families(session, {i.family_id for i in serving})
         notices = repository.notices_of_items(session, [i.id for i in serving])
@@ -73,7 +73,7 @@ def attention(
                         f"/items/{item.id}",
                     )
                 )
-    if role != "admin":
+    if reads_workflow(role):
         families_of = {i.id: i.family_id for i in items}
         for check_in in repository.open_check_ins(session, agreement.id, day + WEEK):
             late = " (overdue)" if check_in.due_on < day else ""

@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from accord.access import Actor
 from accord.clock import Clock
 from accord.db import unit_of_work
-from accord.errors import AccordError
+from accord.errors import AccordError, NotFound
+from accord.proposals import views
 from accord.proposals.service import move
 
 
@@ -68,3 +69,21 @@ def review_batch(
         if after_each is not None:
             after_each(outcome)
     return outcomes
+
+
+def review_pool(
+    sessions: sessionmaker[Session],
+    pool_id: int,
+    decisions: Sequence[Decision],
+    actor: Actor,
+    clock: Clock,
+) -> list[Outcome]:
+    """A receiver's decisions on families of one pool it may see, each in its own transaction
+    (`review_batch`); an item of another pool is not found, and nothing is decided."""
+    with unit_of_work(sessions) as session:
+        view = views.pool_view(session, pool_id, actor)  # the reviewer may see this pool
+        in_pool = {item.id for item in view.items}
+    strangers = [d.item_id for d in decisions if d.item_id not in in_pool]
+    if strangers:
+        raise NotFound(f"not in pool {pool_id}: items {', '.join(map(str, strangers))}")
+    return review_batch(sessions, decisions, actor, clock)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Sequence
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
@@ -20,6 +21,7 @@ from accord.audit.service import Entry, record
 from accord.cases import repository as cases
 from accord.cases.protective import LiftableFact, NotLiftable, lift
 from accord.cases.reader import Row
+from accord.cases.repository import get_person
 from accord.cases.service import (
     ImportReport,
     import_people,
@@ -27,16 +29,29 @@ from accord.cases.service import (
     stored_people,
     to_record,
 )
-from accord.clock import Clock, as_utc
+from accord.clock import Clock, as_utc, today
 from accord.errors import Conflict, NotFound
 from accord.proposals import repository
-from accord.proposals.service import lock_agreement, lock_item, move, senders_staff
-from accord.records.person import Assessment
-from accord.workflow.guards import Facts, failures_of
-from accord.workflow.transitions import OPEN, Role, State
-
-IMPORT_ROLES: frozenset[Role] = frozenset({"officer", "supervisor"})
-SUPERVISOR: frozenset[Role] = frozenset({"supervisor"})
+from accord.proposals.service import (
+    CaseChange,
+    Moved,
+    _agreement,
+    _item,
+    lock_agreement,
+    lock_item,
+    move,
+    senders_staff,
+    update_person,
+)
+from accord.records.person import Assessment, ProtectionEntry
+from accord.workflow.guards import (
+    Facts,
+    failures_of,
+)
+from accord.workflow.transitions import (
+    OPEN,
+    State,
+)
 
 
 def import_case_files(
@@ -50,7 +65,7 @@ def import_case_files(
 ) -> ImportReport:
     """Import the sender's case records, then judge again the open items of every family the
     file changed. The one way a command, a route or the demo imports people."""
-    senders_staff(session, actor, "import case records", IMPORT_ROLES)
+    senders_staff(session, actor, "import case records", "people.import")
     now = clock.now()
     # Lock the open items and their agreements the file may touch before the import writes the
     # audit chain: every move takes item, agreement, then chain, and another order deadlocks.
@@ -110,7 +125,7 @@ def lift_fact(
 ) -> None:
     """A supervisor ends one protective fact, with a reason, audited: the one way a fact that
     blocks a transfer goes away (a file that leaves it out never removes it)."""
-    senders_staff(session, actor, "lift a protective fact", SUPERVISOR)
+    senders_staff(session, actor, "lift a protective fact", "people.lift")
     if len(reason.strip()) < 10:
         raise Conflict("lifting a protective fact needs a reason (at least 10 characters)")
     stored = cases.get_person(session, case_id)
@@ -146,7 +161,7 @@ def assess(
 ) -> Assessment:
     """A supervisor's individual assessment (S8), with reasons, dated today and audited: the
     one way a vulnerability stops blocking, besides a supervisor's own import."""
-    senders_staff(session, actor, "record an assessment", SUPERVISOR)
+    senders_staff(session, actor, "record an assessment", "people.assess")
     if rule != "S8":
         raise Conflict(f"only S8 yields to an individual assessment, not {rule}")
     if len(reason.strip()) < 10:
@@ -180,3 +195,58 @@ def _after_the_record(updated_at: dt.datetime, now: dt.datetime, case_id: str) -
             f"{case_id}'s record last changed at {last:%Y-%m-%d %H:%M} UTC; {now:%Y-%m-%d %H:%M}"
             " is before it: time runs forward"
         )
+
+
+def record_case_change(
+    session: Session,
+    case_id: str,
+    change: CaseChange,
+    actor: Actor,
+    clock: Clock,
+    *,
+    against: str | None = None,
+    claim_type: Literal["refugee", "withholding", "cat", "temporary"] = "refugee",
+) -> list[Moved]:
+    """A court stay, a new protection claim or an appeal: recorded on the person, and every
+    open item of the family before transfer is cancelled, releasing its place."""
+    senders_staff(session, actor, "record a case change", "people.case_change")
+    stored = get_person(session, case_id)
+    if stored is None:
+        raise NotFound(f"no person {case_id!r}")
+    person_row = to_record(stored)
+    day = today(clock)
+    if change == "stay":
+        updated = person_row.model_copy(update={"stay_of_removal": True})
+    elif change == "appeal":
+        updated = person_row.model_copy(update={"appeal_pending": True})
+    else:
+        if against is None:
+            raise Conflict("a new protection claim names the country it is against")
+        entry = ProtectionEntry(type=claim_type, status="pending", against=against, date=day)
+        updated = person_row.model_copy(update={"protection": [*person_row.protection, entry]})
+    # Lock the family's open items and their agreements before the person's audit entry locks
+    # the chain (the order every move takes: item, agreement, chain; another order deadlocks),
+    # and look at each item again under its lock: it may have moved on meanwhile.
+    found = repository.items(
+        session, family_id=person_row.family_id, states=[s.value for s in OPEN]
+    )
+    locked = [_item(session, item.id) for item in found]
+    for item in locked:
+        _agreement(session, item.agreement_id, lock=True)
+    update_person(session, updated, actor, clock, change)
+    cancelled = []
+    for item in locked:
+        if State(item.state) not in OPEN:
+            continue
+        cancelled.append(
+            move(
+                session,
+                item.id,
+                "cancel",
+                actor,
+                clock,
+                reason_code=change,
+                reason_text=f"{change.replace('_', ' ')} recorded for {case_id}",
+            )
+        )
+    return cancelled

@@ -1,4 +1,4 @@
-"""`accord pool|item|review|case|incident|ledger …`: the workflow, one command per step.
+"""`accord pool|item|review …`: the workflow, one command per step.
 
 Thin over the service: each command is one unit of work (one transaction), except `review`,
 which applies each decision in its own. The day of every move comes from the clock: ACCORD_NOW
@@ -11,31 +11,28 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from enum import StrEnum
+import inspect
 from pathlib import Path
-from typing import Annotated
+from types import UnionType
+from typing import Annotated, Any, Literal, Union, get_args, get_origin
 
 import typer
+from pydantic import BaseModel, ValidationError
 from rich.markup import escape
 from rich.table import Table
 from sqlalchemy.orm import Session
 
-from accord.access import SEES_CLAIMS, Actor
-from accord.cli_support import DbOption, new_app, out, signed_in
-from accord.clock import Clock, SetClock, today
-from accord.db import unit_of_work
+from accord.access import Actor, sees_claims
+from accord.cli_support import DayOption, acting, new_app, out, signed_in
+from accord.clock import SetClock, today
 from accord.errors import InvalidInput, Problem
-from accord.proposals import service, views
+from accord.monitoring.moves import BINDINGS
+from accord.proposals import views
 from accord.proposals.batch import Decision, review_batch
-from accord.proposals.case_facts import assess, lift_fact
+from accord.proposals.moves import Binding, InterviewSet, NoticeRecorded
 from accord.proposals.pools import propose_pool
 from accord.proposals.render import (
-    caps_table,
     item_renderable,
-    ledger_rows_table,
-    ledger_totals,
     matched_pool_text,
     members_table,
     moved_text,
@@ -43,7 +40,7 @@ from accord.proposals.render import (
     pool_table,
 )
 from accord.proposals.service import Moved
-from accord.workflow.audience import AUDIENCE_HELP, Audience
+from accord.workflow.moves import CliParam, Move
 
 # --- Who acts, and when -----------------------------------------------------------------------
 
@@ -56,35 +53,6 @@ RequestOption = Annotated[
         show_default=False,
     ),
 ]
-
-AudienceOption = Annotated[
-    Audience, typer.Option("--audience", help=AUDIENCE_HELP, show_default=False)
-]
-
-
-@contextmanager
-def _unit(db: str | None, rule: str) -> Iterator[tuple[Session, Clock, Actor]]:
-    """The signed-in account, allowed by the rule, then one transaction, committed when the
-    block ends without an error."""
-    with signed_in(db, rule) as who, unit_of_work(who.store.sessions) as session:
-        yield session, who.clock, who.actor
-
-
-DayOption = Annotated[
-    dt.datetime | None,
-    typer.Option(
-        "--at",
-        formats=["%Y-%m-%d"],
-        help="The day to act as on (default: ACCORD_NOW, else today).",
-        show_default=False,
-    ),
-]
-
-
-def _apply(db: str | None, rule: str, step: Callable[[Session, Clock, Actor], Moved]) -> None:
-    with _unit(db, rule) as (session, clock, who):
-        moved = step(session, clock, who)
-    out.print(moved_text(moved))
 
 
 # --- Pools ------------------------------------------------------------------------------------
@@ -100,7 +68,7 @@ MembersOption = Annotated[
 
 
 def _pool_output(session: Session, view: views.PoolView, who: Actor, members: bool) -> list[Table]:
-    tables = [pool_table(view, sender=who.role in SEES_CLAIMS)]
+    tables = [pool_table(view, sender=sees_claims(who.role))]
     waiting = views.waiting(view)
     if members and waiting:
         found = views.family_members(session, waiting, who)
@@ -117,13 +85,12 @@ def pool_propose(
         typer.Option(metavar="FAMILY_ID", help="Repeatable: a family to leave out of the pool."),
     ] = None,
     time_limit: Annotated[float, typer.Option(min=0.1, help="Seconds the matcher may take.")] = 20,
-    db: DbOption = None,
 ) -> None:
     """Propose a pool: the stored people screened on the day, families in open items left out,
     up to floor(pool_factor × places left); the matcher chooses, every family is re-screened.
 
     An officer or supervisor of the sender."""
-    with _unit(db, "pools.propose") as (session, clock, who):
+    with acting("pools.propose") as (session, clock, who):
         if at is not None:
             clock = SetClock(at.replace(tzinfo=dt.UTC))
         matched = propose_pool(
@@ -140,14 +107,13 @@ def pool_propose(
 def pool_show(
     proposal_id: Annotated[int, typer.Argument(metavar="ID", help="A pool (proposal) id.")],
     members: MembersOption = True,
-    db: DbOption = None,
 ) -> None:
     """A pool's families, where each one is now, and the members of those still waiting.
 
     The members are shown through the minimized view (what the receiver may see; each read
     audited). The sender's staff also read the matcher's scores and reasons; the receiver's
     reviewer reads its own pools only."""
-    with _unit(db, "pools.get") as (session, _, who):
+    with acting("pools.get") as (session, _, who):
         view = views.pool_view(session, proposal_id, who)
         tables = _pool_output(session, view, who, members)
     for table in tables:
@@ -162,98 +128,132 @@ item_app = new_app(
 
 
 @item_app.command("show")
-def item_show(item_id: ItemArg, db: DbOption = None) -> None:
+def item_show(item_id: ItemArg) -> None:
     """The item's timeline: moves, notices, fear claims, movements and check-ins (a receiver or
     monitor sees no notice, claim or interview). The read is audited."""
-    with _unit(db, "items.get") as (session, _, who):
+    with acting("items.get") as (session, _, who):
         view = views.item_view(session, item_id, who)
         renderable = item_renderable(view)
     out.print(renderable)
 
 
-@item_app.command("accept")
-def item_accept(item_id: ItemArg, request_id: RequestOption = None, db: DbOption = None) -> None:
-    """The receiver accepts the family: a place is reserved (S13), after S12 and screening."""
-    _apply(
-        db,
-        "items.accept",
-        lambda s, c, who: service.move(s, item_id, "accept", who, c, request_id=request_id),
+def _bare(annotation: Any) -> Any:
+    """A body field's type without `None` and without its validators (`FreeText` is `str`)."""
+    if get_origin(annotation) is Annotated:
+        return _bare(get_args(annotation)[0])
+    if get_origin(annotation) in (Union, UnionType):
+        [kept] = [a for a in get_args(annotation) if a is not type(None)]
+        return _bare(kept)
+    return annotation
+
+
+def _parameter(move: Move, param: CliParam) -> inspect.Parameter:
+    """A command's parameter for one field of the move's body: its type, choices and whether it
+    is required are the body's; a date or a moment is read in the formats the move names."""
+    assert move.body is not None
+    field = move.body.model_fields[param.field]
+    kind = _bare(field.annotation)
+    help_text = param.help or field.description or ""
+    typed: Any = kind
+    if kind in (dt.date, dt.datetime):
+        typed = dt.datetime
+    elif get_origin(kind) is Literal and not all(isinstance(v, str) for v in get_args(kind)):
+        typed = int  # numbers as numbers: the body refuses one that is not among them
+    info: Any
+    if param.flag is None:
+        info = typer.Argument(metavar=param.metavar, help=help_text, show_default=False)
+    else:
+        info = typer.Option(
+            param.flag,
+            help=help_text,
+            formats=list(param.formats) or None,
+            metavar=param.metavar,
+            show_default=False,
+        )
+    if kind is bool:
+        default: Any = False  # a flag: set when given
+    elif field.is_required():
+        default = inspect.Parameter.empty
+    else:
+        default = field.default
+    return inspect.Parameter(
+        param.field,
+        inspect.Parameter.KEYWORD_ONLY,
+        annotation=Annotated[typed, info],
+        default=default,
     )
 
 
-CodeOption = Annotated[
-    str,
-    typer.Option(
-        "--code", help="Reason code: " + ", ".join(service.REJECTION_CODES) + " (rejection)."
-    ),
-]
-TextOption = Annotated[str, typer.Option("--text", help="The reason in words.")]
+def _body(move: Move, given: dict[str, Any]) -> BaseModel | None:
+    """The move's body from the command's arguments, checked by its model: a value it refuses
+    is named by its option, as the command line names it."""
+    if move.body is None:
+        return None
+    fields = move.body.model_fields
+    values: dict[str, Any] = {}
+    for param in move.cli:
+        value = given[param.field]
+        if param.negated:
+            value = not value
+        elif isinstance(value, dt.datetime) and _bare(fields[param.field].annotation) is dt.date:
+            value = value.date()  # a day is read as a moment at midnight
+        values[param.field] = value
+    try:
+        return move.body.model_validate(values)
+    except ValidationError as exc:
+        names = {p.field: p.flag or p.metavar or p.field.upper() for p in move.cli}
+        where = [str(e["loc"][0]) if e["loc"] else move.verb for e in exc.errors()]
+        problems = [
+            Problem(names.get(w, w), e["msg"]) for w, e in zip(where, exc.errors(), strict=True)
+        ]
+        raise InvalidInput(move.verb, problems) from None
 
 
-@item_app.command("reject")
-def item_reject(
-    item_id: ItemArg,
-    code: CodeOption,
-    text: TextOption,
-    request_id: RequestOption = None,
-    db: DbOption = None,
-) -> None:
-    """The receiver turns the family down, with a reason code and text."""
-    _apply(
-        db,
-        "items.reject",
-        lambda s, c, who: service.move(
-            s, item_id, "reject", who, c, request_id=request_id, reason_code=code, reason_text=text
-        ),
-    )
+def _move_command(binding: Binding[Any, Any]) -> None:
+    """`accord item <verb> ITEM_ID …`: the move's body read from its arguments, then its command
+    as the signed-in account, allowed by the move's access rule, in one transaction; what it did
+    printed as `say` puts it."""
+    move = binding.move
 
+    def command(**given: Any) -> None:
+        item_ids = given.pop("item_id")
+        request_id = given.pop("request_id", None)
+        if move.one_family:
+            if len(item_ids) != 1:
+                raise InvalidInput(
+                    move.verb,
+                    [Problem("ITEM_ID", f"{len(item_ids)} items given; {move.one_family}")],
+                )
+            [item_id] = item_ids
+        else:
+            item_id = item_ids
+        body = _body(move, given)
+        with acting(move.rule) as (session, clock, who):
+            done = binding.command(session, item_id, body, who, clock, request_id)
+            lines = say(done, item_id, session, today(clock))
+        for line in lines:
+            out.print(escape(line), soft_wrap=True)
 
-@item_app.command("revoke")
-def item_revoke(
-    item_id: ItemArg,
-    code: Annotated[str, typer.Option("--code", help="Reason code.")],
-    text: TextOption,
-    request_id: RequestOption = None,
-    db: DbOption = None,
-) -> None:
-    """The receiver takes back an acceptance before transfer, with a reason: the place is
-    released."""
-    _apply(
-        db,
-        "items.revoke",
-        lambda s, c, who: service.move(
-            s, item_id, "revoke", who, c, request_id=request_id, reason_code=code, reason_text=text
-        ),
-    )
-
-
-@item_app.command("withdraw")
-def item_withdraw(
-    item_id: ItemArg,
-    reason: Annotated[str, typer.Option(help="Why the sender withdraws the family.")],
-    request_id: RequestOption = None,
-    db: DbOption = None,
-) -> None:
-    """The sender withdraws the family before transfer (cancelled): any place is released."""
-    _apply(
-        db,
-        "items.withdraw",
-        lambda s, c, who: service.move(
-            s,
-            item_id,
-            "cancel",
-            who,
-            c,
-            request_id=request_id,
-            reason_code="withdrawal",
-            reason_text=reason,
-        ),
-    )
-
-
-class RecipientName(StrEnum):
-    person = "person"
-    counsel = "counsel"
+    item: Any = ItemArg
+    if move.one_family:
+        item = Annotated[
+            list[int],
+            typer.Argument(metavar="ITEM_ID", help=f"Exactly one item: {move.one_family}."),
+        ]
+    parameters = [
+        inspect.Parameter("item_id", inspect.Parameter.KEYWORD_ONLY, annotation=item),
+        *(_parameter(move, param) for param in move.cli),
+    ]
+    if binding.retries:
+        parameters.append(
+            inspect.Parameter(
+                "request_id", inspect.Parameter.KEYWORD_ONLY, annotation=RequestOption, default=None
+            )
+        )
+    command.__signature__ = inspect.Signature(parameters, return_annotation=None)  # type: ignore[attr-defined]
+    command.__name__ = f"item_{move.name}"
+    command.__doc__ = move.help
+    item_app.command(move.verb)(command)
 
 
 def notice_text(item_id: int, moved: Moved | None, standing: views.NoticeStanding) -> str:
@@ -273,210 +273,29 @@ def notice_text(item_id: int, moved: Moved | None, standing: views.NoticeStandin
     return text
 
 
-@item_app.command("notice")
-def item_notice(
-    item_id: ItemArg,
-    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The member served.")],
-    language: Annotated[str, typer.Option(help="ISO 639-1 language of the written notice.")],
-    to: Annotated[
-        RecipientName, typer.Option("--to", help="The person, or the person's counsel.")
-    ] = RecipientName.person,
-    refused_to_sign: Annotated[
-        bool, typer.Option("--refused-to-sign", help="The person refused to sign: not service.")
-    ] = False,
-    db: DbOption = None,
-) -> None:
-    """Record written notice naming the receiver (S6). Valid only in a language the person
-    understands and signed; once every adult and counsel is served, the item is notified."""
-    with _unit(db, "items.notice") as (session, clock, who):
-        outcome, moved = service.record_notice(
-            session, item_id, case_id, to.value, language, not refused_to_sign, who, clock
-        )
-        day = today(clock)
+def say(done: object, item_id: int, session: Session, day: dt.date) -> list[str]:
+    """What a move did, in lines, from what its command returned (read in its transaction: a
+    notice tells who is still to be served)."""
+    if isinstance(done, Moved):
+        return [moved_text(done)]
+    if isinstance(done, NoticeRecorded):
+        attempt = f"notice to {done.case_id} ({done.recipient}) in {done.language} on {done.on}:"
+        attempt += f" {done.outcome.replace('_', ' ')}"
+        attempt += "" if done.outcome == "served" else " (not service)"
         standing = views.notice_standing(session, item_id, day)
-    out.print(
-        f"notice to {escape(case_id)} ({to.value}) in {escape(language)} on {day}:"
-        f" {outcome.replace('_', ' ')}" + ("" if outcome == "served" else " (not service)"),
-        soft_wrap=True,
-    )
-    out.print(escape(notice_text(item_id, moved, standing)), soft_wrap=True)
+        return [attempt, notice_text(item_id, done.moved, standing)]
+    if isinstance(done, InterviewSet):
+        return [
+            f"item {item_id}: fear interview of {done.case_id} set for"
+            f" {done.at.astimezone(dt.UTC):%Y-%m-%d %H:%M} UTC"
+        ]
+    if isinstance(done, views.CheckInView):
+        return [f"item {item_id}: {done.days}-day check-in recorded on {done.done_on}"]
+    return [f"item {item_id}: done"]
 
 
-@item_app.command("fear")
-def item_fear(
-    item_id: ItemArg,
-    case_id: Annotated[str, typer.Argument(metavar="CASE_ID", help="The member who fears.")],
-    db: DbOption = None,
-) -> None:
-    """Record a fear claim about the receiver (S5): the item stops until it is decided."""
-    _apply(db, "items.fear", lambda s, c, who: service.claim_fear(s, item_id, case_id, who, c))
-
-
-ClaimantOption = Annotated[
-    str | None,
-    typer.Option(
-        "--case", help="Whose claim, when several members' claims are pending on the item."
-    ),
-]
-
-
-@item_app.command("interview")
-def item_interview(
-    item_id: ItemArg,
-    at: Annotated[
-        dt.datetime,
-        typer.Option(
-            "--at",
-            formats=["%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M"],
-            help="When (UTC), at least 72 hours from now.",
-        ),
-    ],
-    case: ClaimantOption = None,
-    db: DbOption = None,
-) -> None:
-    """Schedule the fear interview, with at least 72 hours' notice to the person and counsel."""
-    with _unit(db, "items.interview") as (session, clock, who):
-        claim = service.schedule_interview(
-            session, item_id, at.replace(tzinfo=dt.UTC), who, clock, case_id=case
-        )
-        case_id = claim.case_id
-    out.print(f"item {item_id}: fear interview of {case_id} set for {at:%Y-%m-%d %H:%M} UTC")
-
-
-class FearOutcome(StrEnum):
-    positive = "positive"
-    negative = "negative"
-
-
-@item_app.command("fear-outcome")
-def item_fear_outcome(
-    item_id: ItemArg,
-    outcome: Annotated[FearOutcome, typer.Argument(help="The interview's outcome.")],
-    case: ClaimantOption = None,
-    db: DbOption = None,
-) -> None:
-    """Record the fear claim's outcome after the interview: positive blocks this receiver for
-    good and releases the place; negative opens a 15-day reopening window once no other
-    member's claim is pending."""
-    _apply(
-        db,
-        "items.fear_outcome",
-        lambda s, c, who: service.decide_fear(s, item_id, outcome.value, who, c, case_id=case),
-    )
-
-
-@item_app.command("clear")
-def item_clear(
-    item_ids: Annotated[
-        list[int], typer.Argument(metavar="ITEM_ID", help="Exactly one item (S14).")
-    ],
-    medical_fit_confirmed: Annotated[
-        bool,
-        typer.Option(
-            "--medical-fit-confirmed", help="The supervisor confirms fitness to travel (S10)."
-        ),
-    ] = False,
-    request_id: RequestOption = None,
-    db: DbOption = None,
-) -> None:
-    """A supervisor's individual sign-off for ONE family (S14: no bulk clearance), after the
-    notice period (S6), with medical fitness confirmed (S10).
-
-    The signed-in account must be a supervisor of the sender."""
-    if len(item_ids) != 1:
-        raise InvalidInput(
-            "clear",
-            [
-                Problem(
-                    "ITEM_ID",
-                    f"{len(item_ids)} items given; clearance is one supervisor's sign-off for one"
-                    " family at a time (S14: no bulk clearance)",
-                )
-            ],
-        )
-    [item_id] = item_ids
-    _apply(
-        db,
-        "items.clear",
-        lambda s, c, who: service.move(
-            s,
-            item_id,
-            "clear",
-            who,
-            c,
-            request_id=request_id,
-            medical_confirmed=medical_fit_confirmed,
-        ),
-    )
-
-
-@item_app.command("schedule")
-def item_schedule(
-    item_id: ItemArg,
-    on: Annotated[dt.datetime, typer.Option("--on", formats=["%Y-%m-%d"], help="Transfer day.")],
-    db: DbOption = None,
-) -> None:
-    """Schedule the transfer of a cleared family."""
-    _apply(db, "items.schedule", lambda s, c, who: service.schedule(s, item_id, on.date(), who, c))
-
-
-@item_app.command("arrive")
-def item_arrive(item_id: ItemArg, db: DbOption = None) -> None:
-    """The receiver confirms arrival: the place is used, check-ins fall due at 30/90/180 days."""
-    _apply(db, "items.arrive", lambda s, c, who: service.confirm_arrival(s, item_id, who, c))
-
-
-class OnwardName(StrEnum):
-    returned_home = "returned_home"
-    remained = "remained"
-    moved_on = "moved_on"
-    absconded = "absconded"
-    re_transferred = "re_transferred"
-
-
-@item_app.command("onward")
-def item_onward(
-    item_id: ItemArg,
-    outcome: Annotated[OnwardName, typer.Argument(help="What became of the family.")],
-    detail: Annotated[
-        str | None, typer.Option(help="e.g. the status under which the family remained.")
-    ] = None,
-    db: DbOption = None,
-) -> None:
-    """The receiver records the onward outcome after transfer."""
-    _apply(
-        db,
-        "items.onward",
-        lambda s, c, who: service.record_onward(s, item_id, outcome.value, who, c, detail=detail),
-    )
-
-
-@item_app.command("check-in")
-def item_check_in(
-    item_id: ItemArg,
-    days: Annotated[int, typer.Argument(metavar="DAYS", help="30, 90 or 180.")],
-    note: Annotated[str, typer.Option(help="What the check-in found.")],
-    audience: AudienceOption,
-    db: DbOption = None,
-) -> None:
-    """Record a monitoring check-in, on or after the day it falls due, saying who may read its
-    note."""
-    with _unit(db, "items.check_in") as (session, clock, who):
-        check_in = service.record_check_in(
-            session, item_id, days, note, who, clock, audience=audience
-        )
-        done = check_in.done_on
-    out.print(f"item {item_id}: {days}-day check-in recorded on {done}")
-
-
-@item_app.command("close")
-def item_close(item_id: ItemArg, request_id: RequestOption = None, db: DbOption = None) -> None:
-    """Close the item once the onward outcome and every check-in are recorded."""
-    _apply(
-        db,
-        "items.close",
-        lambda s, c, who: service.move(s, item_id, "close", who, c, request_id=request_id),
-    )
+for _binding in BINDINGS.values():
+    _move_command(_binding)
 
 
 # --- A review file ----------------------------------------------------------------------------
@@ -539,7 +358,6 @@ def review_command(
             show_default=False,
         ),
     ] = None,
-    db: DbOption = None,
 ) -> None:
     """A receiver's review: read a pool's waiting families, or apply a decisions file.
 
@@ -552,7 +370,7 @@ def review_command(
             "review", [Problem("FILE/--pool", "give a review file to apply, or --pool to read")]
         )
     if pool is not None:
-        with _unit(db, "pools.get") as (session, _, who):
+        with acting("pools.get") as (session, _, who):
             tables = _pool_output(session, views.pool_view(session, pool, who), who, True)
         for table in tables:
             out.print(table)
@@ -562,7 +380,7 @@ def review_command(
         )
         return
     assert file is not None
-    with signed_in(db, "pools.decide") as who:
+    with signed_in("pools.decide") as who:
         decisions = read_decisions(file)
         outcomes = review_batch(
             who.store.sessions,
@@ -577,177 +395,3 @@ def review_command(
     out.print(f"{file}: {done} decided, {repeated} already decided, {refused} refused")
     if refused:
         raise typer.Exit(1)
-
-
-# --- Case changes, incidents, the ledger ------------------------------------------------------
-
-case_app = new_app(
-    "Changes to a case that stop a transfer (a court stay, a new claim, an appeal), and a"
-    " supervisor's acts that end one or assess a vulnerability."
-)
-
-
-class ChangeName(StrEnum):
-    stay = "stay"
-    new_claim = "new_claim"
-    appeal = "appeal"
-
-
-class ClaimType(StrEnum):
-    refugee = "refugee"
-    withholding = "withholding"
-    cat = "cat"
-    temporary = "temporary"
-
-
-@case_app.command("change")
-def case_change(
-    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
-    change: Annotated[ChangeName, typer.Argument(help="stay, new_claim or appeal.")],
-    against: Annotated[
-        str | None,
-        typer.Option(metavar="XX", help="A new claim: the country it is against (required)."),
-    ] = None,
-    claim_type: Annotated[ClaimType, typer.Option(help="A new claim: its type.")] = (
-        ClaimType.refugee
-    ),
-    db: DbOption = None,
-) -> None:
-    """Record the change on the person (S3); every open item of the family is cancelled and
-    its place released."""
-    with _unit(db, "people.case_change") as (session, clock, who):
-        cancelled = service.record_case_change(
-            session,
-            case_id,
-            change.value,
-            who,
-            clock,
-            against=against,
-            claim_type=claim_type.value,
-        )
-    out.print(f"{case_id}: {change.value.replace('_', ' ')} recorded")
-    for moved in cancelled:
-        out.print(moved_text(moved))
-    if not cancelled:
-        out.print("no open item of the family was affected")
-
-
-class FactName(StrEnum):
-    stay = "stay"
-    appeal = "appeal"
-    protection = "protection"
-    fear_claim = "fear_claim"
-    vulnerability = "vulnerability"
-    age_dispute = "age_dispute"
-    unfit = "unfit"
-
-
-@case_app.command("lift")
-def case_lift(
-    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
-    fact: Annotated[
-        FactName,
-        typer.Argument(
-            help="stay, appeal, protection (a pending claim withdrawn), fear_claim (a pending one"
-            " refused: its 15-day window runs), vulnerability, age_dispute (resolved) or unfit"
-            " (fit again)."
-        ),
-    ],
-    reason: Annotated[str, typer.Option(help="Why it ended: the order, the decision.")],
-    detail: Annotated[
-        str | None,
-        typer.Option(
-            metavar="WHICH",
-            help="Which one: the country of a protection or fear claim (XX), the vulnerability.",
-        ),
-    ] = None,
-    db: DbOption = None,
-) -> None:
-    """A supervisor ends one protective fact, with a reason (audited): the only way one goes
-    away; a case file that leaves it out never removes it."""
-    which = (
-        detail.upper() if detail and fact in (FactName.protection, FactName.fear_claim) else detail
-    )
-    with _unit(db, "people.lift") as (session, clock, who):
-        lift_fact(session, case_id, fact.value, reason, who, clock, detail=which)
-    out.print(
-        f"{case_id}: {fact.value.replace('_', ' ')}" + (f" ({which})" if which else "") + " lifted"
-    )
-
-
-@case_app.command("assess")
-def case_assess(
-    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
-    reason: Annotated[str, typer.Option(help="The assessment's reasons (10 characters or more).")],
-    db: DbOption = None,
-) -> None:
-    """A supervisor's individual assessment of a vulnerable person (S8), dated today, audited:
-    the vulnerability no longer blocks on its own."""
-    with _unit(db, "people.assess") as (session, clock, who):
-        done = assess(session, case_id, "S8", reason, who, clock)
-        line = f"{case_id}: S8 assessed by {done.by} on {done.date}"
-    out.print(escape(line))
-
-
-incident_app = new_app("Incidents under an agreement; onward removal or ill-treatment suspends it.")
-
-
-class IncidentKind(StrEnum):
-    onward_removal = "onward_removal"
-    ill_treatment = "ill_treatment"
-    other = "other"
-
-
-@incident_app.command("report")
-def incident_report(
-    agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
-    kind: Annotated[IncidentKind, typer.Option(help="What happened.")],
-    text: Annotated[str, typer.Option(help="What was reported, in words.")],
-    audience: AudienceOption,
-    db: DbOption = None,
-) -> None:
-    """Report an incident; onward removal or ill-treatment suspends the agreement (S15). The
-    text is read by whom `--audience` names."""
-    with _unit(db, "incidents.report") as (session, clock, who):
-        incident = service.report_incident(
-            session, agreement, kind.value, text, who, clock, audience=audience
-        )
-        number, suspends = incident.id, incident.suspends
-    out.print(
-        f"incident {number} reported under {agreement}"
-        + ("; the agreement is suspended (S15)" if suspends else "")
-    )
-
-
-@incident_app.command("lift")
-def incident_lift(
-    agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
-    reason: Annotated[str, typer.Option(help="Why the suspension ends (10 characters or more).")],
-    db: DbOption = None,
-) -> None:
-    """A supervisor lifts a suspension, with a reason: the agreement is in force again."""
-    with _unit(db, "incidents.lift") as (session, clock, who):
-        service.lift_suspension(session, agreement, reason, who, clock)
-    out.print(f"{agreement}: suspension lifted; in force again")
-
-
-ledger_app = new_app("The quota ledger (S13): what each cap holds and every row.")
-
-
-@ledger_app.command("show")
-def ledger_show(
-    agreement: Annotated[str, typer.Argument(metavar="AGREEMENT")],
-    at: DayOption = None,
-    rows: Annotated[bool, typer.Option(help="List every ledger row.")] = True,
-    db: DbOption = None,
-) -> None:
-    """Per cap: limit, held (reserved + used in the period), left and the period; the rows.
-
-    The sender's staff and the receiver's reviewer."""
-    with _unit(db, "agreements.ledger") as (session, clock, who):
-        day = at.date() if at else today(clock)
-        view = views.ledger_view(session, agreement, day, who)
-    out.print(caps_table(view))
-    out.print(ledger_totals(view))
-    if rows:
-        out.print(ledger_rows_table(view))

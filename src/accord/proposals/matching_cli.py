@@ -18,19 +18,21 @@ from accord.agreements.loader import load_registry_file
 from accord.agreements.service import stored_agreements
 from accord.cases.reader import read_people
 from accord.cases.service import stored_people
-from accord.cli_support import DbOption, out, signed_in
+from accord.cli_support import (
+    ScreeningDayOption,
+    command_clock,
+    out,
+    signed_in,
+    without_database,
+)
 from accord.clock import SetClock, today
 from accord.db import unit_of_work
 from accord.errors import InvalidInput, Problem
+from accord.matching.learned import LearnedScorer
 from accord.matching.proposal import Balance, Proposal, gap_text, propose
-from accord.matching.scoring import (
-    FileScorer,
-    LearnedScorer,
-    Scorer,
-    TransparentScorer,
-    read_outcomes,
-    read_scores,
-)
+from accord.matching.score_files import FileScorer, read_outcomes, read_scores
+from accord.matching.scoring import Scorer
+from accord.matching.transparent import TransparentScorer
 from accord.proposals.pools import (
     agreements_to_propose,
     match_stored,
@@ -38,7 +40,6 @@ from accord.proposals.pools import (
     record_computed,
 )
 from accord.proposals.render import matched_pool_text
-from accord.proposals.screening_cli import AtOption
 from accord.records.agreement import AgreementIn
 from accord.records.person import PersonRecord
 from accord.screening.batch import screen_population
@@ -171,10 +172,11 @@ def _run(
     )
 
 
+@without_database
 def match_command(
     agreements: Annotated[Path, typer.Option(help="Agreements YAML (any status: what-if).")],
     people: Annotated[Path, typer.Option(help="People file (JSON Lines, Parquet or CSV).")],
-    at: AtOption = None,
+    at: ScreeningDayOption = None,
     scores: ScoresOption = None,
     outcomes: OutcomesOption = None,
     agreement: Annotated[
@@ -190,7 +192,7 @@ def match_command(
     """Screen, then choose the best proposal pools, on files alone (no database).
 
     Needs no sign-in: it touches no database."""
-    day = at.date() if at else dt.date.today()
+    day = at.date() if at else today(command_clock())
     registry = load_registry_file(agreements)
     specs = [a for a in registry.agreements if not agreement or a.id in agreement]
     records = [row.record for row in read_people(people)]
@@ -210,7 +212,7 @@ def match_command(
 
 def propose_command(
     agreement: Annotated[list[str], typer.Option(help="Agreement id(s) in force.")],
-    at: AtOption = None,
+    at: ScreeningDayOption = None,
     scores: ScoresOption = None,
     outcomes: OutcomesOption = None,
     pin_in: PinOption = None,
@@ -225,7 +227,6 @@ def propose_command(
         ),
     ] = False,
     out_file: OutOption = None,
-    db: DbOption = None,
 ) -> None:
     """Propose pools for agreements in force from the stored people.
 
@@ -235,7 +236,7 @@ def propose_command(
     screened again), or, with --dry-run, only computed and audited. Every agreement that cannot
     take a pool is listed, with every reason, before anything is computed."""
     with (
-        signed_in(db, "pools.preview" if dry_run else "pools.propose") as who,
+        signed_in("pools.preview" if dry_run else "pools.propose") as who,
         unit_of_work(who.store.sessions) as session,
     ):
         clock = who.clock

@@ -5,33 +5,39 @@ several selected and decided together, each recorded individually), and one item
 every move the table allows its reader next (notices, fear claims, interviews, clearance,
 movements, onward outcomes, check-ins).
 
-Moves go through the API's own functions: the same guards, the same audit events, the same
-refusals a reviewer may read."""
+Pages call the same commands and read models as the API (`accord.proposals.views`, the moves'
+bindings in `accord.monitoring.moves`): the same guards, the same audit events, the same
+refusals a reviewer may read. Each move's form is built from its declaration
+(`accord.workflow.moves`)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
-from pydantic import BaseModel, ValidationError
+from sqlalchemy.orm import Session
 from starlette.datastructures import FormData
 
-from accord.access import RULES, SEES_CLAIMS, acts_for_sender, may_see
-from accord.agreements import api as agreements_api
+from accord.access import Actor, acts_for_sender, may_see, may_use, sees_claims
 from accord.agreements.service import stored_agreement, stored_agreements
 from accord.audit.service import Entry, record_many
 from accord.clock import today
 from accord.db import one_transaction, unit_of_work
 from accord.errors import AccordError, Forbidden, InvalidInput, MalformedInput, NotFound, Problem
 from accord.matching.proposal import Balance
-from accord.proposals import api as proposals_api
+from accord.monitoring.moves import BINDINGS
 from accord.proposals import repository, views
+from accord.proposals.batch import Decision, review_pool
+from accord.proposals.moves import Binding, InterviewSet, NoticeRecorded
 from accord.proposals.pools import match_stored, propose_pools, record_computed
-from accord.proposals.service import REJECTION_CODES
+from accord.proposals.service import Moved
+from accord.records.agreement import AgreementIn
+from accord.records.countries import country_label
+from accord.records.moves import DecisionsIn
 from accord.records.text import FreeText
+from accord.records.vocabulary import FearFinding, OnwardOutcome, Recipient, RejectionCode
+from accord.web.forms import body_of, move_body, whole_number
 from accord.web.pages import (
     PageCaller,
     done,
@@ -42,40 +48,27 @@ from accord.web.pages import (
     render,
     state_of,
 )
+from accord.web.paths import ROW_ID, ItemId, PoolId
 
 router = APIRouter(include_in_schema=False)
-ONWARD = ("returned_home", "remained", "moved_on", "absconded", "re_transferred")
-
-
-def body_of(model: type[BaseModel], form: FormData, fields: dict[str, Any]) -> BaseModel:
-    """A form's fields as the API's body model; a field that does not parse is named, and the
-    form is refused as the API refuses the same body (422)."""
-    try:
-        return model.model_validate(fields)
-    except ValidationError as exc:
-        problems = [
-            Problem(".".join(str(p) for p in e["loc"]) or "form", e["msg"]) for e in exc.errors()
-        ]
-        raise MalformedInput("the form", problems) from None
-
+REASONS: tuple[RejectionCode, ...] = get_args(RejectionCode)
+ONWARD: tuple[OnwardOutcome, ...] = get_args(OnwardOutcome)
+RECIPIENT_TEXT: dict[Recipient, str] = {"person": "the person", "counsel": "counsel"}
+FINDING_TEXT: dict[FearFinding, str] = {
+    "negative": "negative (a reopening window follows)",
+    "positive": "positive (protected: never proposed to this receiver again)",
+}
+"""How the item page's choices read: one line for each word of the vocabulary
+(`accord.records.vocabulary`), in the order offered (the first is the form's default)."""
+assert set(RECIPIENT_TEXT) == set(get_args(Recipient))
+assert set(FINDING_TEXT) == set(get_args(FearFinding))
 
 _text = form_text
 
 
-def _whole_number(form: FormData, name: str) -> int | str | None:
-    """A number typed in a form: an int when it is written in ASCII digits, else the text as it
-    came, for the body model to refuse by name (`int()` would read '²' and fail, or '٣')."""
-    text = _text(form, name)
-    return int(text) if text is not None and text.isascii() and text.isdigit() else text
-
-
-ROW_ID = 2**31 - 1
-"""The largest id of a stored row (the database's integer)."""
-
-
 def _row_id(form: FormData, name: str) -> int | None:
     """A row's id carried by a form (None when absent), refused by name when it is not one."""
-    found = _whole_number(form, name)
+    found = whole_number(form, name)
     if found is None:
         return None
     if not isinstance(found, int) or not 1 <= found <= ROW_ID:
@@ -129,6 +122,14 @@ def builder(
     )
 
 
+def _visible_agreement(session: Session, caller: PageCaller, agreement_id: str) -> AgreementIn:
+    """The agreement, not found unless the user may see it (as the API's `agreements.get`)."""
+    agreement = stored_agreement(session, agreement_id)
+    if not may_see(caller.principal.role, caller.principal.party, agreement):
+        raise NotFound(f"no agreement {agreement_id!r}")
+    return agreement
+
+
 def _balance(form: FormData) -> Balance:
     share = _text(form, "max_share")
     try:
@@ -149,9 +150,8 @@ async def builder_preview(request: Request, caller: PageCaller) -> HTMLResponse:
     agreement_id = _text(form, "agreement_id") or ""
     pinned_in, pinned_out = _pins(form, "in"), _pins(form, "out")
     balance = _balance(form)
-    agreements_api.get_agreement(request, agreement_id, caller)  # not found unless visible
     with unit_of_work(state.store.sessions) as session:
-        agreement = stored_agreement(session, agreement_id)
+        agreement = _visible_agreement(session, caller, agreement_id)
         if not acts_for_sender(caller.principal.role, caller.principal.party, agreement):
             raise Forbidden(
                 f"{caller.principal.name} does not act for the sender of {agreement_id}"
@@ -194,7 +194,8 @@ async def builder_send(request: Request, caller: PageCaller) -> Response:
     agreement_id = _text(form, "agreement_id") or ""
     pinned_in, pinned_out = _pins(form, "in"), _pins(form, "out")
     balance = _balance(form)
-    agreements_api.get_agreement(request, agreement_id, caller)  # not found unless visible
+    with unit_of_work(state.store.sessions) as session:
+        _visible_agreement(session, caller, agreement_id)
     missing = [f for f, reason in (*pinned_in, *pinned_out) if not reason]
     if missing:
         raise InvalidInput(
@@ -236,7 +237,9 @@ async def builder_send(request: Request, caller: PageCaller) -> Response:
             ],
         )
         pool_id, receiver = proposal.id, stored_agreement(session, agreement_id).receiver
-    return done(f"/pools/{pool_id}", f"Pool {pool_id} sent to {receiver} for review.")
+    return done(
+        f"/pools/{pool_id}", f"Pool {pool_id} sent to {country_label(receiver)} for review."
+    )
 
 
 # --- Pools and the review queue ---------------------------------------------------------------
@@ -270,29 +273,33 @@ def review_queue(request: Request, caller: PageCaller) -> HTMLResponse:
 def _pool_context(
     request: Request, pool_id: int, caller: PageCaller, *, only: int | None = None
 ) -> dict[str, Any]:
-    pool = proposals_api.get_pool(request, pool_id, caller)
+    """The pool as the user may see it and, for a receiver, the families still waiting for its
+    decision (or only one of them) through the minimized view (DESIGN §6), each read logged; the
+    items' timelines are not read."""
+    actor = caller.actor
     members: dict[int, Any] = {}
-    if pool.view == "receiver":
-        # The reviewer decides on the families' minimized records (DESIGN §6), each read logged.
-        members = proposals_api.waiting_members(request, pool_id, caller, only=only)
+    with unit_of_work(state_of(request).store.sessions) as session:
+        view = views.pool_view(session, pool_id, actor)
+        pool = views.pool_seen(view.proposal, view.items, actor)
+        if pool.view == "receiver":
+            chosen = [item for item in views.waiting(view) if only in (None, item.id)]
+            members = views.family_members(session, chosen, actor)
     return {
         "pool": pool,
         "members": members,
-        "reasons": REJECTION_CODES,
+        "reasons": REASONS,
         "waiting": [i for i in pool.items if i.state == "proposed"],
         "nav": "review",
     }
 
 
 @router.get("/pools/{pool_id}", name="pages.pool", response_class=HTMLResponse)
-def pool_page(request: Request, pool_id: proposals_api.PoolId, caller: PageCaller) -> HTMLResponse:
+def pool_page(request: Request, pool_id: PoolId, caller: PageCaller) -> HTMLResponse:
     return render(request, "pool.html", _pool_context(request, pool_id, caller), caller=caller)
 
 
 @router.post("/pools/{pool_id}/decide", name="pages.pool_decide")
-async def pool_decide(
-    request: Request, pool_id: proposals_api.PoolId, caller: PageCaller
-) -> Response:
+async def pool_decide(request: Request, pool_id: PoolId, caller: PageCaller) -> Response:
     """Several families decided together, each on its own (a refusal does not stop the rest)."""
     form = await request.form()
     decision = _text(form, "decision")
@@ -310,9 +317,15 @@ async def pool_decide(
             for i in chosen
         ]
     }
-    body = body_of(proposals_api.DecisionsIn, form, fields)
-    assert isinstance(body, proposals_api.DecisionsIn)
-    outcomes = proposals_api.decide(request, pool_id, body, caller)
+    body = body_of(DecisionsIn, form, fields)
+    state = state_of(request)
+    outcomes = review_pool(
+        state.store.sessions,
+        pool_id,
+        [Decision(d.item_id, d.decision, d.reason_code, d.reason_text) for d in body.decisions],
+        caller.actor,
+        state.clock,
+    )
     done_now = [o for o in outcomes if o.done and not o.repeated]
     refused = [o for o in outcomes if not o.done]
     verb = "accepted" if decision == "accept" else "rejected"
@@ -326,12 +339,14 @@ async def pool_decide(
 
 
 @router.get("/items/{item_id}", name="pages.item", response_class=HTMLResponse)
-def item_page(request: Request, item_id: proposals_api.ItemId, caller: PageCaller) -> HTMLResponse:
-    state = state_of(request)
-    item = proposals_api.get_item(request, item_id, caller)
+def item_page(request: Request, item_id: ItemId, caller: PageCaller) -> HTMLResponse:
+    """The item as the user may see it (`accord.proposals.views.item_seen`), with a form for
+    each move the table allows next that the user may make."""
+    actor = caller.actor
     extra: dict[str, Any] = {}
-    if caller.principal.role in SEES_CLAIMS:
-        with unit_of_work(state.store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
+        item = views.item_seen(session, item_id, actor)
+        if sees_claims(actor.role):
             extra["notices"] = repository.notices(session, item_id)
             extra["claims"] = repository.fear_claims(session, item_id)
     return render(
@@ -339,8 +354,13 @@ def item_page(request: Request, item_id: proposals_api.ItemId, caller: PageCalle
         "item.html",
         {
             "item": item,
-            "reasons": REJECTION_CODES,
+            "reasons": REASONS,
             "onward": ONWARD,
+            "recipients": list(RECIPIENT_TEXT.items()),
+            "findings": list(FINDING_TEXT.items()),
+            "may_make": [
+                b.move.name for b in BINDINGS.values() if may_use(actor.role, b.move.rule)
+            ],
             "nav": "review",
             **extra,
         },
@@ -348,139 +368,54 @@ def item_page(request: Request, item_id: proposals_api.ItemId, caller: PageCalle
     )
 
 
-Fields = Callable[[FormData], dict[str, Any]]
-
-
-def _no_body(form: FormData) -> dict[str, Any]:
-    return {}
-
-
-MOVES: dict[str, tuple[str, Callable[..., Any], type[BaseModel] | None, Fields]] = {
-    "accept": ("accept", proposals_api.accept, None, _no_body),
-    "reject": (
-        "reject",
-        proposals_api.reject,
-        proposals_api.RejectIn,
-        lambda f: {"reason_code": _text(f, "reason_code"), "reason_text": _text(f, "reason_text")},
-    ),
-    "revoke": (
-        "revoke",
-        proposals_api.revoke,
-        proposals_api.RevokeIn,
-        lambda f: {"reason_code": _text(f, "reason_code"), "reason_text": _text(f, "reason_text")},
-    ),
-    "withdraw": (
-        "withdraw",
-        proposals_api.withdraw,
-        proposals_api.WithdrawIn,
-        lambda f: {"reason": _text(f, "reason")},
-    ),
-    "notice": (
-        "notices",
-        proposals_api.notice,
-        proposals_api.NoticeIn,
-        lambda f: {
-            "case_id": _text(f, "case_id"),
-            "recipient": _text(f, "recipient") or "person",
-            "language": _text(f, "language"),
-            "signed": f.get("refused") != "on",
-        },
-    ),
-    "fear": (
-        "fear-claims",
-        proposals_api.fear,
-        proposals_api.FearIn,
-        lambda f: {"case_id": _text(f, "case_id")},
-    ),
-    "interview": (
-        "fear-interview",
-        proposals_api.interview,
-        proposals_api.InterviewIn,
-        lambda f: {"at": _text(f, "at"), "case_id": _text(f, "case_id")},
-    ),
-    "fear_outcome": (
-        "fear-outcome",
-        proposals_api.fear_outcome,
-        proposals_api.FearOutcomeIn,
-        lambda f: {"outcome": _text(f, "outcome"), "case_id": _text(f, "case_id")},
-    ),
-    "clear": (
-        "clear",
-        proposals_api.clear,
-        proposals_api.ClearIn,
-        lambda f: {"medical_fit_confirmed": f.get("medical_fit_confirmed") == "on"},
-    ),
-    "schedule": (
-        "schedule",
-        proposals_api.schedule,
-        proposals_api.ScheduleIn,
-        lambda f: {"on": _text(f, "on")},
-    ),
-    "arrive": ("arrival", proposals_api.arrive, None, _no_body),
-    "onward": (
-        "onward",
-        proposals_api.onward,
-        proposals_api.OnwardIn,
-        lambda f: {"outcome": _text(f, "outcome"), "detail": _text(f, "detail")},
-    ),
-    "check_in": (
-        "check-ins",
-        proposals_api.check_in,
-        proposals_api.CheckInIn,
-        lambda f: {
-            "days": _whole_number(f, "days"),
-            "note": _text(f, "note") or "",
-            "audience": _text(f, "audience"),
-        },
-    ),
-    "close": ("close", proposals_api.close, None, _no_body),
-}
-"""Each move of an item's page: its path, the API function that makes it, its body model, and
-how the form's fields become that body."""
-
-
-def _described(move: str, answer: dict[str, Any]) -> str:
-    if "to_state" in answer:
-        repeated = " (already done: nothing new)" if answer.get("repeated") else ""
-        return f"Item {answer['item_id']}: {move.replace('_', ' ')} → {answer['to_state'].replace('_', ' ')}{repeated}."
-    if "outcome" in answer and "moved" in answer:
-        return f"Notice recorded: {answer['outcome'].replace('_', ' ')}."
-    if "due_on" in answer:
-        return f"{answer['days']}-day check-in recorded."
-    if "at" in answer:
-        return f"Interview scheduled for {answer['at']}."
+def described(done: object) -> str:
+    """What a move did, in a line for the page it returns to: from what its command returned."""
+    if isinstance(done, Moved):
+        repeated = " (already done: nothing new)" if done.repeated else ""
+        to_state = done.to_state.replace("_", " ")
+        return f"Item {done.item_id}: {done.action.replace('_', ' ')} → {to_state}{repeated}."
+    if isinstance(done, NoticeRecorded):
+        return f"Notice recorded: {done.outcome.replace('_', ' ')}."
+    if isinstance(done, views.CheckInView):
+        return f"{done.days}-day check-in recorded."
+    if isinstance(done, InterviewSet):
+        return f"Interview scheduled for {done.at}."
     return "Done."
 
 
-def _move_route(move: str) -> None:
-    path, handler, model, fields = MOVES[move]
+def _make(
+    request: Request, binding: Binding[Any, Any], item_id: int, body: object, actor: Actor
+) -> object:
+    """The move's command, on an item the user may read (any other is not found), in a unit of
+    work of its own: inside the page's transaction, a refusal undoes the move's own writes."""
+    state = state_of(request)
+    with unit_of_work(state.store.sessions) as session:
+        views.readable_item(session, item_id, actor)
+        return binding.command(session, item_id, body, actor, state.clock, None)
 
-    async def make(request: Request, item_id: proposals_api.ItemId, caller: PageCaller) -> Response:
+
+def _move_route(binding: Binding[Any, Any]) -> None:
+    move = binding.move
+
+    async def make(request: Request, item_id: ItemId, caller: PageCaller) -> Response:
         """The move, then the page that shows it, as one transaction. Every field of the form
         is read and checked before the move; a failure after it undoes it."""
         form = await request.form()
-        kwargs: dict[str, Any] = {
-            "request": request,
-            "item_id": item_id,
-            "caller": caller,
-            "idempotency_key": None,
-        }
         back = local(_text(form, "back"), f"/items/{item_id}")
         sessions = state_of(request).store.sessions
         # The review queue's row is redrawn only for those who read pools: anyone else (a
         # monitor recording a check-in) gets the item page, never a pool's rows and records.
-        if not is_htmx(request) or caller.principal.role not in RULES["pools.get"].roles:
-            if model is not None:
-                kwargs["body"] = body_of(model, form, fields(form))
+        if not is_htmx(request) or not may_use(caller.principal.role, "pools.get"):
+            checked = move_body(move, form)
             with one_transaction(sessions):
-                answer = json.loads(handler(**kwargs).body)
-            return done(back, _described(move, answer))
+                note = described(_make(request, binding, item_id, checked, caller.actor))
+            return done(back, note)
         # The review queue's row, redrawn in place with the decision or the refusal.
         pool_id = _row_id(form, "pool_id")
         refusal: AccordError | None = None
+        body: object = None
         try:
-            if model is not None:
-                kwargs["body"] = body_of(model, form, fields(form))
+            body = move_body(move, form)
         except MalformedInput as exc:  # shown in the row; no move is tried
             refusal = exc
         with one_transaction(sessions) as session:
@@ -490,7 +425,7 @@ def _move_route(move: str) -> None:
             note = ""
             if refusal is None:
                 try:
-                    note = _described(move, json.loads(handler(**kwargs).body))
+                    note = described(_make(request, binding, item_id, body, caller.actor))
                 except AccordError as exc:  # its own writes are undone; the row shows why
                     refusal = exc
             context = _pool_context(request, item.proposal_id, caller, only=item_id)
@@ -510,15 +445,11 @@ def _move_route(move: str) -> None:
                 status=refusal.status_code if refusal else 200,
             )
 
-    make.__name__ = f"page_{move}"
+    make.__name__ = f"page_{move.name}"
     router.add_api_route(
-        f"/items/{{item_id}}/{path}",
-        make,
-        methods=["POST"],
-        name=f"pages.items.{move}",
-        include_in_schema=False,
+        move.path(), make, methods=["POST"], name=move.page, include_in_schema=False
     )
 
 
-for _move in MOVES:
-    _move_route(_move)
+for _binding in BINDINGS.values():
+    _move_route(_binding)

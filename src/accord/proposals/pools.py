@@ -11,12 +11,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Literal
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from accord.access import Actor, acts_for_sender
+from accord.access import Actor, acts_for_sender, may_make
 from accord.agreements.service import stored_agreement
 from accord.audit.service import Entry, record_many
+from accord.cases.repository import family_changed_at
 from accord.cases.service import stored_people
 from accord.clock import Clock, today
 from accord.errors import Conflict, Forbidden, NotFound
@@ -29,21 +32,28 @@ from accord.matching.proposal import (
     pool_limit,
     propose,
 )
-from accord.matching.scoring import Scorer, TransparentScorer
+from accord.matching.scoring import Scorer
+from accord.matching.transparent import TransparentScorer
+from accord.models import (
+    ItemEvent,
+    ProposalItem,
+)
 from accord.models import Proposal as StoredProposal
 from accord.proposals import repository
-from accord.proposals.service import (
-    GuardFailed,
-    PoolFamily,
-    agreement_problems,
-    create_pool,
-    transferred_families,
-)
+from accord.proposals.service import GuardFailed, _agreement, _authorize, agreement_problems
 from accord.records.agreement import AgreementIn
+from accord.records.person import PersonRecord
 from accord.screening.batch import screen_population
 from accord.screening.single import Screen
+from accord.workflow.guards import (
+    family_eligible,
+)
 from accord.workflow.quota import held
-from accord.workflow.transitions import PROPOSE
+from accord.workflow.transitions import (
+    ONWARD,
+    PROPOSE,
+    State,
+)
 
 
 @dataclass(frozen=True)
@@ -149,7 +159,7 @@ def propose_pools(
 ) -> tuple[Proposal, list[MatchedPool]]:
     """The matcher's pools for several agreements at once (a family goes to one pool at most),
     each stored as a proposal through the workflow."""
-    if actor.role not in PROPOSE.roles:  # before the work; create_pool checks party too
+    if not may_make(actor.role, PROPOSE):  # before the work; create_pool checks party too
         raise Forbidden(f"{actor.name} ({actor.role}) may not propose a pool")
     agreements = [stored_agreement(session, a) for a in agreement_ids]
     day = today(clock)
@@ -182,7 +192,7 @@ def propose_pool(
     `pinned_out` names families a person decided to leave out of this pool (e.g. families the
     receiver turned down before); the matcher keeps that decision.
     """
-    if actor.role not in PROPOSE.roles:
+    if not may_make(actor.role, PROPOSE):
         raise Forbidden(f"{actor.name} ({actor.role}) may not propose a pool")
     agreement = stored_agreement(session, agreement_id)
     day = today(clock)
@@ -267,3 +277,142 @@ def agreements_to_propose(
             + "\n  ".join(lines)
         )
     return found
+
+
+AFTER_TRANSFER = frozenset({State.TRANSFERRED, *ONWARD, State.CLOSED})
+
+
+def transferred_families(session: Session) -> dict[str, str]:
+    """Families already moved to a receiver: never proposed again (they are no longer here)."""
+    return {
+        item.family_id: f"item {item.id} under {item.agreement_id} on {item.transferred_on}"
+        for item in repository.items(session, states=[s.value for s in AFTER_TRANSFER])
+    }
+
+
+@dataclass(frozen=True, slots=True)
+class PoolFamily:
+    family_id: str
+    score: float | None = None
+    why: str = ""
+
+
+def create_pool(
+    session: Session,
+    agreement_id: str,
+    families: Sequence[PoolFamily],
+    actor: Actor,
+    clock: Clock,
+    *,
+    method: Literal["matcher", "screening"],
+    pool_limit: int,
+    objective: float | None = None,
+    gap: float | None = None,
+) -> StoredProposal:
+    """A pool for an agreement in force; every family re-screened today, whole, and in no
+    other open item. All or nothing: one family that fails refuses the pool, naming each."""
+    agreement = _agreement(session, agreement_id, lock=True)
+    _authorize(actor, PROPOSE, agreement)
+    now = clock.now()
+    day = now.date()
+    problems = [f"S12: {reason}" for reason in agreement_problems(session, agreement, day)]
+    taken = repository.open_families(session)
+    gone = transferred_families(session)
+    members_of: dict[str, list[PersonRecord]] = {}
+    for family in families:
+        members = stored_people(session, family_id=family.family_id)
+        if not members:
+            problems.append(f"{family.family_id}: no such family")
+            continue
+        if family.family_id in taken:
+            problems.append(f"{family.family_id}: already in an open proposal item")
+        if family.family_id in gone:
+            problems.append(f"{family.family_id}: already transferred ({gone[family.family_id]})")
+        changed = family_changed_at(session, family.family_id)
+        if changed is not None and now < changed:
+            problems.append(
+                f"{family.family_id}: its records changed at {changed:%Y-%m-%d %H:%M}"
+                f" UTC; nothing can be decided on them at {now:%Y-%m-%d %H:%M}, before they"
+                " existed (time runs forward)"
+            )
+        problems += [f"{family.family_id}: {r}" for r in family_eligible(agreement, members, day)]
+        members_of[family.family_id] = members
+    size = sum(len(m) for m in members_of.values())
+    if size > pool_limit:
+        problems.append(f"the pool holds {size} people, over its limit of {pool_limit}")
+    if len({f.family_id for f in families}) != len(families):
+        problems.append("a family appears twice in the pool")
+    if problems:
+        raise GuardFailed(f"cannot propose to {agreement_id}: " + "; ".join(problems))
+    proposal = StoredProposal(
+        agreement_id=agreement_id,
+        proposed_on=day,
+        proposed_by=actor.name,
+        method=method,
+        pool_limit=pool_limit,
+        objective=objective,
+        gap=gap,
+    )
+    session.add(proposal)
+    session.flush()
+    created = []
+    for family in families:
+        item = ProposalItem(
+            proposal_id=proposal.id,
+            agreement_id=agreement_id,
+            family_id=family.family_id,
+            open_family=family.family_id,
+            size=len(members_of[family.family_id]),
+            members=sorted(m.case_id for m in members_of[family.family_id]),
+            last_at=now,
+            score=family.score,
+            why=family.why,
+            state=State.PROPOSED.value,
+            state_since=day,
+            seen_since=day,
+        )
+        created.append(item)
+    session.add_all(created)
+    try:
+        session.flush()
+    except IntegrityError as exc:  # another pool took one of these families meanwhile
+        raise Conflict(
+            f"cannot propose to {agreement_id}: a family was proposed elsewhere"
+        ) from exc
+    session.add_all(
+        ItemEvent(
+            item_id=item.id,
+            action="propose",
+            from_state=None,
+            to_state=State.PROPOSED.value,
+            day=day,
+            at=now,
+            actor=actor.name,
+            role=actor.role,
+            data={"proposal": proposal.id},
+        )
+        for item in created
+    )
+    record_many(
+        session,
+        actor.name,
+        [
+            Entry(
+                "proposal.created",
+                "proposal",
+                str(proposal.id),
+                {
+                    "agreement": agreement_id,
+                    "day": day.isoformat(),
+                    "method": method,
+                    "pool_limit": pool_limit,
+                    "families": [f.family_id for f in families],
+                    "objective": objective,
+                    "gap": gap,
+                },
+            )
+        ],
+        at=now,
+    )
+    session.flush()
+    return proposal

@@ -17,6 +17,7 @@ from accord.proposals.batch import Outcome
 from accord.proposals.pools import MatchedPool
 from accord.proposals.service import Moved
 from accord.proposals.views import ItemView, LedgerView, Month, PoolView
+from accord.records.countries import countries_label, country_label
 from accord.workflow.audience import AUDIENCE_TEXT
 
 
@@ -77,7 +78,9 @@ def pool_table(view: PoolView, *, sender: bool) -> Table:
 
 def _document(member: MinimizedPerson) -> str:
     doc = member.travel_document
-    return f"{doc.type.replace('_', ' ')} {doc.country} to {doc.expires}" if doc else "none"
+    if doc is None:
+        return "none"
+    return f"{doc.type.replace('_', ' ')} {country_label(doc.country)} to {doc.expires}"
 
 
 def members_table(title: str, members: Mapping[int, Sequence[MinimizedPerson]]) -> Table:
@@ -114,12 +117,12 @@ def members_table(title: str, members: Mapping[int, Sequence[MinimizedPerson]]) 
                 escape(name),
                 m.birth_date.isoformat(),
                 m.sex,
-                ", ".join(m.nationalities) or "stateless",
+                countries_label(m.nationalities, "stateless"),
                 ", ".join(m.languages),
                 _document(m),
                 escape(
                     "; ".join(
-                        f"{c.category} {c.date} ({c.jurisdiction}"
+                        f"{c.category} {c.date} ({country_label(c.jurisdiction)}"
                         + (f", {c.sentence_months} months)" if c.sentence_months else ")")
                         for c in m.convictions
                     )

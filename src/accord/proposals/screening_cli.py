@@ -19,7 +19,8 @@ from accord.agreements.loader import load_registry_file
 from accord.agreements.service import stored_agreement, stored_agreements
 from accord.cases.reader import read_people
 from accord.cases.service import stored_people
-from accord.cli_support import DbOption, out, signed_in
+from accord.cli_support import ScreeningDayOption, command_clock, out, signed_in
+from accord.clock import Clock, today
 from accord.db import unit_of_work
 from accord.errors import InvalidInput, NotFound, Problem
 from accord.proposals import screening as service
@@ -28,14 +29,9 @@ from accord.screening.results import ScreeningResult
 from accord.screening.single import Screen
 from accord.screening.summary import summarize
 
-AtOption = Annotated[
-    dt.datetime | None,
-    typer.Option("--at", formats=["%Y-%m-%d"], help="Screen as on this day (default today)."),
-]
 
-
-def _day(at: dt.datetime | None) -> dt.date:
-    return at.date() if at else dt.date.today()
+def _day(at: dt.datetime | None, clock: Clock) -> dt.date:
+    return at.date() if at else today(clock)
 
 
 def write_results(results: Sequence[ScreeningResult], path: Path) -> None:
@@ -74,11 +70,10 @@ def screen_command(
     agreement: Annotated[
         list[str] | None, typer.Option(help="Agreement id(s); default every one.")
     ] = None,
-    at: AtOption = None,
+    at: ScreeningDayOption = None,
     out_file: Annotated[
         Path | None, typer.Option("--out", help="Write results as JSON Lines here.")
     ] = None,
-    db: DbOption = None,
 ) -> None:
     """Screen every person against agreements: who may be proposed, and exactly why not.
 
@@ -86,7 +81,7 @@ def screen_command(
     status), and needs no sign-in: it touches no database. Otherwise on the registry and the
     stored people, as the signed-in officer or supervisor (the agreements its party sends).
     """
-    day = _day(at)
+    day = _day(at, command_clock())
     if (agreements is None) != (people is None):
         raise InvalidInput("options", [Problem("--agreements/--people", "give both, or neither")])
     if agreements is not None and people is not None:
@@ -96,7 +91,7 @@ def screen_command(
         results = screen_population(records, [Screen.of(s) for s in specs], day)
     else:
         with (
-            signed_in(db, "screening.summary") as who,
+            signed_in("screening.summary") as who,
             unit_of_work(who.store.sessions) as session,
         ):
             p = who.principal
@@ -114,14 +109,13 @@ def screen_command(
 def explain_command(
     case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
     agreement: Annotated[str, typer.Option(help="The agreement to screen against.")],
-    at: AtOption = None,
-    db: DbOption = None,
+    at: ScreeningDayOption = None,
 ) -> None:
     """Every rule checked for one person against one agreement, in plain words, with sources.
 
     An officer or supervisor of the agreement's sender; the read of the record is audited."""
-    day = _day(at)
-    with signed_in(db, "people.screening") as who, unit_of_work(who.store.sessions) as session:
+    day = _day(at, command_clock())
+    with signed_in("people.screening") as who, unit_of_work(who.store.sessions) as session:
         party = who.principal.party
         if party is not None and stored_agreement(session, agreement).sender != party:
             raise NotFound(f"no agreement {agreement!r}")
@@ -146,20 +140,19 @@ def whatif_command(
     people: Annotated[
         Path | None, typer.Option(help="People file (default: the stored pool).")
     ] = None,
-    at: AtOption = None,
-    db: DbOption = None,
+    at: ScreeningDayOption = None,
 ) -> None:
     """How many people and families a draft agreement would admit, and what would block the rest.
 
     With --people it works on files alone and needs no sign-in; on the stored pool, the
     signed-in officer or supervisor."""
-    day = _day(at)
+    day = _day(at, command_clock())
     if people is not None:
         records = [row.record for row in read_people(people)]
         registry = load_registry_file(draft)
     else:
         with (
-            signed_in(db, "screening.summary") as who,
+            signed_in("screening.summary") as who,
             unit_of_work(who.store.sessions) as session,
         ):
             registry = load_registry_file(draft, agreements_repository.party_codes(session))

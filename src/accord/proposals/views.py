@@ -14,10 +14,11 @@ import datetime as dt
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from accord.access import SEES_CLAIMS, Actor, may_read
+from accord.access import Actor, may_read, sees_claims
 from accord.access import shown_state as access_shown_state
 from accord.agreements.service import stored_agreement
 from accord.audit.service import Entry, record, record_many
@@ -43,6 +44,15 @@ from accord.workflow.transitions import State, moves_from
 
 def shown_state(state: str, actor: Actor) -> str:
     return access_shown_state(state, actor.role)
+
+
+Reading = Literal["sender", "receiver"]
+"""Whose view a reader gets: the sender's (everything) or the receiver's (the minimized view and
+the seen states); a monitor reads as a receiver does."""
+
+
+def reading(actor: Actor) -> Reading:
+    return "sender" if sees_claims(actor.role) else "receiver"
 
 
 # --- One item ---------------------------------------------------------------------------------
@@ -136,7 +146,7 @@ def _event_entry(event: ItemEvent, actor: Actor) -> TimelineEntry | None:
     a monitor, only a move that changes what they see (`accord.workflow.disclosure`), with the
     details of their own moves and the day of a scheduled transfer, and nothing of the sender's
     reasons, texts or staff."""
-    if actor.role in SEES_CLAIMS:
+    if sees_claims(actor.role):
         what = f"{event.action}: " + (
             f"{event.from_state} → {event.to_state}" if event.from_state else event.to_state
         )
@@ -192,7 +202,7 @@ def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
         for event in repository.events(session, item.id)
         if (entry := _event_entry(event, actor)) is not None
     ]
-    if actor.role in SEES_CLAIMS:
+    if sees_claims(actor.role):
         entries += [
             TimelineEntry(
                 n.served_on,
@@ -227,7 +237,7 @@ def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
         Entry("item.read", "proposal_item", str(item.id), {"role": actor.role}),
     )
     seen = shown_state(item.state, actor)
-    sees = actor.role in SEES_CLAIMS
+    sees = sees_claims(actor.role)
     next_moves = moves_from(State(item.state)) if sees else offered_moves(seen, actor.role)
     return ItemView(
         item,
@@ -241,7 +251,111 @@ def item_view(session: Session, item_id: int, actor: Actor) -> ItemView:
     )
 
 
+@dataclass(frozen=True)
+class ItemSeen:
+    """One item as its reader may see it, with its family through the minimized view: what the
+    API's `items.get` answers and the item's page shows."""
+
+    id: int
+    pool_id: int
+    agreement_id: str
+    family_id: str
+    size: int
+    state: str
+    state_since: dt.date
+    view: Reading
+    members: list[MinimizedPerson]
+    timeline: list[TimelineEntry]
+    movements: list[Movement]
+    check_ins: list[CheckInView]
+    next_moves: list[str]
+
+
+def item_seen(session: Session, item_id: int, actor: Actor) -> ItemSeen:
+    """`item_view`, and the family's members (each read in the audit log)."""
+    view = item_view(session, item_id, actor)
+    item = view.item
+    return ItemSeen(
+        id=item.id,
+        pool_id=item.proposal_id,
+        agreement_id=item.agreement_id,
+        family_id=item.family_id,
+        size=item.size,
+        state=view.state,
+        state_since=view.since,
+        view=reading(actor),
+        members=family_members(session, [item], actor)[item.id],
+        timeline=view.entries,
+        movements=view.movements,
+        check_ins=view.check_ins,
+        next_moves=view.next_moves,
+    )
+
+
 # --- A pool -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PoolItemSeen:
+    """One family of a pool as its reader may see it: the matcher's score and reasons are the
+    sender's."""
+
+    id: int
+    family_id: str
+    size: int
+    state: str
+    state_since: dt.date
+    score: float | None
+    why: str | None
+
+
+@dataclass(frozen=True)
+class PoolSeen:
+    """A pool as its reader may see it: what the API answers and the pool's page shows."""
+
+    id: int
+    agreement_id: str
+    proposed_on: dt.date
+    pool_limit: int
+    view: Reading
+    method: str | None
+    objective: float | None
+    gap: float | None
+    families: int
+    people: int
+    items: list[PoolItemSeen]
+
+
+def pool_seen(
+    proposal: Proposal, items: Sequence[ProposalItem | PoolRow], actor: Actor
+) -> PoolSeen:
+    """A pool and its items as the actor may see them (the pool was read through `pool_view`,
+    or proposed by the actor)."""
+    sender = sees_claims(actor.role)
+    return PoolSeen(
+        id=proposal.id,
+        agreement_id=proposal.agreement_id,
+        proposed_on=proposal.proposed_on,
+        pool_limit=proposal.pool_limit,
+        view=reading(actor),
+        method=proposal.method if sender else None,
+        objective=proposal.objective if sender else None,
+        gap=proposal.gap if sender else None,
+        families=len(items),
+        people=sum(i.size for i in items),
+        items=[
+            PoolItemSeen(
+                id=item.id,
+                family_id=item.family_id,
+                size=item.size,
+                state=shown_state(item.state, actor),
+                state_since=item.state_since if sender else item.seen_since,
+                score=item.score if sender else None,
+                why=item.why if sender else None,
+            )
+            for item in items
+        ],
+    )
 
 
 @dataclass(frozen=True)
@@ -264,7 +378,7 @@ def pool_view(session: Session, proposal_id: int, actor: Actor) -> PoolView:
     proposal, parties = found
     may_read(actor, parties, missing)
     items = repository.pool_rows(session, proposal.id)
-    sees = actor.role in SEES_CLAIMS
+    sees = sees_claims(actor.role)
     return PoolView(
         proposal,
         parties,
@@ -391,7 +505,7 @@ def months(session: Session, agreement_id: str, actor: Actor) -> list[Month]:
     outcomes, check-ins and incidents (the sender's view: officers and supervisors only)."""
     agreement = stored_agreement(session, agreement_id)
     may_read(actor, agreement, f"no agreement {agreement_id!r}")
-    if actor.role not in SEES_CLAIMS:
+    if not sees_claims(actor.role):
         raise Forbidden(f"{actor.name} ({actor.role}) may not read the sender's month by month")
     by_month: dict[str, Month] = {}
 

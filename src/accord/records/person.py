@@ -21,6 +21,7 @@ from pydantic import (
 
 from accord.records.agreement import CountryCode
 from accord.records.text import FreeText
+from accord.records.vocabulary import FearFinding
 
 CaseId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")]
 LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
@@ -83,7 +84,7 @@ class ProtectionEntry(Strict):
 class FearClaim(Strict):
     country: CountryCode
     asserted: Day
-    outcome: Literal["pending", "positive", "negative"]
+    outcome: Literal["pending", FearFinding]
     decided: Day | None = None
 
     @model_validator(mode="after")

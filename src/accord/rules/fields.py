@@ -198,21 +198,9 @@ def frame_schema() -> dict[str, pl.DataType]:
     return schema
 
 
-def stored_list_dtype(name: str) -> pl.DataType:
-    """A list field of records as stored: the view's entries with the field that picks them."""
-    items = MINIMIZED_FIELDS[name]
-    assert isinstance(items, Items) and isinstance(items.of, Record)
-    fields = {sub: _DTYPES[scalar.kind] for sub, scalar in items.of.fields}
-    if items.only is not None:
-        fields[items.only] = pl.Boolean()
-    (entry,) = typing.get_args(PersonRecord.model_fields[name].annotation)
-    stored_order = [sub for sub in entry.model_fields if sub in fields]  # as records write them
-    return pl.List(pl.Struct({sub: fields[sub] for sub in stored_order}))
-
-
 def list_view(name: str) -> pl.Expr:
-    """A stored list column (`stored_list_dtype`) as the view holds it: the entries `only`
-    picks, without that field."""
+    """A stored list column (typed as `accord.records.columns` types it) as the view holds it:
+    the entries `only` picks, without that field."""
     items = MINIMIZED_FIELDS[name]
     assert isinstance(items, Items) and isinstance(items.of, Record)
     column = pl.col(name)

@@ -11,6 +11,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from accord.records.agreement import REMOVAL_KINDS, AgreementIn
+from accord.records.countries import countries_label, country_label, country_name
 from accord.records.person import PersonRecord
 from accord.rules.fields import whole_years
 
@@ -54,11 +55,11 @@ def is_minor(person: PersonRecord, on: dt.date) -> bool:
 
 def s1_sender_citizens(person: PersonRecord, terms: Terms, on: dt.date) -> str | None:
     if person.sender_status == "citizen":
-        return f"a citizen of the sender ({terms.sender})"
+        return f"a citizen of the sender, {country_label(terms.sender)}"
     if person.sender_status == "lpr":
-        return f"a lawful permanent resident of the sender ({terms.sender})"
+        return f"a lawful permanent resident of the sender, {country_label(terms.sender)}"
     if terms.sender in person.nationalities:
-        return f"holds the sender's nationality ({terms.sender})"
+        return f"holds the sender's nationality, {country_label(terms.sender)}"
     return None
 
 
@@ -70,7 +71,7 @@ def s2_final_order(person: PersonRecord, terms: Terms, on: dt.date) -> str | Non
 
 def s3_pending(person: PersonRecord, terms: Terms, on: dt.date) -> str | None:
     reasons = [
-        f"protection claim pending ({entry.type}, against {entry.against})"
+        f"protection claim pending: {entry.type}, against {country_label(entry.against)}"
         for entry in person.protection
         if entry.status == "pending"
     ]
@@ -89,16 +90,15 @@ def protected_against(person: PersonRecord) -> list[str]:
 def s4_refoulement(person: PersonRecord, terms: Terms, on: dt.date) -> str | None:
     reasons = []
     for country in protected_against(person):
+        against = f"protected against {country_label(country)}"
         if country == terms.receiver:
-            reasons.append(f"protected against {country}, the receiver")
+            reasons.append(f"{against}, the receiver")
         if terms.onward_return and country in person.nationalities:
             reasons.append(
-                f"protected against {country}, and the receiver facilitates return to {country}"
+                f"{against}, and the receiver facilitates return to {country_name(country)}"
             )
         if not terms.no_onward_removal:
-            reasons.append(
-                f"protected against {country}, and the instrument has no no-onward-removal clause"
-            )
+            reasons.append(f"{against}, and the instrument has no no-onward-removal clause")
     return "; ".join(reasons) or None
 
 
@@ -115,16 +115,16 @@ def s5_fear_of_receiver(person: PersonRecord, terms: Terms, on: dt.date) -> str 
     for claim in person.fear_claims:
         if claim.country not in destinations:
             continue
+        about = f"fear claim about {country_label(claim.country)}"
         if claim.outcome == "pending":
-            reasons.append(f"fear claim about {claim.country} pending")
+            reasons.append(f"{about} pending")
         elif claim.outcome == "positive":
-            reasons.append(f"fear claim about {claim.country} upheld on {claim.decided}")
+            reasons.append(f"{about} upheld on {claim.decided}")
         elif claim.decided is not None:
             window_ends = claim.decided + dt.timedelta(days=REOPENING_DAYS)
             if on < window_ends:
                 reasons.append(
-                    f"fear claim about {claim.country} refused on {claim.decided};"
-                    f" reopening window open until {window_ends}"
+                    f"{about} refused on {claim.decided}; reopening window open until {window_ends}"
                 )
     return "; ".join(reasons) or None
 
@@ -160,17 +160,16 @@ def s11_scope(person: PersonRecord, terms: Terms, on: dt.date) -> str | None:
     nationalities = set(person.nationalities)
     reasons = []
     if terms.scope_include is not None and not nationalities & terms.scope_include:
-        held = ", ".join(sorted(nationalities)) or "none"
-        reasons.append(f"nationality ({held}) outside the agreement's scope")
+        held = countries_label(sorted(nationalities), "none")
+        reasons.append(f"nationality {held} outside the agreement's scope")
     if terms.scope_exclude is not None and nationalities & terms.scope_exclude:
-        excluded = ", ".join(sorted(nationalities & terms.scope_exclude))
+        excluded = countries_label(sorted(nationalities & terms.scope_exclude))
         reasons.append(f"nationality {excluded} excluded by the agreement")
+    receiver = country_label(terms.receiver)
     if terms.kind == "third_country_transfer" and terms.receiver in nationalities:
-        reasons.append(
-            f"a national of the receiver ({terms.receiver}), not a third-country national"
-        )
+        reasons.append(f"a national of the receiver, {receiver}, not a third-country national")
     if terms.kind == "own_nationals_return" and terms.receiver not in nationalities:
-        reasons.append(f"not a national of the receiver ({terms.receiver})")
+        reasons.append(f"not a national of the receiver, {receiver}")
     if terms.onward_return and not nationalities:
         reasons.append("stateless: no country of nationality to return to")
     return "; ".join(reasons) or None

@@ -9,14 +9,16 @@ from typing import Annotated
 
 import typer
 
-from accord.cli_support import new_app, out
+from accord.cases.writer import write_people
+from accord.cli_support import DAY_FORMATS, new_app, out, without_database
 from accord.scenarios import arrangements_path
-from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
+from accord.scenarios.people import REFERENCE_DATE, generate_people
 
 app = new_app("The built-in scenario: reported arrangements and a synthetic population.")
 
 
 @app.command("people")
+@without_database
 def people_command(
     out_file: Annotated[
         Path, typer.Option("--out", help="Where to write: .jsonl, .csv or .parquet.")
@@ -26,7 +28,7 @@ def people_command(
     at: Annotated[
         dt.datetime | None,
         typer.Option(
-            formats=["%Y-%m-%d"],
+            formats=DAY_FORMATS,
             help=f"The day the population is as of (default {REFERENCE_DATE}).",
         ),
     ] = None,
@@ -43,6 +45,7 @@ def people_command(
 
 
 @app.command("agreements")
+@without_database
 def agreements_command(
     out_file: Annotated[Path, typer.Option("--out", help="Where to write the YAML.")],
 ) -> None:

@@ -22,17 +22,19 @@ from accord.audit.service import verify
 from accord.cases.cli import print_report, progress_bar
 from accord.cases.reader import read_people
 from accord.cases.service import stored_people
+from accord.cases.writer import write_people
 from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.matching.proposal import propose
-from accord.matching.scoring import TransparentScorer
+from accord.matching.transparent import TransparentScorer
 from accord.proposals.case_facts import import_case_files
 from accord.proposals.matching_cli import report as report_proposal
 from accord.proposals.screening_cli import summary_table
+from accord.records.countries import country_label
 from accord.reports.population import by_nationality, by_status, population_frame
 from accord.scenarios import arrangements_path, workflow_agreement_path
-from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
+from accord.scenarios.people import REFERENCE_DATE, generate_people
 from accord.scenarios.workflow_demo import START as YEAR_START
 from accord.scenarios.workflow_demo import Cast, play_year, print_year, sign_up_cast
 from accord.screening.batch import screen_population
@@ -57,6 +59,11 @@ def frame_table(title: str, frame: pl.DataFrame) -> Table:
     for row in frame.iter_rows():
         table.add_row(*(f"{v:,}" if isinstance(v, int) else escape(str(v)) for v in row))
     return table
+
+
+def labelled(frame: pl.DataFrame, column: str) -> pl.DataFrame:
+    """The frame with a column of country codes shown by name beside the code, to be read."""
+    return frame.with_columns(pl.Series(column, [country_label(c) for c in frame[column]]))
 
 
 def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None:
@@ -135,7 +142,7 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                 frame_table(
                     f"Synthetic population: {frame.height:,} people,"
                     f" {frame['family_id'].n_unique():,} families (top nationalities)",
-                    by_nationality(frame),
+                    labelled(by_nationality(frame), "nationality"),
                 )
             )
             console.print(

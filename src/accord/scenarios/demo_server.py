@@ -31,13 +31,15 @@ from accord.agreements.loader import load_registry_file
 from accord.agreements.service import stored_agreement
 from accord.cases.reader import read_people
 from accord.cases.service import import_people
+from accord.cases.writer import write_people
 from accord.clock import Clock, SetClock, today
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.errors import Conflict
 from accord.proposals import repository as proposals_repository
+from accord.records.countries import country_label
 from accord.scenarios import arrangements_path, workflow_agreement_path
-from accord.scenarios.people import REFERENCE_DATE, generate_people, write_people
+from accord.scenarios.people import REFERENCE_DATE, generate_people
 from accord.scenarios.workflow_demo import AGREEMENT, START, play_year
 from accord.store import open_store
 from accord.workflow.guards import agreement_open
@@ -169,7 +171,10 @@ def logins_table(logins: list[DemoLogin], url: str) -> Table:
         table.add_column(column)
     for login in logins:
         table.add_row(
-            escape(login.username), login.role, escape(login.party or "-"), escape(login.password)
+            escape(login.username),
+            login.role,
+            escape(country_label(login.party) if login.party else "-"),
+            escape(login.password),
         )
     return table
 

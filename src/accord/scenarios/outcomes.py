@@ -21,7 +21,9 @@ import random
 from collections.abc import Mapping, Sequence
 
 from accord.matching.languages import official_languages
-from accord.matching.scoring import MONTHS_COUNTED, OnwardOutcome, Outcome, family_facts
+from accord.matching.learned import OnwardOutcome, Outcome
+from accord.matching.scoring import family_facts
+from accord.matching.transparent import MONTHS_COUNTED
 from accord.records.agreement import AgreementIn
 from accord.records.person import PersonRecord
 from accord.scenarios.people import REFERENCE_DATE

@@ -29,25 +29,37 @@ small; every record still validates as a `PersonRecord`.
 from __future__ import annotations
 
 import bisect
-import csv
 import datetime as dt
 import random
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from functools import lru_cache
-from pathlib import Path
-from typing import TYPE_CHECKING, Any, NamedTuple, TypeVar
-
-import polars as pl
-from pydantic import BaseModel
-from pydantic_core import to_json
+from typing import Any, NamedTuple, TypeVar
 
 from accord.bulk import collector_paused
-from accord.cases.reader import detect_format, flatten_for_csv
-from accord.records.person import OBJECT_FIELDS, Counsel, PersonRecord, RemovalOrder, TravelDocument
-
-if TYPE_CHECKING:
-    from polars._typing import PolarsDataType
+from accord.scenarios.people_mix import (
+    CONVICTION_CUM,
+    CONVICTIONS,
+    COUNSEL_OFFICES,
+    COUNSEL_ROSTER,
+    DETENTION_INCIDENTS,
+    FAMILY_SIZES,
+    FEAR_CLAIM_RECEIVERS,
+    HEALTH_NEEDS,
+    LONGEST_VALIDITY,
+    OLDEST,
+    ORIGIN_CUM,
+    ORIGINS,
+    RARE_VULNERABILITIES,
+    RARE_VULNERABILITY_CUM,
+    RARE_VULNERABILITY_RATE,
+    S8_REASONS,
+    SECOND_CUM,
+    SECOND_NATIONALITIES,
+    SIZE_CUM,
+    SUPERVISORS,
+    TRANSIT_JURISDICTIONS,
+    Origin,
+)
 
 REFERENCE_DATE = dt.date(2026, 1, 15)
 """The day the population is generated for, fixed so the same seed gives the same file."""
@@ -57,222 +69,13 @@ SENDER = "US"
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class _Names:
-    male: tuple[str, ...]
-    female: tuple[str, ...]
-    family: tuple[str, ...]
-
-
-_HISPANIC = _Names(
-    male=("José", "Luis", "Carlos", "Juan", "Miguel", "Jorge", "Pedro", "Andrés", "Daniel"),
-    female=("María", "Ana", "Carmen", "Rosa", "Lucía", "Gabriela", "Daniela", "Sofía", "Isabel"),
-    family=(
-        "García",
-        "Hernández",
-        "López",
-        "Martínez",
-        "González",
-        "Pérez",
-        "Rodríguez",
-        "Ramírez",
-        "Flores",
-        "Torres",
-        "Díaz",
-        "Morales",
-    ),
-)
-_HAITIAN = _Names(
-    male=("Jean", "Pierre", "Jacques", "Wilson", "Stanley", "Emmanuel", "Frantz", "Ricardo"),
-    female=("Marie", "Rose", "Nadège", "Guerline", "Widline", "Fabienne", "Mirlande", "Esther"),
-    family=("Joseph", "Jean-Baptiste", "Pierre", "Louis", "Charles", "Etienne", "Désir"),
-)
-_AFGHAN = _Names(
-    male=("Ahmad", "Mohammad", "Abdul", "Hamid", "Farid", "Naveed", "Rahim", "Zabihullah"),
-    female=("Fatima", "Maryam", "Zahra", "Nadia", "Freshta", "Shabnam", "Laila", "Mariam"),
-    family=("Ahmadi", "Rahimi", "Karimi", "Hakimi", "Noori", "Sultani", "Safi", "Popal"),
-)
-_CHINESE = _Names(
-    male=("Wei", "Jun", "Hao", "Lei", "Ming", "Qiang", "Yong", "Jie"),
-    female=("Li", "Fang", "Mei", "Ying", "Xiu", "Hui", "Jing", "Yan"),
-    family=("Wang", "Li", "Zhang", "Liu", "Chen", "Yang", "Huang", "Zhao"),
-)
-_INDIAN = _Names(
-    male=("Rahul", "Amit", "Sandeep", "Vikram", "Arjun", "Manpreet", "Gurpreet", "Harjit"),
-    female=("Priya", "Pooja", "Anjali", "Simran", "Neha", "Kavita", "Harpreet", "Sunita"),
-    family=("Singh", "Patel", "Sharma", "Kumar", "Gill", "Sandhu", "Shah", "Mehta"),
-)
-_RUSSIAN = _Names(
-    male=("Aleksandr", "Dmitry", "Sergey", "Andrey", "Ivan", "Mikhail", "Nikolai", "Pavel"),
-    female=("Anna", "Elena", "Olga", "Natalia", "Irina", "Tatiana", "Svetlana", "Yulia"),
-    family=("Kovalenko", "Shevchenko", "Bondarenko", "Kravchenko", "Tkachenko", "Melnik"),
-)
-_UZBEK = _Names(
-    male=("Aziz", "Bekzod", "Jasur", "Sardor", "Rustam", "Dilshod", "Otabek", "Sherzod"),
-    female=("Dilnoza", "Malika", "Nodira", "Gulnora", "Madina", "Shahnoza", "Zarina", "Feruza"),
-    family=("Yusupov", "Rakhimov", "Karimov", "Tursunov", "Aliev", "Nazarov", "Saidov"),
-)
-_ERITREAN = _Names(
-    male=("Tesfay", "Yonas", "Dawit", "Mehari", "Samuel", "Filmon", "Robel", "Berhane"),
-    female=("Helen", "Senait", "Selam", "Rahel", "Tsega", "Winta", "Saba", "Freweini"),
-    family=("Tesfamariam", "Ghebremedhin", "Haile", "Kidane", "Tekle", "Berhe", "Woldu"),
-)
-_ETHIOPIAN = _Names(
-    male=("Abebe", "Getachew", "Solomon", "Tadesse", "Bereket", "Yohannes", "Mulugeta"),
-    female=("Almaz", "Tigist", "Hiwot", "Meron", "Selamawit", "Bethlehem", "Tsion", "Mahlet"),
-    family=("Tesfaye", "Bekele", "Alemu", "Girma", "Kebede", "Wolde", "Ayele"),
-)
-_SOMALI = _Names(
-    male=("Abdi", "Mohamed", "Ahmed", "Hassan", "Abdirahman", "Omar", "Ali", "Yusuf"),
-    female=("Hodan", "Amina", "Fadumo", "Hawa", "Sahra", "Ifrah", "Nasra", "Ladan"),
-    family=("Warsame", "Farah", "Jama", "Abdi", "Hassan", "Osman", "Hussein", "Nur"),
-)
-_WEST_AFRICAN = _Names(
-    male=("Kwame", "Kofi", "Emmanuel", "Chinedu", "Oluwaseun", "Ibrahim", "Samuel", "Yaw"),
-    female=("Ama", "Akosua", "Grace", "Ngozi", "Funmilayo", "Blessing", "Abena", "Esther"),
-    family=("Mensah", "Owusu", "Boateng", "Okafor", "Adeyemi", "Okonkwo", "Asante", "Bello"),
-)
-_FRANCOPHONE_AFRICAN = _Names(
-    male=("Mamadou", "Ousmane", "Moussa", "Cheikh", "Ibrahima", "Jean-Paul", "Serge"),
-    female=("Aminata", "Fatou", "Awa", "Mariama", "Aïssatou", "Brigitte", "Clarisse", "Ndeye"),
-    family=("Diallo", "Ndiaye", "Diop", "Sow", "Fall", "Mbarga", "Ngono", "Tchatchoua"),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class _Origin:
-    code: str
-    weight: float
-    languages: tuple[str, ...]
-    """The main language first; the others are added now and then."""
-    names: _Names
-
-
-_ORIGINS = (
-    _Origin("VE", 15, ("es",), _HISPANIC),
-    _Origin("HN", 11, ("es",), _HISPANIC),
-    _Origin("GT", 11, ("es",), _HISPANIC),
-    _Origin("MX", 12, ("es",), _HISPANIC),
-    _Origin("SV", 6, ("es",), _HISPANIC),
-    _Origin("CU", 6, ("es",), _HISPANIC),
-    _Origin("NI", 4, ("es",), _HISPANIC),
-    _Origin("CO", 5, ("es",), _HISPANIC),
-    _Origin("HT", 5, ("ht", "fr"), _HAITIAN),
-    _Origin("EC", 5, ("es",), _HISPANIC),
-    _Origin("AF", 2, ("ps", "fa"), _AFGHAN),
-    _Origin("CN", 3, ("zh",), _CHINESE),
-    _Origin("IN", 3, ("hi", "pa"), _INDIAN),
-    _Origin("RU", 2, ("ru",), _RUSSIAN),
-    _Origin("UZ", 2, ("uz", "ru"), _UZBEK),
-    _Origin("ER", 1, ("ti", "ar"), _ERITREAN),
-    _Origin("SO", 1, ("so", "ar"), _SOMALI),
-    _Origin("GH", 1.5, ("en", "ak"), _WEST_AFRICAN),
-    _Origin("NG", 1.5, ("en", "yo", "ha"), _WEST_AFRICAN),
-    _Origin("SN", 1, ("fr", "wo"), _FRANCOPHONE_AFRICAN),
-    _Origin("CM", 1, ("fr", "en"), _FRANCOPHONE_AFRICAN),
-    _Origin("ET", 1, ("am", "om"), _ETHIOPIAN),
-)
-
-_SECOND_NATIONALITIES: tuple[tuple[str, float, str], ...] = (
-    ("ES", 4, "es"),
-    ("IT", 2, "it"),
-    ("CO", 2, "es"),
-    ("MX", 2, "es"),
-    ("PT", 1, "pt"),
-    ("XK", 1.5, "sq"),
-    ("SV", 1.5, "es"),
-    ("TR", 1, "tr"),
-)
-"""Second nationality of a dual national, with a language it brings; XK and SV are receivers."""
-
-FEAR_CLAIM_RECEIVERS = ("XK", "RW", "SV", "UG", "GH", "SZ", "UZ")
-
-_FAMILY_SIZES = ((1, 38), (2, 20), (3, 16), (4, 14), (5, 8), (6, 4))
-
-_CONVICTIONS: tuple[tuple[str, float, int, int], ...] = (
-    ("immigration", 24, 0, 12),
-    ("traffic", 20, 0, 3),
-    ("drugs", 15, 0, 60),
-    ("property", 12, 0, 24),
-    ("public_order", 10, 0, 6),
-    ("fraud", 8, 0, 36),
-    ("violent", 8, 6, 120),
-    ("sexual", 2, 12, 180),
-    ("other", 3, 0, 12),
-    ("terrorism", 0.3, 60, 300),
-)
-"""Category, weight, and the range of sentence months."""
-
-_TRANSIT_JURISDICTIONS = ("MX", "GT", "CO", "PA")
-
-_DETENTION_INCIDENTS = (
-    "disciplinary infraction",
-    "fight with another detainee",
-    "possession of contraband",
-    "refusal to comply with an order",
-    "damage to property",
-)
-
-_RARE_VULNERABILITY_RATE = 0.048
-_RARE_VULNERABILITIES = (
-    ("torture_survivor", 12),
-    ("trafficking_survivor", 6),
-    ("sexual_violence_survivor", 8),
-    ("serious_illness", 12),
-    ("disability", 10),
-)
-"""Vulnerabilities any adult may have (one of them, at the rate above), with their weights."""
-
-_OLDEST = 110
-"""No one is older; birth dates are drawn from a table this long."""
-_LONGEST_VALIDITY = 3650
-"""Days a valid travel document may still run."""
-
-_HEALTH_NEEDS = (
-    "daily medication",
-    "wheelchair access",
-    "regular dialysis",
-    "insulin and refrigeration",
-    "hearing aid batteries",
-    "follow-up appointment with a specialist",
-)
-
-_SUPERVISORS = ("R. Whitfield", "M. Okafor", "L. Brennan", "S. Nakamura", "D. Castellanos")
-
-_S8_REASONS = (
-    "Treating physician confirms the condition is stable and care continues on arrival.",
-    "Travels with adult family members who provide day-to-day care; escort arranged.",
-    "Receiving state confirmed access to the needed treatment in writing.",
-    "Assessed in person; the vulnerability does not make transfer unsafe for this person.",
-)
-
-_COUNSEL_ROSTER = 150
-_COUNSEL_OFFICES = ("Legal Aid Clinic", "Immigrant Defense Project", "Law Office", "Legal Services")
-
-
-def _cumulative(weights: Sequence[float]) -> list[float]:
-    total = 0.0
-    cumulative = []
-    for weight in weights:
-        total += weight
-        cumulative.append(total)
-    return cumulative
-
-
-_ORIGIN_CUM = _cumulative([o.weight for o in _ORIGINS])
-_SECOND_CUM = _cumulative([w for _, w, _ in _SECOND_NATIONALITIES])
-_SIZE_CUM = _cumulative([w for _, w in _FAMILY_SIZES])
-_CONVICTION_CUM = _cumulative([w for _, w, _, _ in _CONVICTIONS])
-_RARE_VULNERABILITY_CUM = _cumulative([w for _, w in _RARE_VULNERABILITIES])
-
-
 _Member = tuple[str, str, int, int, bool]
 """Relationship, sex, birth date (as an ordinal), whole years on the day, age disputed."""
 
 
 class _Family(NamedTuple):
     family_id: str
-    origin: _Origin
+    origin: Origin
     surname: str
     nationalities: tuple[str, ...]
     """Shared by every member; empty for a stateless family."""
@@ -300,13 +103,13 @@ class _Generator:
         self.today = on.toordinal()
         self.birth_ranges = [
             (_years_before(on, age + 1).toordinal() + 1, _years_before(on, age).toordinal())
-            for age in range(_OLDEST + 1)
+            for age in range(OLDEST + 1)
         ]
         """For each age, the first and last birth ordinal giving exactly that age on the day."""
         self.first_day = self.birth_ranges[-1][0]
-        self.iso_days = _iso_days(self.first_day, self.today + _LONGEST_VALIDITY)
+        self.iso_days = _iso_days(self.first_day, self.today + LONGEST_VALIDITY)
         """Every day a record can name, as ISO text, indexed from `first_day`."""
-        self.counsel_roster = [self.counsel() for _ in range(_COUNSEL_ROSTER)]
+        self.counsel_roster = [self.counsel() for _ in range(COUNSEL_ROSTER)]
         """The lawyers and clinics families draw on; many represent several families."""
 
     def between(self, low: int, high: int) -> int:
@@ -343,13 +146,13 @@ class _Generator:
         random = self.random
         plan = self.plan_members()[:room]
         relationships = {member[0] for member in plan}
-        origin = self.weighted(_ORIGINS, _ORIGIN_CUM)
+        origin = self.weighted(ORIGINS, ORIGIN_CUM)
         stateless = random() < 0.015
         languages = [origin.languages[0]]
         languages += (extra for extra in origin.languages[1:] if random() < 0.35)
         second = None
         if not stateless and random() < 0.03:
-            code, _, language = self.weighted(_SECOND_NATIONALITIES, _SECOND_CUM)
+            code, _, language = self.weighted(SECOND_NATIONALITIES, SECOND_CUM)
             second = (code, language) if code != origin.code else None
         family = _Family(
             family_id=f"SYNF-{number:06d}",
@@ -373,7 +176,7 @@ class _Generator:
 
     def plan_members(self) -> list[_Member]:
         random = self.random
-        size = self.weighted(_FAMILY_SIZES, _SIZE_CUM)[0]
+        size = self.weighted(FAMILY_SIZES, SIZE_CUM)[0]
         head_sex = "M" if random() < 0.6 else "F"
         if size == 1:
             return [self.single(head_sex)]
@@ -435,12 +238,12 @@ class _Generator:
         return "none", None
 
     def counsel(self) -> dict[str, str]:
-        names = self.choice(_ORIGINS).names
+        names = self.choice(ORIGINS).names
         given = self.choice(names.female if self.random() < 0.5 else names.male)
         lawyer = f"{given} {self.choice(names.family)}"
         if self.random() < 0.5:
             return {"name": lawyer, "contact": f"+1-202-555-01{self.between(0, 99):02d}"}
-        office = self.choice(_COUNSEL_OFFICES)
+        office = self.choice(COUNSEL_OFFICES)
         handle = f"office{self.between(1, 999):03d}"
         return {"name": f"{lawyer}, {office}", "contact": f"{handle}@example.org"}
 
@@ -460,7 +263,7 @@ class _Generator:
         if is_head or inherits:
             second = family.second
         elif adult and nationalities and random() < 0.03:
-            code, _, language = self.weighted(_SECOND_NATIONALITIES, _SECOND_CUM)
+            code, _, language = self.weighted(SECOND_NATIONALITIES, SECOND_CUM)
             second = (code, language) if code != nationalities[0] else None
         else:
             second = None
@@ -525,7 +328,7 @@ class _Generator:
                 record["convictions"] = self.convictions(age, nationalities)
             if random() < 0.03:
                 record["detention_incidents"] = [
-                    {"date": self.days_ago(10, 1000), "kind": self.choice(_DETENTION_INCIDENTS)}
+                    {"date": self.days_ago(10, 1000), "kind": self.choice(DETENTION_INCIDENTS)}
                 ]
 
         vulnerabilities = self.vulnerabilities(
@@ -544,7 +347,7 @@ class _Generator:
             record["medical_fit"] = True
         has_health_needs = random() < (0.6 if seriously_ill else 0.03)
         if has_health_needs:
-            record["health_needs"] = [self.choice(_HEALTH_NEEDS)]
+            record["health_needs"] = [self.choice(HEALTH_NEEDS)]
         if nationalities and random() < 0.65:
             record["travel_document"] = self.travel_document(nationalities, birth)
         if family.counsel is not None:
@@ -555,9 +358,9 @@ class _Generator:
             record["assessments"] = [
                 {
                     "rule": "S8",
-                    "by": self.choice(_SUPERVISORS),
+                    "by": self.choice(SUPERVISORS),
                     "date": self.days_ago(0, 300),
-                    "reason": self.choice(_S8_REASONS),
+                    "reason": self.choice(S8_REASONS),
                 }
             ]
         return record
@@ -602,7 +405,7 @@ class _Generator:
         oldest_days = max(31, min((age - 16) * 365, 20 * 365))
         convictions = []
         for _ in range(count):
-            category, _, shortest, longest = self.weighted(_CONVICTIONS, _CONVICTION_CUM)
+            category, _, shortest, longest = self.weighted(CONVICTIONS, CONVICTION_CUM)
             conviction: dict[str, Any] = {
                 "category": category,
                 "date": self.days_ago(30, oldest_days),
@@ -616,7 +419,7 @@ class _Generator:
             elif place < 0.93:
                 conviction["jurisdiction"] = self.choice(nationalities)
             else:
-                conviction["jurisdiction"] = self.choice(_TRANSIT_JURISDICTIONS)
+                conviction["jurisdiction"] = self.choice(TRANSIT_JURISDICTIONS)
             convictions.append(conviction)
         convictions.sort(key=lambda conviction: str(conviction["date"]))
         return convictions
@@ -628,8 +431,8 @@ class _Generator:
         found = []
         if sex == "F" and age <= 45 and random() < 0.035:
             found.append("pregnancy")
-        if random() < _RARE_VULNERABILITY_RATE:
-            found.append(self.weighted(_RARE_VULNERABILITIES, _RARE_VULNERABILITY_CUM)[0])
+        if random() < RARE_VULNERABILITY_RATE:
+            found.append(self.weighted(RARE_VULNERABILITIES, RARE_VULNERABILITY_CUM)[0])
         if age >= 65 and random() < 0.6:
             found.append("elderly")
         if single_parent and random() < 0.7:
@@ -650,7 +453,7 @@ class _Generator:
         if days_old > 60 and self.random() < 0.3:
             expires = self.today - self.between(1, min(1500, days_old - 30))
         else:
-            expires = self.today + self.between(1, _LONGEST_VALIDITY)
+            expires = self.today + self.between(1, LONGEST_VALIDITY)
         return {"type": kind, "country": self.choice(nationalities), "expires": self.iso(expires)}
 
 
@@ -678,159 +481,3 @@ def generate_people(count: int, seed: int, *, on: dt.date = REFERENCE_DATE) -> l
             family_number += 1
             people += generator.family(family_number, len(people) + 1, count - len(people))
     return people
-
-
-FIELD_ORDER: tuple[str, ...] = tuple(PersonRecord.model_fields)
-"""The order keys are written in: the schema's own."""
-
-_OBJECT_MODELS: dict[str, type[BaseModel]] = {
-    "removal_order": RemovalOrder,
-    "travel_document": TravelDocument,
-    "counsel": Counsel,
-}
-
-CSV_COLUMNS: tuple[str, ...] = tuple(
-    column
-    for field in FIELD_ORDER
-    for column in (
-        [f"{field}.{sub}" for sub in _OBJECT_MODELS[field].model_fields]
-        if field in OBJECT_FIELDS
-        else [field]
-    )
-)
-
-_PARQUET_SCHEMA: Mapping[str, pl.DataType] = {
-    "case_id": pl.String(),
-    "family_id": pl.String(),
-    "relationship": pl.String(),
-    "given_name": pl.String(),
-    "family_name": pl.String(),
-    "aliases": pl.List(pl.String()),
-    "birth_date": pl.Date(),
-    "sex": pl.String(),
-    "nationalities": pl.List(pl.String()),
-    "languages": pl.List(pl.String()),
-    "sender_status": pl.String(),
-    "removal_order": pl.Struct({"status": pl.String(), "date": pl.Date()}),
-    "protection": pl.List(
-        pl.Struct(
-            {"type": pl.String(), "status": pl.String(), "against": pl.String(), "date": pl.Date()}
-        )
-    ),
-    "fear_claims": pl.List(
-        pl.Struct(
-            {
-                "country": pl.String(),
-                "asserted": pl.Date(),
-                "outcome": pl.String(),
-                "decided": pl.Date(),
-            }
-        )
-    ),
-    "appeal_pending": pl.Boolean(),
-    "stay_of_removal": pl.Boolean(),
-    "convictions": pl.List(
-        pl.Struct(
-            {
-                "category": pl.String(),
-                "date": pl.Date(),
-                "final": pl.Boolean(),
-                "sentence_months": pl.Int32(),
-                "jurisdiction": pl.String(),
-            }
-        )
-    ),
-    "detention_incidents": pl.List(pl.Struct({"date": pl.Date(), "kind": pl.String()})),
-    "vulnerabilities": pl.List(pl.String()),
-    "age_disputed": pl.Boolean(),
-    "medical_fit": pl.Boolean(),
-    "health_needs": pl.List(pl.String()),
-    "travel_document": pl.Struct(
-        {"type": pl.String(), "country": pl.String(), "expires": pl.Date()}
-    ),
-    "counsel": pl.Struct({"name": pl.String(), "contact": pl.String()}),
-    "consents": pl.List(pl.String()),
-    "assessments": pl.List(
-        pl.Struct(
-            {"rule": pl.String(), "by": pl.String(), "date": pl.Date(), "reason": pl.String()}
-        )
-    ),
-}
-"""Typed Parquet columns (dates as dates), in the schema's order."""
-
-_PARQUET_DEFAULTS: Mapping[str, Any] = {
-    name: default
-    for name, field in PersonRecord.model_fields.items()
-    if isinstance(default := field.get_default(call_default_factory=True), list | bool)
-}
-"""Absent lists and flags are written as the schema's default (empty, false), not as nulls."""
-
-
-def write_people(records: Sequence[dict[str, Any]], path: Path) -> None:
-    """Write by suffix: .jsonl/.ndjson, .csv (flattened, `;` lists) or .parquet (typed)."""
-    writers: dict[str, Callable[[Sequence[dict[str, Any]], Path], None]] = {
-        "jsonl": _write_jsonl,
-        "csv": _write_csv,
-        "parquet": _write_parquet,
-    }
-    writers[detect_format(path)](records, path)
-
-
-def _key_order(keys: tuple[str, ...]) -> tuple[str, ...]:
-    """The schema's order, then any other keys sorted."""
-    known = tuple(key for key in FIELD_ORDER if key in keys)
-    return known + tuple(sorted(set(keys) - set(known)))
-
-
-def _write_jsonl(records: Sequence[dict[str, Any]], path: Path) -> None:
-    orders: dict[tuple[str, ...], tuple[str, ...]] = {}
-
-    def line(record: dict[str, Any]) -> bytes:
-        keys = tuple(record)
-        order = orders.get(keys)
-        if order is None:
-            order = orders[keys] = _key_order(keys)
-        if order != keys:
-            record = {key: record[key] for key in order}
-        return to_json(record) + b"\n"
-
-    with path.open("wb") as handle:
-        handle.writelines(line(record) for record in records)
-
-
-def _write_csv(records: Sequence[dict[str, Any]], path: Path) -> None:
-    rows = [flatten_for_csv(record) for record in records]
-    present = {column for row in rows for column in row}
-    known = [column for column in CSV_COLUMNS if column in present]
-    header = known + sorted(present - set(known))
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, fieldnames=header, restval="", lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
-
-
-def _write_parquet(records: Sequence[dict[str, Any]], path: Path) -> None:
-    unknown = {key for record in records for key in record} - set(_PARQUET_SCHEMA)
-    if unknown:
-        raise ValueError(f"{path}: fields outside the people schema: {', '.join(sorted(unknown))}")
-    columns = []
-    for name, dtype in _PARQUET_SCHEMA.items():
-        default = _PARQUET_DEFAULTS.get(name)
-        values = [_typed(record.get(name, default), dtype) for record in records]
-        columns.append(pl.Series(name, values, dtype=dtype))
-    pl.DataFrame(columns).write_parquet(path)
-
-
-def _typed(value: Any, dtype: PolarsDataType) -> Any:
-    """ISO date strings to dates, wherever the Parquet schema holds a date."""
-    if value is None:
-        return None
-    if isinstance(dtype, type):
-        dtype = dtype()
-    if isinstance(dtype, pl.Date):
-        return dt.date.fromisoformat(value) if isinstance(value, str) else value
-    if isinstance(dtype, pl.List):
-        return [_typed(item, dtype.inner) for item in value]
-    if isinstance(dtype, pl.Struct):
-        return {field.name: _typed(value.get(field.name), field.dtype) for field in dtype.fields}
-    return value

@@ -35,8 +35,13 @@ from accord.cases.service import stored_people
 from accord.clock import Clock, SetClock, today
 from accord.db import unit_of_work
 from accord.errors import AccordError
+from accord.monitoring.service import lift_suspension, record_check_in, report_incident
 from accord.proposals import repository, views
 from accord.proposals.batch import Decision, review_batch
+from accord.proposals.case_facts import record_case_change
+from accord.proposals.fear_claims import claim_fear, decide_fear, schedule_interview
+from accord.proposals.movement import clear, confirm_arrival, record_onward, schedule
+from accord.proposals.notices import record_notice
 from accord.proposals.pools import propose_pool
 from accord.proposals.render import (
     caps_table,
@@ -44,23 +49,8 @@ from accord.proposals.render import (
     ledger_totals,
     month_lines,
 )
-from accord.proposals.service import (
-    OnwardOutcome,
-    claim_fear,
-    clear,
-    confirm_arrival,
-    decide_fear,
-    lift_suspension,
-    move,
-    record_case_change,
-    record_check_in,
-    record_notice,
-    record_onward,
-    report_incident,
-    schedule,
-    schedule_interview,
-    withdraw,
-)
+from accord.proposals.service import OnwardOutcome, move, withdraw
+from accord.records.countries import country_name
 from accord.records.person import PersonRecord
 from accord.safeguards.predicates import REOPENING_DAYS, is_minor
 from accord.workflow.audience import Audience
@@ -613,9 +603,12 @@ def print_year(year: Year, console: Console) -> None:
         family = views.item_view(session, example, year.cast.officer) if example else None
         family_view = item_renderable(family) if family else None
     console.rule(f"[bold]A year of {AGREEMENT}, {START} to {END} (synthetic)")
+    parties = ledger.agreement
     console.print(
-        "A made-up Kosovo-style agreement with a complete instrument: 50 people per year, 40"
-        " present at once, pools of 1.5× the places left; each party played by the script.",
+        "A made-up Kosovo-style agreement,"
+        f" {country_name(parties.sender)} → {country_name(parties.receiver)}, with a complete"
+        " instrument: 50 people per year, 40 present at once, pools of 1.5× the places left;"
+        " each party played by the script.",
         soft_wrap=True,
     )
     by_key = {m.month: m for m in months}

@@ -17,7 +17,8 @@ from pathlib import Path
 
 import polars as pl
 
-from accord.rules.fields import frame_schema, list_view, stored_list_dtype, whole_years_expr
+from accord.records.columns import PERSON_COLUMNS
+from accord.rules.fields import frame_schema, list_view, whole_years_expr
 from accord.safeguards.predicates import PROTECTING_STATUSES
 
 
@@ -41,41 +42,35 @@ class PopulationFacts:
         return pl.col("row").is_in(hits.implode())
 
 
-_STRINGS = pl.List(pl.String)
-
-RECORD_SCHEMA: dict[str, pl.DataType] = {
-    "case_id": pl.String(),
-    "family_id": pl.String(),
-    "relationship": pl.String(),
-    "given_name": pl.String(),
-    "family_name": pl.String(),
-    "aliases": _STRINGS,
-    "birth_date": pl.Date(),
-    "sex": pl.String(),
-    "nationalities": _STRINGS,
-    "languages": _STRINGS,
-    "sender_status": pl.String(),
-    "removal_order": pl.Struct({"status": pl.String, "date": pl.Date}),
-    "protection": pl.List(
-        pl.Struct({"type": pl.String, "status": pl.String, "against": pl.String, "date": pl.Date})
-    ),
-    "fear_claims": pl.List(
-        pl.Struct(
-            {"country": pl.String, "asserted": pl.Date, "outcome": pl.String, "decided": pl.Date}
-        )
-    ),
-    "appeal_pending": pl.Boolean(),
-    "stay_of_removal": pl.Boolean(),
-    "convictions": stored_list_dtype("convictions"),
-    "detention_incidents": stored_list_dtype("detention_incidents"),
-    "vulnerabilities": _STRINGS,
-    "age_disputed": pl.Boolean(),
-    "travel_document": pl.Struct({"type": pl.String, "country": pl.String, "expires": pl.Date}),
-    "assessments": pl.List(
-        pl.Struct({"rule": pl.String, "by": pl.String, "date": pl.Date, "reason": pl.String})
-    ),
-}
+SCREENED_FIELDS = (
+    "case_id",
+    "family_id",
+    "relationship",
+    "given_name",
+    "family_name",
+    "aliases",
+    "birth_date",
+    "sex",
+    "nationalities",
+    "languages",
+    "sender_status",
+    "removal_order",
+    "protection",
+    "fear_claims",
+    "appeal_pending",
+    "stay_of_removal",
+    "convictions",
+    "detention_incidents",
+    "vulnerabilities",
+    "age_disputed",
+    "travel_document",
+    "assessments",
+)
 """The parts of a record screening reads; the rest of each document is skipped by the reader."""
+
+RECORD_SCHEMA: dict[str, pl.DataType] = {name: PERSON_COLUMNS[name] for name in SCREENED_FIELDS}
+"""Those fields' columns, typed as the record's own (`accord.records.columns`), which the
+Parquet people files are written with too."""
 
 
 def people_frame(records_json: Sequence[str]) -> pl.DataFrame:

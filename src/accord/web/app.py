@@ -23,7 +23,6 @@ from pydantic import BaseModel
 from accord import __version__
 from accord.accounts.api import public as session_router
 from accord.accounts.api import router as accounts_router
-from accord.agreements import monitoring_pages
 from accord.agreements import pages as agreement_pages
 from accord.agreements.api import router as agreements_router
 from accord.audit import pages as audit_pages
@@ -32,6 +31,8 @@ from accord.cases import pages as people_pages
 from accord.cases.api import router as people_router
 from accord.clock import Clock, clock_for
 from accord.config import Settings
+from accord.monitoring import pages as monitoring_pages
+from accord.monitoring.api import router as monitoring_router
 from accord.proposals import pages as proposal_pages
 from accord.proposals.api import router as proposals_router
 from accord.store import open_store
@@ -183,6 +184,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         session_router,
         accounts_router,
         agreements_router,
+        monitoring_router,
         people_router,
         proposals_router,
         audit_router,

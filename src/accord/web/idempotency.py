@@ -13,7 +13,6 @@ from typing import Annotated
 from fastapi import Header, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -22,6 +21,7 @@ from accord.db import unit_of_work
 from accord.errors import Conflict
 from accord.models.idempotency import IdempotentRequest
 from accord.store import Store
+from accord.web.repository import kept_answer
 from accord.web.state import AppState
 
 IdempotencyKey = Annotated[
@@ -55,11 +55,7 @@ def run_once(
     """Do `work` in one transaction, or replay the answer a request with this key got."""
     with unit_of_work(store.sessions) as session:
         if key is not None:
-            prior = session.execute(
-                select(IdempotentRequest).where(
-                    IdempotentRequest.principal == principal, IdempotentRequest.key == key
-                )
-            ).scalar_one_or_none()
+            prior = kept_answer(session, principal, key)
             if prior is not None:
                 if prior.fingerprint != request_print:
                     raise Conflict(

@@ -28,17 +28,20 @@ from starlette.datastructures import FormData
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from accord import __version__
-from accord.access import PAGES, check, shown_state
+from accord.access import PAGES, check, is_receiver, may_open, shown_state
 from accord.accounts import policy, service
 from accord.accounts.policy import SESSION_LIFETIME
 from accord.accounts.service import TooManyAttempts, Unauthorized
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import AccordError, Forbidden, MalformedInput, Problem
+from accord.records.countries import countries_label, country_label, country_name
 from accord.records.text import FreeText
 from accord.web.auth import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, Caller
 from accord.web.state import AppState
 from accord.workflow.audience import AUDIENCE_TEXT, WITHHELD, Audience
+from accord.workflow.moves import BY_NAME as MOVES_BY_NAME
+from accord.workflow.transitions import Role
 
 HERE = Path(__file__).parent
 CSRF_COOKIE = "accord_csrf"
@@ -50,8 +53,16 @@ templates.env.filters["shown_state"] = lambda state, role: shown_state(state, ro
 templates.env.filters["label"] = lambda text: str(text).replace("_", " ")
 templates.env.filters["tojson_attr"] = lambda value: json.dumps(value, default=str)
 templates.env.filters["audience"] = lambda value: AUDIENCE_TEXT[Audience(value)]
+# Countries by name beside their code (accord.records.countries): `{{ code|country }}` is
+# "Rwanda (RW)"; `{{ code|country_name }}` is "Rwanda", for a heading about the parties.
+templates.env.filters["country"] = lambda code: country_label(str(code))
+templates.env.filters["country_name"] = lambda code: country_name(str(code))
+templates.env.filters["countries"] = lambda codes, empty="": countries_label(codes, empty)
 templates.env.globals["audiences"] = [(a.value, text) for a, text in AUDIENCE_TEXT.items()]
 templates.env.globals["withheld"] = WITHHELD
+# Where a move's form posts (accord.workflow.moves): `{{ move_path("notify", item.id) }}` is
+# /items/7/notify; a name that is no move fails the page rather than post nowhere.
+templates.env.globals["move_path"] = lambda name, item_id: MOVES_BY_NAME[name].path(item_id)
 
 
 class SignInFirst(Exception):
@@ -104,14 +115,18 @@ def render(
     status: int = 200,
 ) -> HTMLResponse:
     """A page (or, for an htmx request, the fragment template given), with the frame's
-    context: the user, the CSRF token, today's date, the flash note."""
+    context: the user, the CSRF token, today's date, the flash note, and what the user's role
+    may do as `accord.access` decides it (the pages it may open; whether it receives)."""
     state = state_of(request)
     flash = request.cookies.get(FLASH_COOKIE)
+    role = caller.principal.role if caller else None
     response = templates.TemplateResponse(
         request,
         template,
         {
             "me": caller.principal if caller else None,
+            "may_open": may_open(role) if role else frozenset(),
+            "receives": is_receiver(role) if role else False,
             "csrf": request.cookies.get(CSRF_COOKIE, ""),
             "today": today(state.clock),
             "flash": _unflash(flash) if flash else None,
@@ -335,6 +350,6 @@ def logout(request: Request, caller: PageCaller) -> Response:
     return response
 
 
-def home_of(role: str) -> str:
+def home_of(role: Role) -> str:
     """Where a role starts: a reviewer at its review queue, everyone else at the dashboard."""
-    return "/review" if role == "reviewer" else "/"
+    return "/review" if is_receiver(role) else "/"

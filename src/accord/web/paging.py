@@ -67,6 +67,9 @@ class Page(BaseModel, Generic[T]):
 
 
 def page(rows: Sequence[T], limit: int, offset: int) -> Page[T]:
+    """A page of a list already in memory (computed, or narrowed by access rules in Python).
+    A stored list is paged and counted by its repository instead (`accord.queries.page_of`),
+    and its page given as `Page(items=..., total=..., limit=..., offset=...)`."""
     return Page[T](
         items=list(rows[offset : offset + limit]), total=len(rows), limit=limit, offset=offset
     )

@@ -11,20 +11,12 @@ they hand to a reader.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from types import MappingProxyType
 
+from accord.records.vocabulary import AUDIENCE_HELP as AUDIENCE_HELP
+from accord.records.vocabulary import Audience as Audience
 from accord.workflow.disclosure import SEES_EVERYTHING
 from accord.workflow.transitions import Role
-
-
-class Audience(StrEnum):
-    """Who a check-in note or an incident text is for: the sender's officers and supervisors
-    only, or also the receiving state's reviewers and the agreement's monitors."""
-
-    SENDER = "sender"
-    SHARED = "shared"
-
 
 AUDIENCE_TEXT: MappingProxyType[Audience, str] = MappingProxyType(
     {
@@ -33,13 +25,6 @@ AUDIENCE_TEXT: MappingProxyType[Audience, str] = MappingProxyType(
     }
 )
 """What each audience means, in the words the forms and the sender's views use."""
-
-AUDIENCE_HELP = (
-    "Who may read the text: `sender` (the sender's officers and supervisors only) or `shared`"
-    " (also the receiving state's reviewers and the agreement's monitors). Required: nothing"
-    " is shared unless its author says so."
-)
-"""The one description of the choice, for the API's document and the command line's help."""
 
 WITHHELD = "note for the sender's staff"
 """What a page shows a reader in place of a text that is not theirs to read."""

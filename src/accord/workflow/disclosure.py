@@ -19,12 +19,13 @@ from types import MappingProxyType
 from accord.workflow.transitions import (
     ONWARD,
     RECEIVER,
+    SENDER,
     TRANSITIONS,
     Role,
     State,
 )
 
-SEES_EVERYTHING: frozenset[Role] = frozenset({"officer", "supervisor"})
+SEES_EVERYTHING: frozenset[Role] = SENDER
 """The sender's staff see the item as it is; every other role sees it through this module."""
 
 WITHDRAWN = "withdrawn by the sender"

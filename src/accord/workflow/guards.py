@@ -11,22 +11,22 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import get_args
 
 from dateutil.relativedelta import relativedelta
 
 from accord.records.agreement import AgreementIn
 from accord.records.person import PersonRecord
+from accord.records.vocabulary import CheckInDays
+from accord.records.vocabulary import NoticeOutcome as NoticeOutcome
+from accord.records.vocabulary import Recipient as Recipient
 from accord.safeguards.predicates import is_minor
 from accord.screening.single import Screen, screen_family
 from accord.workflow.transitions import Guard, Transition
 
 SAFETY_ASSESSMENT_MONTHS = 12
 INTERVIEW_NOTICE = dt.timedelta(hours=72)
-MONITORING_DAYS = (30, 90, 180)
-
-NoticeOutcome = Literal["served", "refused_to_sign", "language_not_understood"]
-Recipient = Literal["person", "counsel"]
+MONITORING_DAYS: tuple[CheckInDays, ...] = get_args(CheckInDays)
 
 
 @dataclass(frozen=True, slots=True)

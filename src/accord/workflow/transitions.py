@@ -23,9 +23,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 from types import MappingProxyType
-from typing import Literal
+from typing import Literal, get_args
 
 from accord.errors import IllegalTransition
+from accord.records.vocabulary import CancelReason as CancelReason
+from accord.records.vocabulary import OnwardOutcome
 
 
 class State(StrEnum):
@@ -82,15 +84,8 @@ BEFORE_TRANSFER = frozenset(
 )
 """States from which cancellation is possible; the first four after acceptance hold quota."""
 HOLDS_RESERVATION = frozenset(BEFORE_TRANSFER - {State.PROPOSED})
-ONWARD = frozenset(
-    {
-        State.RETURNED_HOME,
-        State.REMAINED,
-        State.MOVED_ON,
-        State.ABSCONDED,
-        State.RE_TRANSFERRED,
-    }
-)
+ONWARD = frozenset(State(outcome) for outcome in get_args(OnwardOutcome))
+"""The onward states: one per onward outcome (`accord.records.vocabulary.OnwardOutcome`)."""
 LEFT_RECEIVER = frozenset(ONWARD - {State.REMAINED})
 """Onward outcomes after which the person is no longer present in the receiving state."""
 OPEN = frozenset(BEFORE_TRANSFER)
@@ -206,11 +201,6 @@ PROPOSE = Transition("propose", frozenset(), State.PROPOSED, SENDER, ("S12", "sc
 BY_ACTION: MappingProxyType[str, Transition] = MappingProxyType(
     {t.action: t for t in (PROPOSE, *TRANSITIONS)}
 )
-
-CancelReason = Literal["stay", "new_claim", "appeal", "case_file", "withdrawal"]
-"""Why an item is cancelled before transfer: a court stay, a new protection claim or an appeal
-(S3), changed case records that stop the family (judged again at import), or the sender
-withdrawing it."""
 
 
 def transition(action: str, current: State) -> Transition:

@@ -16,14 +16,15 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from accord.access import RULES
+from accord.access import lifts_suspensions, may_use, reports_incidents
 from accord.agreements import api as agreements_api
 from accord.db import one_transaction
 from accord.errors import InvalidInput, Problem
-from accord.proposals.pages import body_of
-from accord.proposals.service import INCIDENT_KINDS, SUSPENDING
+from accord.monitoring import api as monitoring_api
+from accord.monitoring.service import INCIDENT_KINDS, SUSPENDING
 from accord.records.text import FreeText
 from accord.web.auth import Caller
+from accord.web.forms import body_of
 from accord.web.pages import PageCaller, done, form_text, render, state_of
 
 router = APIRouter(include_in_schema=False)
@@ -50,10 +51,10 @@ def visible_agreements(request: Request, caller: Caller) -> list[agreements_api.
 
 def _check_ins(
     request: Request, agreement_id: str, caller: Caller
-) -> list[agreements_api.CheckInDue]:
-    rows: list[agreements_api.CheckInDue] = []
+) -> list[monitoring_api.CheckInDue]:
+    rows: list[monitoring_api.CheckInDue] = []
     while True:
-        page = agreements_api.list_check_ins(
+        page = monitoring_api.list_check_ins(
             request, agreement_id, caller, limit=BATCH, offset=len(rows), pending=False
         )
         rows += page.items
@@ -63,10 +64,10 @@ def _check_ins(
 
 def _incidents(
     request: Request, agreement_id: str, caller: Caller
-) -> list[agreements_api.IncidentRecord]:
-    rows: list[agreements_api.IncidentRecord] = []
+) -> list[monitoring_api.IncidentRecord]:
+    rows: list[monitoring_api.IncidentRecord] = []
     while True:
-        page = agreements_api.list_incidents(
+        page = monitoring_api.list_incidents(
             request, agreement_id, caller, limit=BATCH, offset=len(rows)
         )
         rows += page.items
@@ -109,9 +110,9 @@ def monitoring(
             "every": every,
             "chosen": agreement,
             "kinds": [(k, KIND_TEXT.get(k, k)) for k in INCIDENT_KINDS],
-            "may_report": role in RULES["incidents.report"].roles,
-            "may_lift": role in RULES["incidents.lift"].roles,
-            "reads_items": role in RULES["items.get"].roles,
+            "may_report": reports_incidents(role),
+            "may_lift": lifts_suspensions(role),
+            "reads_items": may_use(role, "items.get"),
             "nav": "monitoring",
         },
         caller=caller,
@@ -131,7 +132,7 @@ async def report_incident(request: Request, caller: PageCaller) -> Response:
     if not agreement_id:
         raise InvalidInput("the form", [Problem("agreement_id", "choose an agreement")])
     body = body_of(
-        agreements_api.IncidentIn,
+        monitoring_api.IncidentIn,
         form,
         {
             "kind": _field(form, "kind"),
@@ -139,9 +140,9 @@ async def report_incident(request: Request, caller: PageCaller) -> Response:
             "audience": form_text(form, "audience"),
         },
     )
-    assert isinstance(body, agreements_api.IncidentIn)
+    assert isinstance(body, monitoring_api.IncidentIn)
     with one_transaction(state_of(request).store.sessions):  # the report and what it did
-        answer = agreements_api.report_incident(request, agreement_id, body, caller, None)
+        answer = monitoring_api.report_incident(request, agreement_id, body, caller, None)
         incident = json.loads(bytes(answer.body))
         status = agreements_api.get_agreement(request, agreement_id, caller).status
     what = "Incident" if body.kind in SUSPENDING else "Finding"
@@ -159,7 +160,7 @@ async def lift_suspension(request: Request, caller: PageCaller) -> Response:
     agreement_id = _field(form, "agreement_id")
     if not agreement_id:
         raise InvalidInput("the form", [Problem("agreement_id", "choose an agreement")])
-    body = body_of(agreements_api.LiftIn, form, {"reason": _field(form, "reason")})
-    assert isinstance(body, agreements_api.LiftIn)
-    agreements_api.lift_suspension(request, agreement_id, body, caller, None)
+    body = body_of(monitoring_api.LiftIn, form, {"reason": _field(form, "reason")})
+    assert isinstance(body, monitoring_api.LiftIn)
+    monitoring_api.lift_suspension(request, agreement_id, body, caller, None)
     return done("/monitoring", f"Suspension of {agreement_id} lifted: it is in force again.")
