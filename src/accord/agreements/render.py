@@ -64,22 +64,21 @@ def source_text(key: str | None, sources: dict[str, SourceIn]) -> str:
 
 
 def agreements_table(agreements: list[AgreementIn]) -> Table:
+    """One row an agreement, readable on an 80-column terminal: the id whole, each party by
+    name beside its code on a line of its own, the status over the day it was reported."""
     table = Table(title="Agreements", show_lines=False)
     table.add_column("id", no_wrap=True)
-    table.add_column("sender → receiver")
-    table.add_column("kind")
-    table.add_column("status")
-    table.add_column("since")
-    table.add_column("caps")
+    table.add_column("sender → receiver", min_width=18)
+    table.add_column("status", max_width=14)
+    table.add_column("kind; caps", overflow="fold")
     for agreement in agreements:
         last = agreement.status_history[-1] if agreement.status_history else None
         table.add_row(
             agreement.id,
             f"{country_label(agreement.sender)}\n→ {country_label(agreement.receiver)}",
-            agreement.kind.replace("_", " "),
-            agreement.status.value.replace("_", " "),
-            reported_date(last.date, last.precision) if last else "",
-            escape(caps_summary(agreement)),
+            agreement.status.value.replace("_", " ")
+            + (f"\nsince {reported_date(last.date, last.precision)}" if last else ""),
+            escape(f"{agreement.kind.replace('_', ' ')}; {caps_summary(agreement)}"),
         )
     return table
 
