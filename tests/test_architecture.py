@@ -215,3 +215,22 @@ def test_the_walk_sees_a_breach_and_a_cycle(monkeypatch: pytest.MonkeyPatch) -> 
         " errors, clock and itself"
     ]
     assert cycles() == [["accord.cases", "accord.proposals"]]
+
+
+def is_kind(name: str, kind: str) -> bool:
+    """Whether a module is an adapter of that kind: `api`, `pages`, `cli` (or `*_api`, …)."""
+    last = name.rpartition(".")[2]
+    return kind in (last, last.rpartition("_")[2])
+
+
+def test_pages_import_no_api_module() -> None:
+    """Pages never import an API module: a page calls the commands and read models the API's
+    handlers call (docs/architecture.md, "A new page"), not the handlers."""
+    assert (
+        sorted(
+            f"{name} imports {target}: a page calls commands and read models, not API handlers"
+            for name, target in edges()
+            if is_kind(name, "pages") and is_kind(target, "api")
+        )
+        == []
+    )

@@ -61,8 +61,9 @@ from accord.proposals.fear_claims import claim_fear, decide_fear, schedule_inter
 from accord.proposals.movement import clear, confirm_arrival, record_onward, schedule
 from accord.proposals.notices import record_notice
 from accord.proposals.pools import PoolFamily, create_pool
-from accord.proposals.service import GuardFailed, Moved, OnwardOutcome, move
+from accord.proposals.service import GuardFailed, Moved, move
 from accord.records.agreement import CapIn
+from accord.records.vocabulary import OnwardOutcome
 from accord.store import Store, open_store
 from accord.workflow.disclosure import SEEN_STATE
 from accord.workflow.quota import held, present

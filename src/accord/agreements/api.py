@@ -5,19 +5,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
-from accord.access import acts_for_sender, may_see, sees_claims, shown_state
-from accord.agreements.service import change_status, stored_agreements
+from accord.access import acts_for_sender
+from accord.agreements.service import change_status
+from accord.agreements.views import agreement_rows, agreement_seen, visible_agreement
 from accord.clock import today
 from accord.db import unit_of_work
-from accord.errors import Forbidden, NotFound
-from accord.proposals import repository as workflow
+from accord.errors import Forbidden
+from accord.monitoring import views as monitoring_views
+from accord.monitoring.views import SMALL_CELL
 from accord.proposals import views
 from accord.proposals.screening import screen_stored
 from accord.records.agreement import AgreementIn, SourceIn, Status
@@ -25,14 +28,11 @@ from accord.records.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, QueryDay, page
+from accord.web.paths import AgreementId
 from accord.web.problems import responses
 from accord.web.state import AppState
-from accord.workflow.quota import present
 
 router = APIRouter(tags=["agreements"], dependencies=[Depends(authorize)])
-AgreementId = Annotated[FreeText, Path(max_length=64, description="An agreement id.")]
-SMALL_CELL = 5
-"""Counts from 1 to 4 are suppressed in what a monitor reads (DESIGN §6)."""
 
 
 class AgreementSummary(BaseModel):
@@ -51,19 +51,6 @@ def app_state(request: Request) -> AppState:
     return state
 
 
-def _visible(session: Session, caller: Caller) -> list[AgreementIn]:
-    p = caller.principal
-    return [a for a in stored_agreements(session) if may_see(p.role, p.party, a)]
-
-
-def one_visible(session: Session, caller: Caller, agreement_id: str) -> AgreementIn:
-    """An agreement the caller may see; any other is not found (its existence is not told)."""
-    found = next((a for a in _visible(session, caller) if a.id == agreement_id), None)
-    if found is None:
-        raise NotFound(f"no agreement {agreement_id!r}")
-    return found
-
-
 @router.get(
     "/agreements",
     name="agreements.list",
@@ -80,21 +67,8 @@ def list_agreements(
     receiver: Annotated[FreeText | None, Query(max_length=16)] = None,
 ) -> Page[AgreementSummary]:
     with unit_of_work(app_state(request).store.sessions) as session:
-        rows = [
-            AgreementSummary(
-                id=a.id,
-                title=a.title,
-                sender=a.sender,
-                receiver=a.receiver,
-                kind=a.kind,
-                status=a.status,
-                term_start=a.term.start if a.term else None,
-                term_end=a.term.end if a.term else None,
-            )
-            for a in _visible(session, caller)
-            if (status is None or a.status == status) and (receiver in (None, a.receiver))
-        ]
-    return page(rows, limit, offset)
+        found = agreement_rows(session, caller.actor, status=status, receiver=receiver)
+    return page([AgreementSummary(**asdict(row)) for row in found], limit, offset)
 
 
 @router.get(
@@ -110,11 +84,7 @@ def get_agreement(
     """The registry entry; the notes on its status changes are the sender's own words, read by
     the sender's staff only (the statuses, their days and their sources are shared)."""
     with unit_of_work(app_state(request).store.sessions) as session:
-        found = one_visible(session, caller, agreement_id)
-    if sees_claims(caller.principal.role):
-        return found
-    history = [event.model_copy(update={"note": None}) for event in found.status_history]
-    return found.model_copy(update={"status_history": history})
+        return agreement_seen(session, caller.actor, agreement_id)
 
 
 class CapHeld(BaseModel):
@@ -157,7 +127,7 @@ def get_ledger(
 ) -> LedgerOut:
     state = app_state(request)
     with unit_of_work(state.store.sessions) as session:
-        one_visible(session, caller, agreement_id)
+        visible_agreement(session, caller.actor, agreement_id)
         view = views.ledger_view(session, agreement_id, on or today(state.clock), caller.actor)
         return LedgerOut(
             agreement_id=agreement_id,
@@ -205,10 +175,6 @@ class Aggregates(BaseModel):
     incidents: Cell
 
 
-def _cell(label: str, count: int) -> Cell:
-    return Cell(label=label, count=None if 0 < count < SMALL_CELL else count)
-
-
 @router.get(
     "/agreements/{agreement_id}/aggregates",
     name="agreements.aggregates",
@@ -220,36 +186,10 @@ def aggregates(
     request: Request, agreement_id: AgreementId, caller: Annotated[Caller, Depends(authorize)]
 ) -> Aggregates:
     state = app_state(request)
-    role = caller.principal.role
     day = today(state.clock)
     with unit_of_work(state.store.sessions) as session:
-        one_visible(session, caller, agreement_id)
-        items = workflow.items(session, agreement_id=agreement_id)
-        by_state = Counter(shown_state(i.state, role) for i in items)
-        reasons = Counter(
-            e.reason_code or "none"
-            for e in workflow.events_of_agreement(session, agreement_id)
-            if e.action == "reject"
-        )
-        rows = workflow.ledger_entries(session, agreement_id)
-        present_now = present(workflow.ledger(session, agreement_id))
-        check_ins = [c for i in items for c in workflow.check_ins(session, i.id)]
-        return Aggregates(
-            agreement_id=agreement_id,
-            day=day,
-            families_by_state=[_cell(s, n) for s, n in sorted(by_state.items())],
-            people_transferred=_cell(
-                "people transferred", sum(r.persons for r in rows if r.kind == "consume")
-            ),
-            people_present=_cell("people present", present_now),
-            rejections_by_reason=[_cell(code, n) for code, n in sorted(reasons.items())],
-            check_ins_done=_cell("check-ins done", sum(c.done_on is not None for c in check_ins)),
-            check_ins_overdue=_cell(
-                "check-ins overdue",
-                sum(c.done_on is None and c.due_on < day for c in check_ins),
-            ),
-            incidents=_cell("incidents", len(workflow.incidents(session, agreement_id))),
-        )
+        counts = monitoring_views.aggregates(session, caller.actor, agreement_id, day)
+    return Aggregates(**asdict(counts))
 
 
 class AgreementStatusOut(BaseModel):
@@ -286,7 +226,7 @@ def screening_summary(
     state = app_state(request)
     day = on or today(state.clock)
     with unit_of_work(state.store.sessions) as session:
-        one_visible(session, caller, agreement_id)
+        visible_agreement(session, caller.actor, agreement_id)
         results = screen_stored(session, [agreement_id], day)
     by_rule = Counter(rule for r in results for rule in {b.rule for b in r.blocked_by})
     eligible = sum(r.eligible for r in results)
@@ -357,4 +297,4 @@ def change_agreement_status(
 
 def peek(state: AppState, caller: Caller, agreement_id: str) -> AgreementIn:
     with unit_of_work(state.store.sessions) as session:
-        return one_visible(session, caller, agreement_id)
+        return visible_agreement(session, caller.actor, agreement_id)

@@ -2,7 +2,9 @@
 needs attention this week) and one agreement (status timeline with sources, caps and the
 ledger over time, the instrument checklist, criteria with a what-if box, pools, outcomes).
 
-Reads go through the API's own functions, so a page shows a user what the API would."""
+Reads go through the read models the API's handlers call (`accord.agreements.views`, and
+`accord.monitoring.views` for a monitor's aggregates), so a page shows a user what the API
+would."""
 
 from __future__ import annotations
 
@@ -14,13 +16,13 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse
 from pydantic import ValidationError
 
-from accord.access import may_see, may_use, reads_aggregates_only, sees_claims, shown_state
-from accord.agreements import api as agreements_api
-from accord.agreements.service import stored_agreements
+from accord.access import may_use, reads_aggregates_only, sees_claims, shown_state
+from accord.agreements.views import agreement_seen, visible_agreements
 from accord.cases.service import stored_people
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.errors import Forbidden, MalformedInput, Problem
+from accord.monitoring.views import aggregates
 from accord.proposals import repository
 from accord.proposals.attention import attention
 from accord.records.agreement import AgreementIn, CriterionIn
@@ -30,6 +32,7 @@ from accord.rules.errors import RuleError
 from accord.screening.batch import screen_population
 from accord.screening.single import Screen
 from accord.web.pages import PageCaller, render, state_of
+from accord.web.paths import AgreementId
 from accord.workflow.guards import agreement_open
 from accord.workflow.quota import LedgerRow, held
 
@@ -85,9 +88,7 @@ def dashboard(request: Request, caller: PageCaller) -> HTMLResponse:
     day = today(state.clock)
     cards: list[dict[str, Any]] = []
     with unit_of_work(state.store.sessions) as session:
-        for agreement in stored_agreements(session):
-            if not may_see(p.role, p.party, agreement):
-                continue
+        for agreement in visible_agreements(session, caller.actor):
             sees_ledger = may_use(p.role, "agreements.ledger")
             rows = repository.ledger(session, agreement.id) if sees_ledger else []
             cards.append(
@@ -127,16 +128,17 @@ def _outcomes(session: Any, agreement_id: str) -> dict[str, Any]:
 
 
 @router.get("/agreements/{agreement_id}", name="pages.agreement", response_class=HTMLResponse)
-def agreement_page(
-    request: Request, agreement_id: agreements_api.AgreementId, caller: PageCaller
-) -> HTMLResponse:
+def agreement_page(request: Request, agreement_id: AgreementId, caller: PageCaller) -> HTMLResponse:
     state = state_of(request)
     p = caller.principal
     day = today(state.clock)
-    agreement = agreements_api.get_agreement(request, agreement_id, caller)
+    monitor = reads_aggregates_only(p.role)
+    with unit_of_work(state.store.sessions) as session:
+        agreement = agreement_seen(session, caller.actor, agreement_id)
+        counts = aggregates(session, caller.actor, agreement_id, day) if monitor else None
     context: dict[str, Any] = {"agreement": agreement, "instrument": INSTRUMENT, "nav": "dashboard"}
-    if reads_aggregates_only(p.role):
-        context["aggregates"] = agreements_api.aggregates(request, agreement_id, caller)
+    if counts is not None:
+        context["aggregates"] = counts
         return render(request, "agreement.html", context, caller=caller)
     with unit_of_work(state.store.sessions) as session:
         sees_ledger = may_use(p.role, "agreements.ledger")
@@ -176,7 +178,7 @@ def agreement_page(
 )
 def what_if(
     request: Request,
-    agreement_id: agreements_api.AgreementId,
+    agreement_id: AgreementId,
     caller: PageCaller,
     criterion_id: Annotated[FreeText, Form(max_length=64)],
     expr: Annotated[FreeText, Form(max_length=2000)],
@@ -184,7 +186,8 @@ def what_if(
     """How many people and families would be eligible today with one criterion edited (or
     added); nothing is stored. The sender's staff only (it screens the sender's case files)."""
     state = state_of(request)
-    agreement = agreements_api.get_agreement(request, agreement_id, caller)
+    with unit_of_work(state.store.sessions) as session:
+        agreement = agreement_seen(session, caller.actor, agreement_id)
     if not sees_claims(caller.principal.role):
         raise Forbidden("only the sender's staff screen the case files")
     day = today(state.clock)

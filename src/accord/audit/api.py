@@ -8,8 +8,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel
 
-from accord.audit.repository import EventFilter, events_page
 from accord.audit.service import verify
+from accord.audit.views import SUBJECT_KINDS, EventSearch, events_page
 from accord.db import unit_of_work
 from accord.records.text import FreeText
 from accord.web.auth import Caller, authorize
@@ -37,23 +37,6 @@ class VerificationOut(BaseModel):
     head_hash: str | None
     broken_at: int | None
     problem: str | None
-
-
-SUBJECT_KINDS = (
-    "person",
-    "proposal_item",
-    "proposal",
-    "agreement",
-    "user",
-    "api_token",
-    "party",
-    "import",
-)
-"""The kinds of subject audit events name (`entity_type`)."""
-
-
-def _start_of(day: dt.date) -> dt.datetime:
-    return dt.datetime.combine(day, dt.time(), dt.UTC)
 
 
 def _state(request: Request) -> AppState:
@@ -91,30 +74,34 @@ def list_events(
         QueryDay | None, Query(description="Events on or before this day (UTC).")
     ] = None,
 ) -> Page[AuditEventOut]:
-    where = EventFilter(
+    search = EventSearch(
         action=action,
         actor=actor,
         entity_id=entity_id,
         entity_type=entity_type,
-        since=None if since is None else _start_of(since),
-        before=None if until is None else _start_of(until + dt.timedelta(days=1)),
+        since=since,
+        until=until,
     )
     with unit_of_work(_state(request).store.sessions) as session:
-        rows, total = events_page(session, where, limit=limit, offset=offset)
-        items = [
+        found = events_page(session, search, limit=limit, offset=offset)
+    return Page[AuditEventOut](
+        items=[
             AuditEventOut(
                 seq=e.seq,
-                at=e.at if e.at.tzinfo else e.at.replace(tzinfo=dt.UTC),
+                at=e.at,
                 actor=e.actor,
                 action=e.action,
                 entity_type=e.entity_type,
                 entity_id=e.entity_id,
-                data=e.data or {},
+                data=e.data,
                 hash=e.hash,
             )
-            for e in rows
-        ]
-    return Page[AuditEventOut](items=items, total=total, limit=limit, offset=offset)
+            for e in found.items
+        ],
+        total=found.total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get(
@@ -129,11 +116,10 @@ def verify_chain(
 ) -> VerificationOut:
     with unit_of_work(_state(request).store.sessions) as session:
         result = verify(session)
-    broken = result.broken
     return VerificationOut(
         ok=result.ok,
         events=result.events,
         head_hash=result.head_hash,
-        broken_at=broken.seq if broken else None,
-        problem=broken.problem if broken else None,
+        broken_at=result.broken_at,
+        problem=result.problem,
     )

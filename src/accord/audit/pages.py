@@ -2,7 +2,8 @@
 actor, action, subject (its id and kind) and days, and paged, and the verification of the hash
 chain (intact, or the first event at which it breaks).
 
-Reads go through the API's own functions: the same filters, the same verification."""
+Reads go through the read model and the verification the API reads through
+(`accord.audit.views`, `accord.audit.service.verify`): the same filters, the same verification."""
 
 from __future__ import annotations
 
@@ -13,11 +14,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from pydantic import TypeAdapter, ValidationError
 
-from accord.audit import api as audit_api
+from accord.audit.service import verify
+from accord.audit.views import SUBJECT_KINDS, EventSearch, events_page
+from accord.db import unit_of_work
 from accord.errors import InvalidInput, Problem
 from accord.records.text import FreeText
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
-from accord.web.pages import PageCaller, is_htmx, render
+from accord.web.pages import PageCaller, is_htmx, render, state_of
 from accord.web.paging import Offset, QueryDay
 
 router = APIRouter(include_in_schema=False)
@@ -58,11 +61,7 @@ def audit(
         "since": since.strip(),
         "until": until.strip(),
     }
-    found = audit_api.list_events(
-        request,
-        caller,
-        limit=PAGE_SIZE,
-        offset=offset,
+    search = EventSearch(
         action=filters["action"] or None,
         actor=filters["actor"] or None,
         entity_id=filters["entity_id"] or None,
@@ -70,10 +69,12 @@ def audit(
         since=_day(filters["since"], "since"),
         until=_day(filters["until"], "until"),
     )
+    with unit_of_work(state_of(request).store.sessions) as session:
+        found = events_page(session, search, limit=PAGE_SIZE, offset=offset)
     context = {
         "events": found.items,
         "filters": filters,
-        "subject_kinds": audit_api.SUBJECT_KINDS,
+        "subject_kinds": SUBJECT_KINDS,
         "pager": pager("/audit", filters, offset, len(found.items), found.total),
         "nav": "audit",
     }
@@ -85,6 +86,7 @@ def audit(
 def audit_verify(request: Request, caller: PageCaller) -> HTMLResponse:
     """Recompute the whole chain now: every event's hash from its content and its predecessor's,
     and the head's, so an edit, a deletion or a cut tail shows where it happened."""
-    result = audit_api.verify_chain(request, caller)
+    with unit_of_work(state_of(request).store.sessions) as session:
+        result = verify(session)
     template = "_audit_verify.html" if is_htmx(request) else "audit_verify.html"
     return render(request, template, {"result": result, "nav": "audit"}, caller=caller)

@@ -82,8 +82,20 @@ class Verification:
     def ok(self) -> bool:
         return self.broken is None
 
+    @property
+    def broken_at(self) -> int | None:
+        """The first event whose link does not hold (every one from it on is in doubt)."""
+        return self.broken.seq if self.broken else None
+
+    @property
+    def problem(self) -> str | None:
+        return self.broken.problem if self.broken else None
+
 
 def verify(session: Session) -> Verification:
+    """The whole chain recomputed now: every event's hash from its content and its
+    predecessor's, and the head's, so an edit, a deletion or a cut tail shows where it
+    happened."""
     head = repository.read_head(session)
     head_seq, head_hash = (head.seq, head.hash) if head else (None, None)
     count = 0

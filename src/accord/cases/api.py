@@ -6,34 +6,31 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
-from sqlalchemy.orm import Session
 
-from accord.agreements.service import stored_agreement, stored_agreements
-from accord.audit.service import Entry, record_many
+from accord.cases import views
 from accord.cases.protective import LiftableFact
 from accord.cases.reader import Row
-from accord.cases.repository import get_person, people_page
-from accord.cases.service import to_record
+from accord.cases.service import sender_staff_only
 from accord.clock import today
 from accord.db import unit_of_work
-from accord.errors import Forbidden, NotFound
 from accord.proposals.case_facts import assess, import_case_files, lift_fact, record_case_change
-from accord.proposals.screening import explain_stored
 from accord.records.person import PersonRecord
 from accord.records.text import FreeText
 from accord.records.vocabulary import CaseChange
 from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page, QueryDay
+from accord.web.paths import CaseId
 from accord.web.problems import responses
 from accord.web.state import AppState
 
 router = APIRouter(tags=["people"], dependencies=[Depends(authorize)])
-CaseId = Annotated[FreeText, Path(max_length=64, description="A person's case id.")]
 
 
 class PersonSummary(BaseModel):
+    """A row of `views.PersonRow` on the wire."""
+
     case_id: str
     family_id: str
     relationship: str
@@ -64,14 +61,6 @@ def _state(request: Request) -> AppState:
     return state
 
 
-def _senders_staff(session: Session, caller: Caller) -> None:
-    """The case files are the sender's: staff of a party that sends under no agreement here
-    read none of them."""
-    party = caller.principal.party
-    if party is not None and party not in {a.sender for a in stored_agreements(session)}:
-        raise Forbidden(f"{caller.principal.name} acts for {party}, which sends no one here")
-
-
 @router.get(
     "/people",
     name="people.list",
@@ -90,41 +79,17 @@ def list_people(
     ] = None,
     nationality: Annotated[FreeText | None, Query(min_length=2, max_length=2)] = None,
 ) -> Page[PersonSummary]:
+    search = views.PeopleSearch(
+        family_id=family_id, family_name=family_name, nationality=nationality
+    )
     with unit_of_work(_state(request).store.sessions) as session:
-        _senders_staff(session, caller)
-        shown, total = people_page(
-            session,
-            limit=limit,
-            offset=offset,
-            family_id=family_id,
-            family_name_prefix=family_name,
-            nationality=None if nationality is None else nationality.upper(),
-        )
-        record_many(
-            session,
-            caller.principal.name,
-            [
-                Entry("person.read", "person", p.case_id, {"view": "summary", "via": "list"})
-                for p in shown
-            ],
-        )
-        return Page[PersonSummary](
-            items=[
-                PersonSummary(
-                    case_id=p.case_id,
-                    family_id=p.family_id,
-                    relationship=p.relationship,
-                    given_name=p.given_name,
-                    family_name=p.family_name,
-                    birth_date=p.birth_date,
-                    nationalities=list(p.nationalities),
-                )
-                for p in shown
-            ],
-            total=total,
-            limit=limit,
-            offset=offset,
-        )
+        found = views.people_page(session, caller.actor, search, limit=limit, offset=offset)
+    return Page[PersonSummary](
+        items=[PersonSummary.model_validate(p, from_attributes=True) for p in found.items],
+        total=found.total,
+        limit=limit,
+        offset=offset,
+    )
 
 
 @router.get(
@@ -138,16 +103,7 @@ def get_person_record(
     request: Request, case_id: CaseId, caller: Annotated[Caller, Depends(authorize)]
 ) -> PersonRecord:
     with unit_of_work(_state(request).store.sessions) as session:
-        _senders_staff(session, caller)
-        person = get_person(session, case_id)
-        if person is None:
-            raise NotFound(f"no person with case id {case_id!r}")
-        record_many(
-            session,
-            caller.principal.name,
-            [Entry("person.read", "person", case_id, {"view": "full record"})],
-        )
-        return to_record(person)
+        return views.person_record(session, caller.actor, case_id)
 
 
 @router.get(
@@ -167,28 +123,23 @@ def explain(
     state = _state(request)
     day = on or today(state.clock)
     with unit_of_work(state.store.sessions) as session:
-        _senders_staff(session, caller)
-        agreement = stored_agreement(session, agreement_id)
-        party = caller.principal.party
-        if party is not None and agreement.sender != party:
-            raise NotFound(f"no agreement {agreement_id!r}")
-        _, checks = explain_stored(session, case_id, agreement_id, day, actor=caller.principal.name)
-        return Explanation(
-            case_id=case_id,
-            agreement_id=agreement_id,
-            on=day,
-            eligible=all(c.passed for c in checks),
-            checks=[
-                CheckOut(
-                    rule=c.rule,
-                    text=c.text,
-                    passed=c.passed,
-                    reason=c.reason,
-                    sources=list(c.sources),
-                )
-                for c in checks
-            ],
-        )
+        found = views.explanation(session, caller.actor, case_id, agreement_id, day)
+    return Explanation(
+        case_id=found.case_id,
+        agreement_id=found.agreement_id,
+        on=found.on,
+        eligible=found.eligible,
+        checks=[
+            CheckOut(
+                rule=c.rule,
+                text=c.text,
+                passed=c.passed,
+                reason=c.reason,
+                sources=list(c.sources),
+            )
+            for c in found.checks
+        ],
+    )
 
 
 class CaseChangeIn(BaseModel):
@@ -223,7 +174,7 @@ def case_change(
 ) -> list[CancelledOut]:
     state = _state(request)
     with unit_of_work(state.store.sessions) as session:
-        _senders_staff(session, caller)
+        sender_staff_only(session, caller.actor)
         cancelled = record_case_change(
             session,
             case_id,
@@ -271,7 +222,7 @@ def lift(
 ) -> None:
     state = _state(request)
     with unit_of_work(state.store.sessions) as session:
-        _senders_staff(session, caller)
+        sender_staff_only(session, caller.actor)
         lift_fact(
             session,
             case_id,
@@ -317,7 +268,7 @@ def record_assessment(
 ) -> AssessmentOut:
     state = _state(request)
     with unit_of_work(state.store.sessions) as session:
-        _senders_staff(session, caller)
+        sender_staff_only(session, caller.actor)
         done = assess(session, case_id, body.rule, body.reason, caller.actor, state.clock)
         return AssessmentOut(rule=done.rule, by=done.by, date=done.date, reason=done.reason)
 
@@ -362,7 +313,7 @@ def import_records(
     failing family refuses the whole batch, naming it."""
     state = _state(request)
     with unit_of_work(state.store.sessions) as session:
-        _senders_staff(session, caller)
+        sender_staff_only(session, caller.actor)
         report = import_case_files(
             session,
             [Row(f"records[{n}]", record) for n, record in enumerate(body.records)],

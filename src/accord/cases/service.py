@@ -13,14 +13,15 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from accord.access import assesses
+from accord.access import Actor, assesses
+from accord.agreements.repository import sender_codes
 from accord.audit.service import Entry, record_many
 from accord.bulk import collector_paused
 from accord.cases import repository
 from accord.cases.families import FamilyFinding, MemberState, check_families
 from accord.cases.protective import Kept, keep_protective, new_assessments
 from accord.cases.reader import Row
-from accord.errors import Conflict, InvalidInput, NotFound, Problem
+from accord.errors import Conflict, Forbidden, InvalidInput, NotFound, Problem
 from accord.models import Person
 from accord.records.person import PersonRecord
 
@@ -39,6 +40,13 @@ class ImportReport:
     """Families with a created or changed member: their open items are judged again."""
     rechecked: list[str] = field(default_factory=list)
     """What judging the changed families' open items again did, one line per item."""
+
+
+def sender_staff_only(session: Session, actor: Actor) -> None:
+    """The case files are the sender's: staff of a party that sends under no agreement here
+    read and change none of them."""
+    if actor.party is not None and actor.party not in sender_codes(session):
+        raise Forbidden(f"{actor.name} acts for {actor.party}, which sends no one here")
 
 
 def to_columns(row: Row) -> dict[str, Any]:

@@ -2,21 +2,15 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated
 
 import typer
 
 from accord.cli_support import AudienceOption, acting, new_app, out
 from accord.monitoring import service as monitoring
+from accord.records.vocabulary import IncidentKind
 
 incident_app = new_app("Incidents under an agreement; onward removal or ill-treatment suspends it.")
-
-
-class IncidentKind(StrEnum):
-    onward_removal = "onward_removal"
-    ill_treatment = "ill_treatment"
-    other = "other"
 
 
 @incident_app.command("report")
@@ -30,7 +24,7 @@ def incident_report(
     text is read by whom `--audience` names."""
     with acting("incidents.report") as (session, clock, who):
         incident = monitoring.report_incident(
-            session, agreement, kind.value, text, who, clock, audience=audience
+            session, agreement, kind, text, who, clock, audience=audience
         )
         number, suspends = incident.id, incident.suspends
     out.print(

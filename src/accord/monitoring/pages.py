@@ -4,12 +4,13 @@ for the sender's staff, why), a form to report an incident or a monitor's findin
 read its text (`accord.workflow.audience`), and, for a supervisor, a form to lift a suspension
 with a reason.
 
-Reads and writes go through the API's own functions, so a monitor sees only the agreements that
-name it and only what the API gives it, and a report suspends exactly as the API's does."""
+Reads and writes go through the read models and commands the API's handlers call
+(`accord.monitoring.views`, `accord.agreements.views`, `accord.monitoring.service`), so a monitor
+sees only the agreements that name it and only what the API gives it, and a report suspends
+exactly as the API's does."""
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
@@ -17,62 +18,31 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from accord.access import lifts_suspensions, may_use, reports_incidents
-from accord.agreements import api as agreements_api
-from accord.db import one_transaction
+from accord.agreements.views import agreement_rows, agreement_seen
+from accord.clock import today
+from accord.db import unit_of_work
 from accord.errors import InvalidInput, Problem
-from accord.monitoring import api as monitoring_api
-from accord.monitoring.service import INCIDENT_KINDS, SUSPENDING
+from accord.monitoring import views
+from accord.monitoring.schemas import IncidentIn, LiftIn
+from accord.monitoring.service import (
+    INCIDENT_KINDS,
+    SUSPENDING,
+    lift_suspension_seen,
+    report_incident_seen,
+)
 from accord.records.text import FreeText
-from accord.web.auth import Caller
+from accord.records.vocabulary import INCIDENT_KIND_NAMES, IncidentKind
 from accord.web.forms import body_of
 from accord.web.pages import PageCaller, done, form_text, render, state_of
 
 router = APIRouter(include_in_schema=False)
-BATCH = 200
-"""Rows asked of an API list per call (its largest page)."""
-KIND_TEXT = {
-    "onward_removal": "Onward removal (suspends the agreement)",
-    "ill_treatment": "Ill-treatment (suspends the agreement)",
-    "other": "Other finding (does not suspend)",
-}
 
 
-def visible_agreements(request: Request, caller: Caller) -> list[agreements_api.AgreementSummary]:
-    """Every agreement the user may see, as the API lists them (paged through to the end)."""
-    found: list[agreements_api.AgreementSummary] = []
-    while True:
-        page = agreements_api.list_agreements(
-            request, caller, limit=BATCH, offset=len(found), status=None, receiver=None
-        )
-        found += page.items
-        if not page.items or len(found) >= page.total:
-            return found
-
-
-def _check_ins(
-    request: Request, agreement_id: str, caller: Caller
-) -> list[monitoring_api.CheckInDue]:
-    rows: list[monitoring_api.CheckInDue] = []
-    while True:
-        page = monitoring_api.list_check_ins(
-            request, agreement_id, caller, limit=BATCH, offset=len(rows), pending=False
-        )
-        rows += page.items
-        if not page.items or len(rows) >= page.total:
-            return rows
-
-
-def _incidents(
-    request: Request, agreement_id: str, caller: Caller
-) -> list[monitoring_api.IncidentRecord]:
-    rows: list[monitoring_api.IncidentRecord] = []
-    while True:
-        page = monitoring_api.list_incidents(
-            request, agreement_id, caller, limit=BATCH, offset=len(rows)
-        )
-        rows += page.items
-        if not page.items or len(rows) >= page.total:
-            return rows
+def kind_text(kind: IncidentKind) -> str:
+    """An incident kind as the form offers it: its name, and whether it suspends."""
+    if kind in SUSPENDING:
+        return f"{INCIDENT_KIND_NAMES[kind]} (suspends the agreement)"
+    return f"{INCIDENT_KIND_NAMES[kind]} (does not suspend)"
 
 
 @router.get("/monitoring", name="pages.monitoring", response_class=HTMLResponse)
@@ -82,26 +52,30 @@ def monitoring(
     agreement: Annotated[FreeText | None, Query(max_length=64)] = None,
 ) -> HTMLResponse:
     """Each visible agreement's check-ins and incidents (or one agreement's, when chosen)."""
+    state = state_of(request)
     role = caller.principal.role
-    every = visible_agreements(request, caller)
-    chosen = [a for a in every if a.id == agreement] if agreement else every
+    actor = caller.actor
+    day = today(state.clock)
     cards: list[dict[str, Any]] = []
-    for summary in chosen:
-        check_ins = _check_ins(request, summary.id, caller)
-        incidents = sorted(
-            _incidents(request, summary.id, caller), key=lambda i: i.id, reverse=True
-        )
-        cards.append(
-            {
-                "agreement": summary,
-                "check_ins": sorted(check_ins, key=lambda c: (c.done_on is not None, c.due_on)),
-                "due": sum(c.done_on is None for c in check_ins),
-                "done": sum(c.done_on is not None for c in check_ins),
-                "overdue": sum(c.overdue for c in check_ins),
-                "incidents": incidents,
-                "suspending": [i for i in incidents if i.suspends and i.lifted_on is None],
-            }
-        )
+    with unit_of_work(state.store.sessions) as session:
+        every = agreement_rows(session, actor)
+        chosen = [a for a in every if a.id == agreement] if agreement else every
+        for summary in chosen:
+            check_ins = views.check_ins_due(session, actor, summary.id, day)
+            incidents = sorted(
+                views.incidents_seen(session, actor, summary.id), key=lambda i: i.id, reverse=True
+            )
+            cards.append(
+                {
+                    "agreement": summary,
+                    "check_ins": sorted(check_ins, key=lambda c: (c.done_on is not None, c.due_on)),
+                    "due": sum(c.done_on is None for c in check_ins),
+                    "done": sum(c.done_on is not None for c in check_ins),
+                    "overdue": sum(c.overdue for c in check_ins),
+                    "incidents": incidents,
+                    "suspending": [i for i in incidents if i.suspends and i.lifted_on is None],
+                }
+            )
     return render(
         request,
         "monitoring.html",
@@ -109,7 +83,7 @@ def monitoring(
             "cards": cards,
             "every": every,
             "chosen": agreement,
-            "kinds": [(k, KIND_TEXT.get(k, k)) for k in INCIDENT_KINDS],
+            "kinds": [(k, kind_text(k)) for k in INCIDENT_KINDS],
             "may_report": reports_incidents(role),
             "may_lift": lifts_suspensions(role),
             "reads_items": may_use(role, "items.get"),
@@ -132,7 +106,7 @@ async def report_incident(request: Request, caller: PageCaller) -> Response:
     if not agreement_id:
         raise InvalidInput("the form", [Problem("agreement_id", "choose an agreement")])
     body = body_of(
-        monitoring_api.IncidentIn,
+        IncidentIn,
         form,
         {
             "kind": _field(form, "kind"),
@@ -140,14 +114,22 @@ async def report_incident(request: Request, caller: PageCaller) -> Response:
             "audience": form_text(form, "audience"),
         },
     )
-    assert isinstance(body, monitoring_api.IncidentIn)
-    with one_transaction(state_of(request).store.sessions):  # the report and what it did
-        answer = monitoring_api.report_incident(request, agreement_id, body, caller, None)
-        incident = json.loads(bytes(answer.body))
-        status = agreements_api.get_agreement(request, agreement_id, caller).status
+    state = state_of(request)
+    with unit_of_work(state.store.sessions) as session:  # the report and what it did
+        incident = report_incident_seen(
+            session,
+            agreement_id,
+            body.kind,
+            body.text,
+            caller.actor,
+            state.clock,
+            audience=body.audience,
+        )
+        number, suspends = incident.id, incident.suspends
+        status = agreement_seen(session, caller.actor, agreement_id).status
     what = "Incident" if body.kind in SUSPENDING else "Finding"
-    text = f"{what} {incident['id']} reported under {agreement_id}."
-    if incident["suspends"] and status == "suspended":
+    text = f"{what} {number} reported under {agreement_id}."
+    if suspends and status == "suspended":
         text += f" {agreement_id} is suspended (S15) until a supervisor lifts it with a reason."
         return done("/monitoring", text, kind="warn")
     return done("/monitoring", text)
@@ -160,7 +142,8 @@ async def lift_suspension(request: Request, caller: PageCaller) -> Response:
     agreement_id = _field(form, "agreement_id")
     if not agreement_id:
         raise InvalidInput("the form", [Problem("agreement_id", "choose an agreement")])
-    body = body_of(monitoring_api.LiftIn, form, {"reason": _field(form, "reason")})
-    assert isinstance(body, monitoring_api.LiftIn)
-    monitoring_api.lift_suspension(request, agreement_id, body, caller, None)
+    body = body_of(LiftIn, form, {"reason": _field(form, "reason")})
+    state = state_of(request)
+    with unit_of_work(state.store.sessions) as session:
+        lift_suspension_seen(session, agreement_id, body.reason, caller.actor, state.clock)
     return done("/monitoring", f"Suspension of {agreement_id} lifted: it is in force again.")

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import get_args
+
 from sqlalchemy.orm import Session
 
 from accord.access import Actor, lifts_suspensions, records_check_ins, reports_incidents
 from accord.agreements import repository as agreements
 from accord.agreements.service import apply_status_move, to_schema
+from accord.agreements.views import visible_agreement
 from accord.audit.service import Entry, record
 from accord.clock import Clock, today
 from accord.errors import Conflict, Forbidden, NotFound
@@ -17,6 +20,7 @@ from accord.models import (
 from accord.proposals import repository
 from accord.proposals.service import _acts_for, _agreement, _forward, _item
 from accord.records.agreement import SourceIn, Status
+from accord.records.vocabulary import IncidentKind, SuspendingKind
 from accord.workflow.audience import Audience
 from accord.workflow.guards import (
     MONITORING_DAYS,
@@ -69,10 +73,11 @@ def record_check_in(
     return due
 
 
-INCIDENT_KINDS = ("onward_removal", "ill_treatment", "other")
+INCIDENT_KINDS: tuple[IncidentKind, ...] = get_args(IncidentKind)
+"""What an incident reports (`accord.records.vocabulary`), in the order the forms offer them."""
 
-
-SUSPENDING = frozenset({"onward_removal", "ill_treatment"})
+SUSPENDING: frozenset[IncidentKind] = frozenset(get_args(SuspendingKind))
+"""The kinds that suspend the agreement at once (S15)."""
 
 
 def report_incident(
@@ -193,3 +198,28 @@ def lift_suspension(
         note="suspension lifted by a supervisor",
     )
     session.flush()
+
+
+def report_incident_seen(
+    session: Session,
+    agreement_id: str,
+    kind: str,
+    text: str,
+    actor: Actor,
+    clock: Clock,
+    *,
+    audience: Audience,
+) -> Incident:
+    """`report_incident` by a user of the API or the pages: an agreement the user may not see
+    is not found (its existence is not told), before any other refusal."""
+    visible_agreement(session, actor, agreement_id)
+    return report_incident(session, agreement_id, kind, text, actor, clock, audience=audience)
+
+
+def lift_suspension_seen(
+    session: Session, agreement_id: str, reason: str, actor: Actor, clock: Clock
+) -> None:
+    """`lift_suspension` by a user of the API or the pages: an agreement the user may not see
+    is not found (its existence is not told), before any other refusal."""
+    visible_agreement(session, actor, agreement_id)
+    lift_suspension(session, agreement_id, reason, actor, clock)

@@ -33,7 +33,6 @@ from accord.clock import Clock, as_utc, today
 from accord.errors import Conflict, NotFound
 from accord.proposals import repository
 from accord.proposals.service import (
-    CaseChange,
     Moved,
     _agreement,
     _item,
@@ -44,6 +43,7 @@ from accord.proposals.service import (
     update_person,
 )
 from accord.records.person import Assessment, ProtectionEntry
+from accord.records.vocabulary import CaseChange
 from accord.workflow.guards import (
     Facts,
     failures_of,

@@ -15,7 +15,8 @@ from accord.models import (
     Movement,
 )
 from accord.proposals import repository
-from accord.proposals.service import GuardFailed, Moved, OnwardOutcome, _agreement, _item, move
+from accord.proposals.service import GuardFailed, Moved, _agreement, _item, move
+from accord.records.vocabulary import OnwardOutcome
 from accord.workflow.guards import (
     check_ins_due,
 )

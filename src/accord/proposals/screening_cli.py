@@ -19,6 +19,7 @@ from accord.agreements.loader import load_registry_file
 from accord.agreements.service import stored_agreement, stored_agreements
 from accord.cases.reader import read_people
 from accord.cases.service import stored_people
+from accord.cases.views import explain_stored
 from accord.cli_support import ScreeningDayOption, command_clock, out, signed_in
 from accord.clock import Clock, today
 from accord.db import unit_of_work
@@ -119,7 +120,7 @@ def explain_command(
         party = who.principal.party
         if party is not None and stored_agreement(session, agreement).sender != party:
             raise NotFound(f"no agreement {agreement!r}")
-        record, checks = service.explain_stored(session, case_id, agreement, day, actor=who.name)
+        record, checks = explain_stored(session, case_id, agreement, day, actor=who.name)
     eligible = all(check.passed for check in checks)
     out.print(
         f"{record.case_id} (family {record.family_id}) against {agreement} on {day}: "

@@ -42,8 +42,6 @@ from accord.models import (
 from accord.proposals import repository
 from accord.records.agreement import AgreementIn
 from accord.records.person import PersonRecord
-from accord.records.vocabulary import CaseChange as CaseChange
-from accord.records.vocabulary import OnwardOutcome as OnwardOutcome
 from accord.records.vocabulary import RejectionCode
 from accord.workflow.disclosure import SEEN_STATE
 from accord.workflow.guards import (

@@ -52,3 +52,18 @@ AUDIENCE_HELP = (
     " is shared unless its author says so."
 )
 """The one description of the choice, for the API's document and the command line's help."""
+
+SuspendingKind = Literal["onward_removal", "ill_treatment"]
+"""An incident that suspends its agreement at once (S15): a transferred person removed onward
+to a country of risk, or ill-treated; until a supervisor of the sender lifts the suspension."""
+
+IncidentKind = Literal[SuspendingKind, "other"]
+"""What an incident under an agreement reports: a suspending kind, or any other finding (which
+does not suspend), in the order the forms and the command line offer them."""
+
+INCIDENT_KIND_NAMES: dict[IncidentKind, str] = {
+    "onward_removal": "Onward removal",
+    "ill_treatment": "Ill-treatment",
+    "other": "Other finding",
+}
+"""Each incident kind as the page's form names it (the form adds whether it suspends)."""

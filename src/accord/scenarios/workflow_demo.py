@@ -49,9 +49,10 @@ from accord.proposals.render import (
     ledger_totals,
     month_lines,
 )
-from accord.proposals.service import OnwardOutcome, move, withdraw
+from accord.proposals.service import move, withdraw
 from accord.records.countries import country_name
 from accord.records.person import PersonRecord
+from accord.records.vocabulary import OnwardOutcome
 from accord.safeguards.predicates import REOPENING_DAYS, is_minor
 from accord.workflow.audience import Audience
 from accord.workflow.guards import MONITORING_DAYS, last_service, notice_recipients
