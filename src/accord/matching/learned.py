@@ -24,7 +24,7 @@ from accord.matching.scoring import (
 )
 from accord.records.agreement import AgreementIn
 from accord.records.person import PersonRecord
-from accord.records.vocabulary import OnwardOutcome as OnwardOutcome
+from accord.records.vocabulary import OnwardOutcome
 
 STABLE_OUTCOMES: frozenset[str] = frozenset({"remained", "returned_home"})
 """The label the learned scorer predicts: the person stayed put or went home as agreed."""

@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import get_args
 
 from accord.errors import InvalidInput, Problem
-from accord.matching.learned import OnwardOutcome, Outcome
+from accord.matching.learned import Outcome
 from accord.matching.scoring import Pair, PairScore
 from accord.records.agreement import AgreementIn
 from accord.records.person import PersonRecord
+from accord.records.vocabulary import OnwardOutcome
 
 SCORE_COLUMNS = ("family_id", "agreement_id", "score")
 

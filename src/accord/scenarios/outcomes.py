@@ -21,11 +21,12 @@ import random
 from collections.abc import Mapping, Sequence
 
 from accord.matching.languages import official_languages
-from accord.matching.learned import OnwardOutcome, Outcome
+from accord.matching.learned import Outcome
 from accord.matching.scoring import family_facts
 from accord.matching.transparent import MONTHS_COUNTED
 from accord.records.agreement import AgreementIn
 from accord.records.person import PersonRecord
+from accord.records.vocabulary import OnwardOutcome
 from accord.scenarios.people import REFERENCE_DATE
 
 __all__ = ["Outcome", "stable_chance", "synthetic_outcomes"]
