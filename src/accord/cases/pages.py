@@ -10,19 +10,16 @@ writes it."""
 
 from __future__ import annotations
 
-import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
-from accord.access import may_see
-from accord.agreements.service import stored_agreements
 from accord.cases import views as cases
 from accord.cases.views import TimelineEntry
-from accord.clock import as_utc, today
+from accord.clock import today
 from accord.db import unit_of_work
-from accord.proposals import repository, views
+from accord.proposals import views
 from accord.records.text import FreeText
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
 from accord.web.pages import PageCaller, render, state_of
@@ -63,36 +60,16 @@ def people(
 
 def _family_items(
     request: Request, caller: PageCaller, family_id: str
-) -> tuple[list[dict[str, Any]], list[TimelineEntry]]:
+) -> tuple[list[views.FamilyItem], list[TimelineEntry]]:
     """Each proposal item of the family the user may read, and its timeline entries, as the
     workflow's own view gives them (each item read is in the audit log)."""
-    p = caller.principal
-    items: list[dict[str, Any]] = []
-    entries: list[TimelineEntry] = []
     with unit_of_work(state_of(request).store.sessions) as session:
-        readable = {a.id for a in stored_agreements(session) if may_see(p.role, p.party, a)}
-        for found in repository.items(session, family_id=family_id):
-            if found.agreement_id not in readable:
-                continue
-            view = views.item_view(session, found.id, caller.actor)
-            items.append(
-                {
-                    "id": found.id,
-                    "pool_id": found.proposal_id,
-                    "agreement_id": found.agreement_id,
-                    "state": view.state,
-                    "since": found.state_since,
-                    "size": found.size,
-                }
-            )
-            # Entries without a time (notices, check-ins) keep their place in the item's order.
-            last = dt.datetime.min.replace(tzinfo=dt.UTC)
-            for e in view.entries:
-                midnight = dt.datetime.combine(e.day, dt.time(0), tzinfo=dt.UTC)
-                last = max(
-                    as_utc(e.at) if e.at else midnight, last if last >= midnight else midnight
-                )
-                entries.append(TimelineEntry(e.day, last, e.what, e.who, item=found.id))
+        items = views.family_items(session, family_id, caller.actor)
+    entries = [
+        TimelineEntry(e.day, at, e.what, e.who, item=item.id)
+        for item in items
+        for at, e in item.moments
+    ]
     return items, entries
 
 

@@ -18,12 +18,13 @@ from typing import Literal
 
 from sqlalchemy.orm import Session
 
-from accord.access import Actor, may_read, sees_claims
+from accord.access import Actor, may_read, may_see, sees_claims
 from accord.access import shown_state as access_shown_state
 from accord.agreements.service import stored_agreement
 from accord.audit.service import Entry, record, record_many
 from accord.cases.minimized import MinimizedPerson
 from accord.cases.service import stored_people
+from accord.clock import as_utc
 from accord.errors import Forbidden, NotFound
 from accord.models import CheckIn, ItemEvent, LedgerEntry, Movement, Proposal, ProposalItem
 from accord.proposals import repository
@@ -562,3 +563,46 @@ def months(session: Session, agreement_id: str, actor: Actor) -> list[Month]:
                 f"suspension lifted by {incident.lifted_by}: {incident.lift_reason}"
             )
     return [by_month[key] for key in sorted(by_month)]
+
+
+@dataclass(frozen=True, slots=True)
+class FamilyItem:
+    """One proposal item of a family, as its reader may read it, with its timeline."""
+
+    id: int
+    pool_id: int
+    agreement_id: str
+    state: str
+    since: dt.date
+    size: int
+    moments: tuple[tuple[dt.datetime, TimelineEntry], ...]
+    """Each timeline entry with a moment to sort by: an entry recorded without a time (a
+    notice, a check-in) keeps its place in the item's order."""
+
+
+def family_items(session: Session, family_id: str, actor: Actor) -> list[FamilyItem]:
+    """Each item of the family under an agreement the actor may see, through the item's own
+    view (so each item read is audited as `item_view` audits it)."""
+    found: list[FamilyItem] = []
+    for item in repository.items(session, family_id=family_id):
+        if not may_see(actor.role, actor.party, stored_agreement(session, item.agreement_id)):
+            continue
+        view = item_view(session, item.id, actor)
+        moments: list[tuple[dt.datetime, TimelineEntry]] = []
+        last = dt.datetime.min.replace(tzinfo=dt.UTC)
+        for entry in view.entries:
+            midnight = dt.datetime.combine(entry.day, dt.time(0), tzinfo=dt.UTC)
+            last = max(as_utc(entry.at) if entry.at else midnight, max(last, midnight))
+            moments.append((last, entry))
+        found.append(
+            FamilyItem(
+                item.id,
+                item.proposal_id,
+                item.agreement_id,
+                view.state,
+                item.state_since,
+                item.size,
+                tuple(moments),
+            )
+        )
+    return found
