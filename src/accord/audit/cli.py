@@ -9,7 +9,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.audit import repository
+from accord.audit import views
 from accord.audit.service import verify
 from accord.cli_support import err, new_app, out, signed_in
 from accord.db import unit_of_work
@@ -45,7 +45,8 @@ def log_command(
 
     A supervisor or an admin."""
     with signed_in("audit.list") as who, unit_of_work(who.store.sessions) as session:
-        events = repository.list_events(session, entity_id=entity, action=action, limit=limit)
+        search = views.EventSearch(action=action, entity_id=entity)
+        events = views.events_page(session, search, limit=limit, offset=0).items
         table = Table(title="Audit log")
         for column in ("seq", "at (UTC)", "actor", "action", "record", "data"):
             table.add_column(column)
