@@ -76,50 +76,40 @@ class InterviewSet:
     at: dt.datetime
 
 
-def _accept(
-    session: Session, item_id: int, _: None, actor: Actor, clock: Clock, request_id: str | None
-) -> Moved:
-    return move(session, item_id, "accept", actor, clock, request_id=request_id)
+def _plain(action: str) -> Command[None, Moved]:
+    """A move with no body: the table row is all it needs."""
+
+    def command(
+        session: Session, item_id: int, _: None, actor: Actor, clock: Clock, request_id: str | None
+    ) -> Moved:
+        return move(session, item_id, action, actor, clock, request_id=request_id)
+
+    return command
 
 
-def _reject(
-    session: Session,
-    item_id: int,
-    body: RejectIn,
-    actor: Actor,
-    clock: Clock,
-    request_id: str | None,
-) -> Moved:
-    return move(
-        session,
-        item_id,
-        "reject",
-        actor,
-        clock,
-        request_id=request_id,
-        reason_code=body.reason_code,
-        reason_text=body.reason_text,
-    )
+def _with_reason(action: str) -> Command[RejectIn | RevokeIn, Moved]:
+    """The receiver's refusal (a rejection or a revocation) with its reason code and text."""
 
+    def command(
+        session: Session,
+        item_id: int,
+        body: RejectIn | RevokeIn,
+        actor: Actor,
+        clock: Clock,
+        request_id: str | None,
+    ) -> Moved:
+        return move(
+            session,
+            item_id,
+            action,
+            actor,
+            clock,
+            request_id=request_id,
+            reason_code=body.reason_code,
+            reason_text=body.reason_text,
+        )
 
-def _revoke(
-    session: Session,
-    item_id: int,
-    body: RevokeIn,
-    actor: Actor,
-    clock: Clock,
-    request_id: str | None,
-) -> Moved:
-    return move(
-        session,
-        item_id,
-        "revoke",
-        actor,
-        clock,
-        request_id=request_id,
-        reason_code=body.reason_code,
-        reason_text=body.reason_text,
-    )
+    return command
 
 
 def _cancel(
@@ -225,12 +215,6 @@ def _onward(
     return movement.record_onward(session, item_id, body.outcome, actor, clock, detail=body.detail)
 
 
-def _close(
-    session: Session, item_id: int, _: None, actor: Actor, clock: Clock, request_id: str | None
-) -> Moved:
-    return move(session, item_id, "close", actor, clock, request_id=request_id)
-
-
 def _bind(
     name: str, command: Command[Any, R], result: type[R], *, retries: bool = False
 ) -> Binding[Any, R]:
@@ -241,9 +225,9 @@ BINDINGS: MappingProxyType[str, Binding[Any, Any]] = MappingProxyType(
     {
         binding.move.name: binding
         for binding in (
-            _bind("accept", _accept, Moved, retries=True),
-            _bind("reject", _reject, Moved, retries=True),
-            _bind("revoke", _revoke, Moved, retries=True),
+            _bind("accept", _plain("accept"), Moved, retries=True),
+            _bind("reject", _with_reason("reject"), Moved, retries=True),
+            _bind("revoke", _with_reason("revoke"), Moved, retries=True),
             _bind("cancel", _cancel, Moved, retries=True),
             _bind("notify", _notify, NoticeRecorded),
             _bind("claim_fear", _claim_fear, Moved),
@@ -253,7 +237,7 @@ BINDINGS: MappingProxyType[str, Binding[Any, Any]] = MappingProxyType(
             _bind("schedule", _schedule, Moved),
             _bind("transfer", _transfer, Moved),
             _bind("onward", _onward, Moved),
-            _bind("close", _close, Moved, retries=True),
+            _bind("close", _plain("close"), Moved, retries=True),
         )
     }
 )
