@@ -160,10 +160,7 @@ class SignedIn:
     @property
     def actor(self) -> Actor:
         """The workflow's actor: name, role and party, all from the account."""
-        from accord.access import Actor
-
-        p = self.principal
-        return Actor(p.name, p.role, p.party)
+        return self.principal.actor
 
     @property
     def clock(self) -> Clock:

@@ -16,7 +16,7 @@ from accord.records.text import FreeText
 from accord.web.auth import SESSION_COOKIE, Caller, authorize
 from accord.web.paging import Limit, Offset, Page, page
 from accord.web.problems import responses
-from accord.web.state import AppState
+from accord.web.state import state_of
 from accord.workflow.transitions import Role
 
 public = APIRouter(tags=["session"])
@@ -46,11 +46,6 @@ class SignedIn(Me):
     )
 
 
-def _state(request: Request) -> AppState:
-    state: AppState = request.app.state.accord
-    return state
-
-
 def _address(request: Request) -> str | None:
     return request.client.host if request.client else None
 
@@ -63,7 +58,7 @@ def _address(request: Request) -> str | None:
     responses=responses(401, 422, 429),
 )
 def login(request: Request, response: Response, body: LoginIn) -> SignedIn:
-    state = _state(request)
+    state = state_of(request)
     # Its own transaction: a failed attempt is kept even though this request fails.
     user = service.authenticate(
         state.store.sessions,
@@ -116,8 +111,8 @@ def me(caller: Annotated[Caller, Depends(authorize)]) -> Me:
 def logout(request: Request, caller: Annotated[Caller, Depends(authorize)]) -> Response:
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id and caller.principal.via == "session":
-        with unit_of_work(_state(request).store.sessions) as session:
-            service.end_session(session, session_id, _state(request).clock)
+        with unit_of_work(state_of(request).store.sessions) as session:
+            service.end_session(session, session_id, state_of(request).clock)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/", secure=True, httponly=True, samesite="strict")
     return response
@@ -154,7 +149,7 @@ def list_users(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[UserOut]:
-    with unit_of_work(_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         rows = [
             UserOut(
                 username=u.username,
@@ -179,7 +174,7 @@ def list_users(
 def add_user(
     request: Request, body: UserIn, caller: Annotated[Caller, Depends(authorize)]
 ) -> UserOut:
-    state = _state(request)
+    state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         user = service.add_user(
             session,
@@ -232,7 +227,7 @@ def issue_token(
     body: TokenIn,
     caller: Annotated[Caller, Depends(authorize)],
 ) -> TokenOut:
-    state = _state(request)
+    state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         secret = service.issue_token(
             session,
@@ -265,7 +260,7 @@ def revoke_token(
     token_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     caller: Annotated[Caller, Depends(authorize)],
 ) -> RevokedOut:
-    state = _state(request)
+    state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         revoked = service.revoke_token(session, token_id, state.clock, actor=caller.principal.name)
         return RevokedOut(id=revoked.id, revoked_at=revoked.revoked_at)

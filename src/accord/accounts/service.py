@@ -17,6 +17,7 @@ from typing import Literal
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from accord.access import Actor
 from accord.accounts import policy, repository
 from accord.accounts.credentials import (
     check_password,
@@ -74,6 +75,11 @@ class Principal:
     user_id: int
     credential_id: int
     """The id of the user_sessions row (via session) or the api_tokens row (via token)."""
+
+    @property
+    def actor(self) -> Actor:
+        """Who acts in the workflow: name, role and party, all from the account."""
+        return Actor(self.name, self.role, self.party)
 
 
 # --- Users ------------------------------------------------------------------------------------

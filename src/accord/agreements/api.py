@@ -30,7 +30,7 @@ from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, QueryDay, page
 from accord.web.paths import AgreementId
 from accord.web.problems import responses
-from accord.web.state import AppState
+from accord.web.state import AppState, state_of
 
 router = APIRouter(tags=["agreements"], dependencies=[Depends(authorize)])
 
@@ -44,11 +44,6 @@ class AgreementSummary(BaseModel):
     status: str
     term_start: dt.date | None
     term_end: dt.date | None
-
-
-def app_state(request: Request) -> AppState:
-    state: AppState = request.app.state.accord
-    return state
 
 
 @router.get(
@@ -66,7 +61,7 @@ def list_agreements(
     status: Annotated[Status | None, Query()] = None,
     receiver: Annotated[FreeText | None, Query(max_length=16)] = None,
 ) -> Page[AgreementSummary]:
-    with unit_of_work(app_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         found = agreement_rows(session, caller.actor, status=status, receiver=receiver)
     return page([AgreementSummary(**asdict(row)) for row in found], limit, offset)
 
@@ -83,7 +78,7 @@ def get_agreement(
 ) -> AgreementIn:
     """The registry entry; the notes on its status changes are the sender's own words, read by
     the sender's staff only (the statuses, their days and their sources are shared)."""
-    with unit_of_work(app_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         return agreement_seen(session, caller.actor, agreement_id)
 
 
@@ -125,7 +120,7 @@ def get_ledger(
     caller: Annotated[Caller, Depends(authorize)],
     on: Annotated[QueryDay | None, Query(description="The day (default today).")] = None,
 ) -> LedgerOut:
-    state = app_state(request)
+    state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         visible_agreement(session, caller.actor, agreement_id)
         view = views.ledger_view(session, agreement_id, on or today(state.clock), caller.actor)
@@ -185,7 +180,7 @@ class Aggregates(BaseModel):
 def aggregates(
     request: Request, agreement_id: AgreementId, caller: Annotated[Caller, Depends(authorize)]
 ) -> Aggregates:
-    state = app_state(request)
+    state = state_of(request)
     day = today(state.clock)
     with unit_of_work(state.store.sessions) as session:
         counts = monitoring_views.aggregates(session, caller.actor, agreement_id, day)
@@ -223,7 +218,7 @@ def screening_summary(
     caller: Annotated[Caller, Depends(authorize)],
     on: Annotated[QueryDay | None, Query(description="The day (default today).")] = None,
 ) -> ScreeningSummary:
-    state = app_state(request)
+    state = state_of(request)
     day = on or today(state.clock)
     with unit_of_work(state.store.sessions) as session:
         visible_agreement(session, caller.actor, agreement_id)
@@ -271,7 +266,7 @@ def change_agreement_status(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    state = app_state(request)
+    state = state_of(request)
     if not acts_for_sender(
         caller.principal.role, caller.principal.party, peek(state, caller, agreement_id)
     ):

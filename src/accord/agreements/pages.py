@@ -31,8 +31,9 @@ from accord.reports import charts
 from accord.rules.errors import RuleError
 from accord.screening.batch import screen_population
 from accord.screening.single import Screen
-from accord.web.pages import PageCaller, render, state_of
+from accord.web.pages import PageCaller, render
 from accord.web.paths import AgreementId
+from accord.web.state import state_of
 from accord.workflow.guards import agreement_open
 from accord.workflow.quota import LedgerRow, held
 

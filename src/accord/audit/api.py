@@ -15,7 +15,7 @@ from accord.records.text import FreeText
 from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page, QueryDay
 from accord.web.problems import responses
-from accord.web.state import AppState
+from accord.web.state import state_of
 
 router = APIRouter(tags=["audit"], dependencies=[Depends(authorize)])
 
@@ -37,11 +37,6 @@ class VerificationOut(BaseModel):
     head_hash: str | None
     broken_at: int | None
     problem: str | None
-
-
-def _state(request: Request) -> AppState:
-    state: AppState = request.app.state.accord
-    return state
 
 
 @router.get(
@@ -82,7 +77,7 @@ def list_events(
         since=since,
         until=until,
     )
-    with unit_of_work(_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         found = events_page(session, search, limit=limit, offset=offset)
     return Page[AuditEventOut](
         items=[
@@ -114,7 +109,7 @@ def list_events(
 def verify_chain(
     request: Request, caller: Annotated[Caller, Depends(authorize)]
 ) -> VerificationOut:
-    with unit_of_work(_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         result = verify(session)
     return VerificationOut(
         ok=result.ok,

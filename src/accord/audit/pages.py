@@ -20,8 +20,9 @@ from accord.db import unit_of_work
 from accord.errors import InvalidInput, Problem
 from accord.records.text import FreeText
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
-from accord.web.pages import PageCaller, is_htmx, render, state_of
+from accord.web.pages import PageCaller, is_htmx, render
 from accord.web.paging import Offset, QueryDay
+from accord.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 

@@ -23,7 +23,7 @@ from accord.web.auth import Caller, authorize
 from accord.web.paging import Limit, Offset, Page, QueryDay
 from accord.web.paths import CaseId
 from accord.web.problems import responses
-from accord.web.state import AppState
+from accord.web.state import state_of
 
 router = APIRouter(tags=["people"], dependencies=[Depends(authorize)])
 
@@ -56,11 +56,6 @@ class Explanation(BaseModel):
     checks: list[CheckOut]
 
 
-def _state(request: Request) -> AppState:
-    state: AppState = request.app.state.accord
-    return state
-
-
 @router.get(
     "/people",
     name="people.list",
@@ -82,7 +77,7 @@ def list_people(
     search = views.PeopleSearch(
         family_id=family_id, family_name=family_name, nationality=nationality
     )
-    with unit_of_work(_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         found = views.people_page(session, caller.actor, search, limit=limit, offset=offset)
     return Page[PersonSummary](
         items=[PersonSummary.model_validate(p, from_attributes=True) for p in found.items],
@@ -102,7 +97,7 @@ def list_people(
 def get_person_record(
     request: Request, case_id: CaseId, caller: Annotated[Caller, Depends(authorize)]
 ) -> PersonRecord:
-    with unit_of_work(_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         return views.person_record(session, caller.actor, case_id)
 
 
@@ -120,7 +115,7 @@ def explain(
     agreement_id: Annotated[FreeText, Query(max_length=64)],
     on: Annotated[QueryDay | None, Query(description="The day (default today).")] = None,
 ) -> Explanation:
-    state = _state(request)
+    state = state_of(request)
     day = on or today(state.clock)
     with unit_of_work(state.store.sessions) as session:
         found = views.explanation(session, caller.actor, case_id, agreement_id, day)
@@ -172,7 +167,7 @@ def case_change(
     body: CaseChangeIn,
     caller: Annotated[Caller, Depends(authorize)],
 ) -> list[CancelledOut]:
-    state = _state(request)
+    state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         sender_staff_only(session, caller.actor)
         cancelled = record_case_change(
@@ -220,7 +215,7 @@ def lift(
     body: LiftIn,
     caller: Annotated[Caller, Depends(authorize)],
 ) -> None:
-    state = _state(request)
+    state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         sender_staff_only(session, caller.actor)
         lift_fact(
@@ -266,7 +261,7 @@ def record_assessment(
     body: AssessmentIn,
     caller: Annotated[Caller, Depends(authorize)],
 ) -> AssessmentOut:
-    state = _state(request)
+    state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         sender_staff_only(session, caller.actor)
         done = assess(session, case_id, body.rule, body.reason, caller.actor, state.clock)
@@ -311,7 +306,7 @@ def import_records(
     """Each record is validated as it arrives (a malformed one is a 422 naming
     `body.records.N.field`); the family checks run on the families as they will be, and one
     failing family refuses the whole batch, naming it."""
-    state = _state(request)
+    state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         sender_staff_only(session, caller.actor)
         report = import_case_files(

@@ -22,9 +22,10 @@ from accord.db import unit_of_work
 from accord.proposals import views
 from accord.records.text import FreeText
 from accord.web.listing import PAGE_SIZE, fragment_only, pager
-from accord.web.pages import PageCaller, render, state_of
+from accord.web.pages import PageCaller, render
 from accord.web.paging import Offset
 from accord.web.paths import CaseId
+from accord.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 

@@ -12,7 +12,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
-from accord.agreements.api import AgreementStatusOut, app_state
+from accord.agreements.api import AgreementStatusOut
 from accord.clock import today
 from accord.db import unit_of_work
 from accord.monitoring import schemas, views
@@ -23,6 +23,7 @@ from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, page
 from accord.web.paths import AgreementId
 from accord.web.problems import responses
+from accord.web.state import state_of
 from accord.workflow.audience import Audience
 
 router = APIRouter(tags=["monitoring"], dependencies=[Depends(authorize)])
@@ -61,7 +62,7 @@ def report_incident(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    state = app_state(request)
+    state = state_of(request)
 
     def work(session: Session) -> tuple[int, BaseModel]:
         incident = monitoring.report_incident_seen(
@@ -98,7 +99,7 @@ def lift_suspension(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    state = app_state(request)
+    state = state_of(request)
 
     def work(session: Session) -> tuple[int, BaseModel]:
         monitoring.lift_suspension_seen(
@@ -138,7 +139,7 @@ def list_incidents(
     limit: Limit = 50,
     offset: Offset = 0,
 ) -> Page[IncidentRecord]:
-    with unit_of_work(app_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         seen = views.incidents_seen(session, caller.actor, agreement_id)
     rows = [IncidentRecord(**asdict(i)) for i in seen]
     return page(rows, limit, offset)
@@ -174,7 +175,7 @@ def list_check_ins(
     offset: Offset = 0,
     pending: Annotated[bool, Query(description="Only those not yet done.")] = False,
 ) -> Page[CheckInDue]:
-    state = app_state(request)
+    state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         due = views.check_ins_due(
             session, caller.actor, agreement_id, today(state.clock), pending=pending

@@ -33,7 +33,8 @@ from accord.monitoring.service import (
 from accord.records.text import FreeText
 from accord.records.vocabulary import INCIDENT_KIND_NAMES, IncidentKind
 from accord.web.forms import body_of
-from accord.web.pages import PageCaller, done, form_text, render, state_of
+from accord.web.pages import PageCaller, done, form_text, render
+from accord.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 

@@ -38,7 +38,7 @@ from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, page
 from accord.web.paths import ItemId, PoolId
 from accord.web.problems import SERVER_BOUND, responses
-from accord.web.state import AppState
+from accord.web.state import state_of
 from accord.workflow.audience import Audience
 
 router = APIRouter(tags=["pools and items"], dependencies=[Depends(authorize)])
@@ -149,11 +149,6 @@ def _pool_out(proposal: Proposal, items: Sequence[ProposalItem | PoolRow], actor
     return PoolOut.model_validate(views.pool_seen(proposal, items, actor), from_attributes=True)
 
 
-def _state(request: Request) -> AppState:
-    state: AppState = request.app.state.accord
-    return state
-
-
 @router.get(
     "/pools",
     name="pools.list",
@@ -169,7 +164,7 @@ def list_pools(
     agreement_id: Annotated[FreeText | None, Query(max_length=64)] = None,
 ) -> Page[PoolSummary]:
     actor = caller.actor
-    with unit_of_work(_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         visible = {a.id for a in stored_agreements(session) if may_see(actor.role, actor.party, a)}
         rows = []
         for proposal in repository.proposals(session, agreement_id):
@@ -200,7 +195,7 @@ def get_pool(
     request: Request, pool_id: PoolId, caller: Annotated[Caller, Depends(authorize)]
 ) -> PoolOut:
     actor = caller.actor
-    with unit_of_work(_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         view = views.pool_view(session, pool_id, actor)
         return _pool_out(view.proposal, view.items, actor)
 
@@ -215,7 +210,7 @@ def get_pool(
 def get_item(
     request: Request, item_id: ItemId, caller: Annotated[Caller, Depends(authorize)]
 ) -> ItemOut:
-    with unit_of_work(_state(request).store.sessions) as session:
+    with unit_of_work(state_of(request).store.sessions) as session:
         seen = views.item_seen(session, item_id, caller.actor)
         return ItemOut.model_validate(seen, from_attributes=True)
 
@@ -239,7 +234,7 @@ SolveSeconds = Annotated[
 def solve_seconds(request: Request, asked: float | None) -> float:
     """The solver time a request gets: what it asks for, within the server's bound; asking for
     more is refused, naming the field."""
-    bound = _state(request).store.settings.max_solve_seconds
+    bound = state_of(request).store.settings.max_solve_seconds
     if asked is None:
         return bound
     if asked > bound:
@@ -272,7 +267,7 @@ def propose(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    actor, state = caller.actor, _state(request)
+    actor, state = caller.actor, state_of(request)
     seconds = solve_seconds(request, body.time_limit)
 
     def work(session: Session) -> tuple[int, BaseModel]:
@@ -330,7 +325,7 @@ def _move_route(binding: Binding[Any, Any]) -> None:
         idempotency_key: str | None = None,
         body: BaseModel | None = None,
     ) -> JSONResponse:
-        actor, clock = caller.actor, _state(request).clock
+        actor, clock = caller.actor, state_of(request).clock
 
         def work(session: Session) -> tuple[int, BaseModel]:
             views.readable_item(session, item_id, actor)
@@ -394,7 +389,7 @@ def decide(
 ) -> list[DecisionOut]:
     """One transaction per decision: a refusal (a cap reached, a safeguard) is reported and the
     rest are still decided. A retried batch changes nothing already decided."""
-    state = _state(request)
+    state = state_of(request)
     outcomes = review_pool(
         state.store.sessions,
         pool_id,
@@ -459,7 +454,7 @@ class PreviewOut(BaseModel):
 def preview(
     request: Request, body: PreviewIn, caller: Annotated[Caller, Depends(authorize)]
 ) -> PreviewOut:
-    state = _state(request)
+    state = state_of(request)
     seconds = solve_seconds(request, body.time_limit)
     with unit_of_work(state.store.sessions) as session:
         agreements = [stored_agreement(session, a) for a in body.agreement_ids]

@@ -46,9 +46,9 @@ from accord.web.pages import (
     is_htmx,
     local,
     render,
-    state_of,
 )
 from accord.web.paths import ROW_ID, ItemId, PoolId
+from accord.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
 REASONS: tuple[RejectionCode, ...] = get_args(RejectionCode)

@@ -113,7 +113,7 @@ def sign_up_cast(sessions: sessionmaker[Session], clock: Clock, *, by: str) -> C
             principal = token_principal(session, token, clock)
             if principal is None:
                 raise RuntimeError(f"the demo's token for {username} signs no one in")
-            actors[username] = Actor(principal.name, principal.role, principal.party)
+            actors[username] = principal.actor
     return Cast(
         officer=actors["o.reyes"],
         supervisors=(actors["s.chen"], actors["s.okafor"]),

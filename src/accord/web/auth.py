@@ -23,7 +23,7 @@ from accord.accounts.service import (
 )
 from accord.db import unit_of_work
 from accord.errors import Forbidden
-from accord.web.state import AppState
+from accord.web.state import AppState, state_of
 
 SESSION_COOKIE = "accord_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -41,8 +41,7 @@ class Caller:
 
     @property
     def actor(self) -> Actor:
-        p = self.principal
-        return Actor(p.name, p.role, p.party)
+        return self.principal.actor
 
 
 def _principal(request: Request, state: AppState) -> Principal:
@@ -73,7 +72,7 @@ def authorize(request: Request) -> Caller:
     name = getattr(route, "name", None)
     if name in PUBLIC_ROUTES:
         raise Forbidden(f"{name} is public: it has no caller")
-    state: AppState = request.app.state.accord
+    state = state_of(request)
     principal = _principal(request, state)
     check(str(name), principal.role, principal.scopes)
     request.state.caller = principal.name

@@ -22,7 +22,7 @@ from accord.errors import Conflict
 from accord.models.idempotency import IdempotentRequest
 from accord.store import Store
 from accord.web.repository import kept_answer
-from accord.web.state import AppState
+from accord.web.state import state_of
 
 IdempotencyKey = Annotated[
     str | None,
@@ -93,7 +93,7 @@ def answer_once(
 ) -> JSONResponse:
     """`run_once` for an API request: the application's store and clock, and the request's own
     fingerprint (method, path, body)."""
-    state: AppState = request.app.state.accord
+    state = state_of(request)
     return run_once(
         state.store,
         state.clock,

@@ -38,7 +38,7 @@ from accord.errors import AccordError, Forbidden, MalformedInput, Problem
 from accord.records.countries import countries_label, country_label, country_name
 from accord.records.text import FreeText
 from accord.web.auth import CSRF_HEADER, SAFE_METHODS, SESSION_COOKIE, Caller
-from accord.web.state import AppState
+from accord.web.state import state_of
 from accord.workflow.audience import AUDIENCE_TEXT, WITHHELD, Audience
 from accord.workflow.moves import BY_NAME as MOVES_BY_NAME
 from accord.workflow.transitions import Role
@@ -67,11 +67,6 @@ templates.env.globals["move_path"] = lambda name, item_id: MOVES_BY_NAME[name].p
 
 class SignInFirst(Exception):
     """A page asked for without a live session: sent to the sign-in page, then back."""
-
-
-def state_of(request: Request) -> AppState:
-    state: AppState = request.app.state.accord
-    return state
 
 
 async def _form(request: Request) -> FormData:

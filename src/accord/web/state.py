@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from starlette.requests import Request
+
 from accord.clock import Clock
 from accord.store import Store
 
@@ -12,3 +14,9 @@ from accord.store import Store
 class AppState:
     store: Store
     clock: Clock
+
+
+def state_of(request: Request) -> AppState:
+    """The running application's state, as `create_app` set it."""
+    state: AppState = request.app.state.accord
+    return state
