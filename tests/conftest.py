@@ -22,7 +22,7 @@ from sqlalchemy.engine import make_url
 
 from accord.config import Settings
 from accord.store import Store, open_store
-from tests.support import Cli
+from tests.support import Cli, approve_notice_templates
 
 POSTGRES_URL = os.environ.get(
     "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -73,8 +73,13 @@ def _drop_database(admin_url: str, name: str) -> None:
 
 
 def _migrate(url: str) -> None:
-    """The real migrations, to the newest revision."""
-    open_store(Settings(database_url=url)).close()
+    """The real migrations, to the newest revision; the shipped notice templates stored and
+    approved (but the Arabic one, left a draft), as a deployment's supervisor would."""
+    store = open_store(Settings(database_url=url))
+    try:
+        approve_notice_templates(store, keep_drafts=frozenset({"ar"}))
+    finally:
+        store.close()
 
 
 @pytest.fixture(scope="session")

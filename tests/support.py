@@ -9,12 +9,14 @@ from contextlib import contextmanager
 from argon2 import PasswordHasher
 from typer.testing import CliRunner, Result
 
+from accord.access import Actor
 from accord.accounts import credentials, service
 from accord.cli import app
 from accord.clock import SystemClock
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.store import open_store
+from accord.documents import service as templates
+from accord.store import Store, open_store
 
 PASSWORD = "correct horse battery"
 ADMIN = "ada"
@@ -43,6 +45,26 @@ def cheap_passwords() -> Iterator[None]:
     finally:
         credentials._hasher = real
         credentials._decoy.cache_clear()
+
+
+TEMPLATE_APPROVER = Actor("T. Reviewer", "supervisor")
+
+
+def approve_notice_templates(store: Store, *, keep_drafts: frozenset[str] = frozenset()) -> None:
+    """Approve every shipped notice template but those in `keep_drafts`, as a supervisor
+    would after a certified review: the tests serve notices in the languages of their people."""
+    clock = SystemClock()
+    with unit_of_work(store.sessions) as session:
+        for row in templates.list_templates(session, TEMPLATE_APPROVER, clock):
+            if row.status == "draft" and row.language not in keep_drafts:
+                templates.approve_template(
+                    session,
+                    row.language,
+                    row.version,
+                    "approved for the tests, as after a certified translator's review",
+                    TEMPLATE_APPROVER,
+                    clock,
+                )
 
 
 def sign_up(

@@ -29,6 +29,7 @@ FEATURES = {
     "accord.accounts",
     "accord.agreements",
     "accord.cases",
+    "accord.documents",
     "accord.proposals",
     "accord.monitoring",
 }

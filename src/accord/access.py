@@ -103,6 +103,10 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "people.lift": _rule("write", "supervisor"),
         "people.assess": _rule("write", "supervisor"),
         "screening.summary": _rule("read", *SENDER),
+        # notice templates: the sender's, approved by a supervisor
+        "templates.list": _rule("read", *SENDER),
+        "templates.load": _rule("write", "supervisor"),
+        "templates.approve": _rule("write", "supervisor"),
         # pools and items
         "pools.list": _rule("read", "officer", "supervisor", "reviewer"),
         "pools.get": _rule("read", "officer", "supervisor", "reviewer"),
@@ -110,6 +114,8 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "pools.preview": _rule("write", *SENDER),
         "pools.decide": _rule("write", "reviewer"),
         "items.get": _rule("read", "officer", "supervisor", "reviewer"),
+        "items.notice_document": _rule("read", *SENDER),
+        "pools.dossier": _rule("read", "officer", "supervisor", "reviewer"),
         # every move on an item, as its declaration says who may make it
         **{move.rule: Rule(move.roles, "write") for move in MOVES},
         # monitoring
@@ -142,6 +148,7 @@ PAGES: MappingProxyType[str, str] = MappingProxyType(
         "pages.pool": "pools.get",
         "pages.pool_decide": "pools.decide",
         "pages.item": "items.get",
+        "pages.notice_document": "items.notice_document",
         **{move.page: move.rule for move in MOVES},
         "pages.monitoring": "checkins.list",
         "pages.incident_report": "incidents.report",

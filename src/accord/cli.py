@@ -96,6 +96,10 @@ COMMANDS = {
         "Changes to a case that stop a transfer (a court stay, a new claim, an appeal), and a"
         " supervisor's acts that end one or assess a vulnerability.",
     ),
+    "templates": Lazy(
+        "accord.documents.cli:app",
+        "Notice templates: drafts, and a supervisor's approval of a certified translation.",
+    ),
     "incident": Lazy(
         "accord.monitoring.cli:incident_app",
         "Incidents under an agreement; onward removal or ill-treatment suspends it.",

@@ -3,6 +3,7 @@
 from accord.models.account import ApiToken, LoginAttempt, User, UserSession
 from accord.models.agreement import Agreement, AgreementCap, AgreementCriterion, Source, StatusEvent
 from accord.models.audit import AuditEvent, AuditHead
+from accord.models.document import NoticeTemplateRecord
 from accord.models.idempotency import IdempotentRequest
 from accord.models.party import Party
 from accord.models.person import Family, Person
@@ -35,6 +36,7 @@ __all__ = [
     "LoginAttempt",
     "Movement",
     "NoticeRecord",
+    "NoticeTemplateRecord",
     "Party",
     "Person",
     "Proposal",

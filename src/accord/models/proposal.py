@@ -121,6 +121,15 @@ class NoticeRecord(Base):
     language: Mapped[str] = mapped_column(String(8))
     outcome: Mapped[str] = mapped_column(String(32))
     by: Mapped[str] = mapped_column(String(128))
+    template_id: Mapped[int | None] = mapped_column(ForeignKey("notice_templates.id"))
+    """The approved template the document was typeset from (none before documents existed)."""
+    interpreter: Mapped[str | None] = mapped_column(String(128))
+    read_in: Mapped[str | None] = mapped_column(String(8))
+    """The language an interpreter read the document in, when it was read, not handed."""
+    document_inputs: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)
+    """Exactly what was typeset: with the template, enough to typeset it again."""
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    renderer: Mapped[str | None] = mapped_column(String(64))
 
 
 class FearClaimRecord(Base):

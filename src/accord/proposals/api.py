@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
@@ -27,6 +27,7 @@ from accord.monitoring.moves import BINDINGS
 from accord.proposals import repository, views
 from accord.proposals.batch import Decision, review_pool
 from accord.proposals.moves import Binding, InterviewSet, NoticeRecorded
+from accord.proposals.notices import served_document
 from accord.proposals.pools import match_stored, propose_pool, record_computed
 from accord.proposals.repository import PoolRow
 from accord.proposals.service import Moved
@@ -34,9 +35,10 @@ from accord.records.moves import DecisionsIn
 from accord.records.text import FreeText
 from accord.records.vocabulary import NoticeOutcome
 from accord.web.auth import Caller, authorize
+from accord.web.files import pdf_response
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, page
-from accord.web.paths import ItemId, PoolId
+from accord.web.paths import ItemId, NoticeId, PoolId
 from accord.web.problems import SERVER_BOUND, responses
 from accord.web.state import state_of
 from accord.workflow.audience import Audience
@@ -215,6 +217,26 @@ def get_item(
         return ItemOut.model_validate(seen, from_attributes=True)
 
 
+@router.get(
+    "/items/{item_id}/notices/{notice_id}.pdf",
+    name="items.notice_document",
+    summary="The document a notice served (PDF), typeset again: the bytes whose SHA-256 was"
+    " recorded",
+    response_class=Response,
+    responses={**READ, 200: {"content": {"application/pdf": {}}}},
+)
+def get_notice_document(
+    request: Request,
+    item_id: ItemId,
+    notice_id: NoticeId,
+    caller: Annotated[Caller, Depends(authorize)],
+) -> Response:
+    with unit_of_work(state_of(request).store.sessions) as session:
+        copy = served_document(session, item_id, notice_id, caller.actor)
+        name = f"notice-{item_id}-{copy.notice.case_id}-{notice_id}.pdf"
+    return pdf_response(copy.document.pdf, name)
+
+
 # --- Proposing a pool -------------------------------------------------------------------------
 
 
@@ -293,6 +315,8 @@ def propose(
 class NoticeOut(BaseModel):
     outcome: NoticeOutcome
     moved: MovedOut | None = Field(description="The move to notified, once everyone is served.")
+    notice_id: int = Field(description="The notice; its document is at .../notices/{id}.pdf.")
+    document_sha256: str = Field(description="SHA-256 of the document served.")
 
 
 class InterviewOut(BaseModel):

@@ -20,7 +20,7 @@ from accord.access import may_use, reads_workflow, sees_claims
 from accord.cases.service import stored_families
 from accord.proposals import repository
 from accord.records.agreement import AgreementIn
-from accord.workflow.guards import last_service
+from accord.workflow.guards import fear_claim_deadline, last_service
 from accord.workflow.transitions import Role
 
 WEEK = dt.timedelta(days=7)
@@ -63,7 +63,7 @@ def attention(
             served = last_service(families.get(item.family_id, []), notices.get(item.id, []), day)
             if served is None:
                 continue
-            ends = served + dt.timedelta(days=agreement.notice_days)
+            ends = fear_claim_deadline(served, agreement.notice_days)
             if day <= ends <= day + WEEK:
                 found.append(
                     Attention(

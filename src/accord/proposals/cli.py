@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from accord.access import Actor, sees_claims
 from accord.cli_support import DayOption, acting, new_app, out, signed_in
 from accord.clock import SetClock, today
-from accord.errors import InvalidInput, Problem
+from accord.errors import InvalidInput, NotFound, Problem
 from accord.monitoring.moves import BINDINGS
 from accord.proposals import views
 from accord.proposals.batch import Decision, review_batch
@@ -135,6 +135,59 @@ def item_show(item_id: ItemArg) -> None:
         view = views.item_view(session, item_id, who)
         renderable = item_renderable(view)
     out.print(renderable)
+
+
+@item_app.command("notice-copy")
+def item_notice_copy(
+    item_id: ItemArg,
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    out_file: Annotated[
+        Path | None,
+        typer.Option("--out", help="Write the document (PDF) here.", dir_okay=False),
+    ] = None,
+    notice_id: Annotated[
+        int | None, typer.Option("--notice", help="One notice (default: each served on CASE_ID).")
+    ] = None,
+) -> None:
+    """Typeset a served notice again from its stored template and inputs, and show that its
+    SHA-256 matches the one recorded when it was served (exit 1 if it does not)."""
+    from accord.proposals import notices
+
+    lines: list[str] = []
+    matches = True
+    with acting("items.notice_document") as (session, _, who):
+        views.readable_item(session, item_id, who)
+        found = views.notice_documents(session, item_id, who, case_id=case_id)
+        if notice_id is not None:
+            found = [n for n in found if n.id == notice_id]
+        if not found:
+            raise NotFound(f"no notice document for {case_id} on item {item_id}")
+        for notice in found:
+            copy = notices.notice_copy(session, notice.id)
+            matches &= copy.matches
+            lines.append(
+                f"notice {notice.id} to {notice.case_id} ({notice.recipient}) served on"
+                f" {notice.served_on} in {notice.language}"
+                + (
+                    f", read in {notice.read_in} by {notice.interpreter}"
+                    if notice.interpreter
+                    else ""
+                )
+            )
+            lines.append(f"  recorded sha256 {notice.document_sha256}")
+            lines.append(
+                f"  typeset   sha256 {copy.document.sha256}:"
+                + (" matches" if copy.matches else " DOES NOT MATCH")
+            )
+            if copy.document.renderer != notice.renderer:
+                lines.append(f"  typeset by {copy.document.renderer}; served by {notice.renderer}")
+            if out_file is not None and notice is found[-1]:
+                out_file.write_bytes(copy.document.pdf)
+                lines.append(f"  written to {out_file}")
+    for line in lines:
+        out.print(line)
+    if not matches:
+        raise typer.Exit(1)
 
 
 def _bare(annotation: Any) -> Any:
@@ -283,7 +336,11 @@ def say(done: object, item_id: int, session: Session, day: dt.date) -> list[str]
         attempt += f" {done.outcome.replace('_', ' ')}"
         attempt += "" if done.outcome == "served" else " (not service)"
         standing = views.notice_standing(session, item_id, day)
-        return [attempt, notice_text(item_id, done.moved, standing)]
+        document = (
+            f"document: notice {done.notice_id}, sha256 {done.document_sha256}"
+            f" (accord item notice-copy {item_id} {done.case_id} --out FILE writes it)"
+        )
+        return [attempt, document, notice_text(item_id, done.moved, standing)]
     if isinstance(done, InterviewSet):
         return [
             f"item {item_id}: fear interview of {done.case_id} set for"

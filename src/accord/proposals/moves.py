@@ -65,6 +65,8 @@ class NoticeRecorded:
     on: dt.date
     outcome: str
     moved: Moved | None
+    notice_id: int
+    document_sha256: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,11 +139,28 @@ def _cancel(
 def _notify(
     session: Session, item_id: int, body: NotifyIn, actor: Actor, clock: Clock, _: str | None
 ) -> NoticeRecorded:
-    outcome, moved = notices.record_notice(
-        session, item_id, body.case_id, body.recipient, body.language, body.signed, actor, clock
+    served = notices.record_notice(
+        session,
+        item_id,
+        body.case_id,
+        body.recipient,
+        body.language,
+        body.signed,
+        actor,
+        clock,
+        interpreter=body.interpreter,
+        read_in=body.read_in,
     )
     return NoticeRecorded(
-        item_id, body.case_id, body.recipient, body.language, today(clock), outcome, moved
+        item_id,
+        body.case_id,
+        body.recipient,
+        body.language,
+        today(clock),
+        served.outcome,
+        served.moved,
+        served.notice_id,
+        served.document.sha256,
     )
 
 

@@ -24,12 +24,14 @@ from accord.agreements.service import stored_agreement, stored_agreements
 from accord.audit.service import Entry, record_many
 from accord.clock import today
 from accord.db import one_transaction, unit_of_work
+from accord.documents.service import approved_languages
 from accord.errors import AccordError, Forbidden, InvalidInput, MalformedInput, NotFound, Problem
 from accord.matching.proposal import Balance
 from accord.monitoring.moves import BINDINGS
 from accord.proposals import repository, views
 from accord.proposals.batch import Decision, review_pool
 from accord.proposals.moves import Binding, InterviewSet, NoticeRecorded
+from accord.proposals.notices import served_document
 from accord.proposals.pools import match_stored, propose_pools, record_computed
 from accord.proposals.service import Moved
 from accord.records.agreement import AgreementIn
@@ -37,6 +39,7 @@ from accord.records.countries import country_label
 from accord.records.moves import DecisionsIn
 from accord.records.text import FreeText
 from accord.records.vocabulary import FearFinding, OnwardOutcome, Recipient, RejectionCode
+from accord.web.files import pdf_response
 from accord.web.forms import body_of, move_body, whole_number
 from accord.web.pages import (
     PageCaller,
@@ -47,7 +50,7 @@ from accord.web.pages import (
     local,
     render,
 )
-from accord.web.paths import ROW_ID, ItemId, PoolId
+from accord.web.paths import ROW_ID, ItemId, NoticeId, PoolId
 from accord.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
@@ -347,8 +350,9 @@ def item_page(request: Request, item_id: ItemId, caller: PageCaller) -> HTMLResp
     with unit_of_work(state_of(request).store.sessions) as session:
         item = views.item_seen(session, item_id, actor)
         if sees_claims(actor.role):
-            extra["notices"] = repository.notices(session, item_id)
+            extra["notices"] = repository.notice_records(session, item_id)
             extra["claims"] = repository.fear_claims(session, item_id)
+            extra["approved_languages"] = approved_languages(session, state_of(request).clock)
     return render(
         request,
         "item.html",
@@ -368,6 +372,21 @@ def item_page(request: Request, item_id: ItemId, caller: PageCaller) -> HTMLResp
     )
 
 
+@router.get(
+    "/items/{item_id}/notices/{notice_id}.pdf",
+    name="pages.notice_document",
+    response_class=Response,
+)
+def notice_document_page(
+    request: Request, item_id: ItemId, notice_id: NoticeId, caller: PageCaller
+) -> Response:
+    """The document a notice served: typeset again from what was stored, the same bytes."""
+    with unit_of_work(state_of(request).store.sessions) as session:
+        copy = served_document(session, item_id, notice_id, caller.actor)
+        name = f"notice-{item_id}-{copy.notice.case_id}-{notice_id}.pdf"
+    return pdf_response(copy.document.pdf, name)
+
+
 def described(done: object) -> str:
     """What a move did, in a line for the page it returns to: from what its command returned."""
     if isinstance(done, Moved):
@@ -375,7 +394,10 @@ def described(done: object) -> str:
         to_state = done.to_state.replace("_", " ")
         return f"Item {done.item_id}: {done.action.replace('_', ' ')} → {to_state}{repeated}."
     if isinstance(done, NoticeRecorded):
-        return f"Notice recorded: {done.outcome.replace('_', ' ')}."
+        return (
+            f"Notice to {done.case_id} ({done.recipient}) recorded:"
+            f" {done.outcome.replace('_', ' ')}; document sha256 {done.document_sha256[:16]}…"
+        )
     if isinstance(done, views.CheckInView):
         return f"{done.days}-day check-in recorded."
     if isinstance(done, InterviewSet):

@@ -199,6 +199,12 @@ def notices(session: Session, item_id: int) -> list[Notice]:
     ]
 
 
+def notice_records(session: Session, item_id: int) -> list[NoticeRecord]:
+    """The item's notices as stored (with their documents' hashes), in the order recorded."""
+    query = select(NoticeRecord).where(NoticeRecord.item_id == item_id).order_by(NoticeRecord.id)
+    return list(session.execute(query).scalars())
+
+
 def notices_of_items(session: Session, item_ids: Collection[int]) -> dict[int, list[Notice]]:
     """Every notice of the given items, by item, each item's in the order recorded."""
     found: dict[int, list[Notice]] = {}

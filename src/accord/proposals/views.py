@@ -26,7 +26,15 @@ from accord.cases.minimized import MinimizedPerson
 from accord.cases.service import stored_people
 from accord.clock import as_utc
 from accord.errors import Forbidden, NotFound
-from accord.models import CheckIn, ItemEvent, LedgerEntry, Movement, Proposal, ProposalItem
+from accord.models import (
+    CheckIn,
+    ItemEvent,
+    LedgerEntry,
+    Movement,
+    NoticeRecord,
+    Proposal,
+    ProposalItem,
+)
 from accord.proposals import repository
 from accord.proposals.repository import AgreementParties, PoolRow
 from accord.records.agreement import AgreementIn
@@ -439,6 +447,34 @@ def notice_standing(session: Session, item_id: int, day: dt.date) -> NoticeStand
         accepted_on=item.reserved_on,
     )
     return NoticeStanding(item.state, missing)
+
+
+def notice_documents(
+    session: Session, item_id: int, actor: Actor, *, case_id: str | None = None
+) -> list[NoticeRecord]:
+    """The notices served on the item with a document (optionally on one member), oldest
+    first: the sender's staff read them; to anyone else there are none, as there is no notice.
+    Reading a notice document is audited (it is a person's record)."""
+    readable_item(session, item_id, actor)
+    if not sees_claims(actor.role):
+        raise NotFound(f"no notice documents on item {item_id}")
+    found = [
+        n
+        for n in repository.notice_records(session, item_id)
+        if n.document_sha256 is not None and (case_id is None or n.case_id == case_id)
+    ]
+    if found:
+        record(
+            session,
+            actor.name,
+            Entry(
+                "notice.read",
+                "proposal_item",
+                str(item_id),
+                {"notices": [n.id for n in found]},
+            ),
+        )
+    return found
 
 
 def waiting(view: PoolView) -> list[PoolRow]:

@@ -49,7 +49,18 @@ class CancelIn(MoveBody):
 class NotifyIn(MoveBody):
     case_id: FreeText = Field(max_length=64)
     recipient: Recipient = "person"
-    language: FreeText = Field(min_length=2, max_length=8, examples=["es"])
+    language: FreeText = Field(
+        min_length=2, max_length=8, examples=["es"], description="The template's language."
+    )
+    interpreter: FreeText | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        description="The interpreter who read the notice to the person, when it was read.",
+    )
+    read_in: FreeText | None = Field(
+        None, min_length=2, max_length=8, description="The language it was read in."
+    )
     signed: bool = Field(True, description="False when the person refused to sign.")
 
 

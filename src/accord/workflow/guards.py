@@ -57,6 +57,13 @@ def notice_outcome(
     return "served"
 
 
+def fear_claim_deadline(served: dt.date, notice_days: int) -> dt.date:
+    """The last day to raise a fear of harm after notice served on `served`: `notice_days`
+    whole days (never fewer than 10), the day of service not counted. Nothing may be cleared,
+    scheduled or carried out until that day has ended."""
+    return served + dt.timedelta(days=max(10, notice_days))
+
+
 def notice_recipients(members: Sequence[PersonRecord], on: dt.date) -> list[tuple[str, Recipient]]:
     """Who must be served: every adult member, and counsel of any member who has counsel."""
     required: list[tuple[str, Recipient]] = [
@@ -227,11 +234,10 @@ def _notice_period(facts: Facts) -> list[str]:
     served = last_service(facts.members, facts.notices, facts.day, accepted_on=facts.accepted_on)
     if served is None:
         return _served(facts)
-    ready = served + dt.timedelta(days=facts.agreement.notice_days)
-    if facts.day < ready:
+    last_day = fear_claim_deadline(served, facts.agreement.notice_days)
+    if facts.day <= last_day:
         return [
-            f"notice served on {served}: {facts.agreement.notice_days} days to raise fear run"
-            f" until {ready}"
+            f"notice served on {served}: the days to raise a fear run to the end of {last_day}"
         ]
     return []
 

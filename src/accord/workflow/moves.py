@@ -173,22 +173,32 @@ MOVES: tuple[Move, ...] = (
     ),
     Move(
         "notify",
-        "Record an attempt to serve written notice (S6)",
-        "Record written notice naming the receiver (S6). Valid only in a language the person"
-        " understands and signed; once every adult and counsel is served, the item is"
-        " notified.",
+        "Serve written notice (S6): typeset it from the approved template and record it",
+        "Serve written notice naming the receiver (S6): the document is typeset from the"
+        " approved template in the language given (one the person understands, or one an"
+        " interpreter reads to them in their language), and its SHA-256 recorded. Valid only"
+        " signed; once every adult and counsel is served, the item is notified.",
         ("notify",),
         NotifyIn,
         (
             FormField("case_id"),
             FormField("recipient", default="person"),
             FormField("language"),
+            FormField("interpreter"),
+            FormField("read_in"),
             FormField("refused", "signed", "unchecked"),
         ),
         (
             CliParam("case_id", None, "The member served.", "CASE_ID"),
             CliParam("language", "--language", "ISO 639-1 language of the written notice."),
             CliParam("recipient", "--to", "The person, or the person's counsel."),
+            CliParam(
+                "interpreter",
+                "--interpreter",
+                "The named interpreter who read the notice to the person (no approved template"
+                " in a language they read).",
+            ),
+            CliParam("read_in", "--read-in", "The language the interpreter read it in."),
             CliParam(
                 "signed",
                 "--refused-to-sign",

@@ -1,0 +1,1 @@
+"""The documents people hold: notices typeset from approved templates, with their proof."""
