@@ -12,15 +12,15 @@ export UV_PYTHON_DOWNLOADS := never
 # where PYTHONDONTWRITEBYTECODE keeps Python from caching what it compiles.
 export UV_COMPILE_BYTECODE := 1
 
-.PHONY: demo test browser lint format bench serve clean
+.PHONY: demo test browser fonts lint format bench serve clean
 
-demo: $(VENV)/.synced
+demo: $(VENV)/.synced fonts
 	$(BIN)/accord demo
 
 # One test process per core (tests of one file stay in one process: their module fixtures are
 # built once); `TEST_JOBS=0` runs them in this process alone.
 TEST_JOBS ?= auto
-test: $(VENV)/.synced browser
+test: $(VENV)/.synced browser fonts
 	$(BIN)/pytest --numprocesses=$(TEST_JOBS) --dist=loadfile
 
 # The browser tests (tests/e2e) drive Debian's chromium: install it when it is missing and we
@@ -36,6 +36,24 @@ browser:
 	  else \
 	    echo "chromium missing: the browser tests will skip; as root: apt-get install chromium"; \
 	  fi; }
+
+# Notices and dossiers are typeset with Debian's Noto fonts (Latin, Cyrillic, Arabic, Ethiopic,
+# Devanagari, Gurmukhi) and WenQuanYi (Chinese); the tests read Arabic PDFs back with poppler's
+# pdftotext. Installed when missing and we may (as root); without them, serving a notice says
+# which font is missing, and the tests that need them skip (under CI=true they fail).
+FONT_PACKAGES := fonts-noto-core fonts-wqy-microhei poppler-utils
+fonts:
+	@if [ -f /usr/share/fonts/truetype/noto/NotoNaskhArabic-Regular.ttf ] \
+	  && [ -d /usr/share/fonts/truetype/wqy ] && command -v pdftotext >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing fonts for the documents: $(FONT_PACKAGES)"; \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(FONT_PACKAGES) >/dev/null \
+	  || { apt-get update -q >/dev/null \
+	       && DEBIAN_FRONTEND=noninteractive apt-get install -y -q $(FONT_PACKAGES) >/dev/null; } \
+	  || echo "fonts not installed (apt-get failed): notices cannot be typeset"; \
+	else \
+	  echo "fonts missing: notices cannot be typeset; as root: apt-get install $(FONT_PACKAGES)"; \
+	fi
 
 lint: $(VENV)/.synced
 	$(BIN)/ruff format --check src tests bench

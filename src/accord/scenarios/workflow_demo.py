@@ -34,6 +34,7 @@ from accord.accounts.service import add_user, issue_token, token_principal
 from accord.cases.service import stored_people
 from accord.clock import Clock, SetClock, today
 from accord.db import unit_of_work
+from accord.documents import service as templates
 from accord.errors import AccordError
 from accord.monitoring.service import lift_suspension, record_check_in, report_incident
 from accord.proposals import repository, views
@@ -157,6 +158,11 @@ class _Item:
     scheduled_for: dt.date | None
 
 
+DEMO_APPROVAL = (
+    "synthetic approval for the demo: no certified translator has reviewed these drafts"
+)
+
+
 class Year:
     """The agenda of one year: tasks run in time order, the clock moved to each in turn."""
 
@@ -232,6 +238,7 @@ class Year:
     # --- The year -------------------------------------------------------------------------
 
     def plan(self) -> None:
+        self.approve_templates()
         for day in ROUNDS:
             self.at(day, 8, self.propose)
         monday = START + dt.timedelta(days=21)  # the first clearances fall due in February
@@ -240,6 +247,26 @@ class Year:
             monday += dt.timedelta(days=7)
         self.at(INCIDENT_DAY, 11, self.incident)
         self.at(LIFT_DAY, 10, self.lift)
+
+    def approve_templates(self) -> None:
+        """Every draft notice template approved by a supervisor, with a note that says plainly
+        it is no certified review: the demo serves notices in the languages its people read."""
+        supervisor = self.cast.supervisors[0]
+        with unit_of_work(self.sessions) as session:
+            drafts = [
+                (row.language, row.version)
+                for row in templates.list_templates(session, supervisor, self.clock)
+                if row.status == "draft"
+            ]
+            for language, version in drafts:
+                templates.approve_template(
+                    session, language, version, DEMO_APPROVAL, supervisor, self.clock
+                )
+        self.note(
+            "templates",
+            f"{len(drafts)} draft notice templates approved by {supervisor.name}:"
+            f" {DEMO_APPROVAL}",
+        )
 
     def left_out(self) -> set[str]:
         """Families the officer leaves out of a new pool: those the receiver turned down for
