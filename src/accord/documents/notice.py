@@ -82,7 +82,10 @@ def written_day(template: NoticeTemplate, day: dt.date) -> str:
         from babel.dates import format_date
 
         words = format_date(day, format="long", locale=_locale(spec.language) or "en")
-    return f"{words} ({day.isoformat()})"
+    iso = f"({day.isoformat()})"
+    if is_right_to_left(spec.language):
+        iso = f"\u2066{iso}\u2069"  # isolated left to right: shown as (2026-12-15), not reordered
+    return f"{words} {iso}"
 
 
 def notice_inputs(template: NoticeTemplate, facts: NoticeFacts) -> dict[str, Any]:
