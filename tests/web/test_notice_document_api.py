@@ -1,6 +1,6 @@
 """The notice document over HTTP: served through the API (its hash answered), fetched as a PDF
-by the sender's staff (the same bytes, the hash in a header, the read audited), and to a
-receiver or a monitor not there at all (404, as a missing one)."""
+by the sender's staff (the same bytes, the hash in a header, the read audited); a receiver's or
+a monitor's role reads no notice (403), and a missing one is not found."""
 
 from __future__ import annotations
 
