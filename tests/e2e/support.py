@@ -26,6 +26,7 @@ from accord.scenarios.demo_server import DemoLogin
 from accord.workflow.transitions import Role
 
 if TYPE_CHECKING:
+    import pytest
     from playwright.sync_api import Page
 
 REPO = Path(__file__).resolve().parents[2]
@@ -111,6 +112,16 @@ def serving(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         listener.close()
+
+
+def demo_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of the session's demo database, to read what the server stored (the
+    `demo_server` fixture seeds it as demo.db in the session's `e2e-demo` temporary folder)."""
+    base = tmp_path_factory.getbasetemp()
+    found = sorted({path.resolve() for path in base.glob("e2e-demo*/demo.db")})  # and its link
+    if len(found) != 1:
+        raise LookupError(f"expected one demo database, found {found or 'none'}")
+    return f"sqlite:///{found[0]}"
 
 
 def sign_in_through_api(page: Page, login: DemoLogin) -> str:

@@ -6,10 +6,29 @@ A screenshot of each screen is written to build/screenshots/<test name>/."""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tests.e2e.support import DemoServer, Screenshots
+import pytest
+from pypdf import PdfReader
+from sqlalchemy.orm import Session
+
+from accord.config import Settings
+from accord.db import unit_of_work
+from accord.documents.notice import NoticeFacts, notice_inputs
+from accord.documents.templates import LABELS, parse
+from accord.documents.typeset import default_typesetter
+from accord.models import NoticeRecord
+from accord.store import open_store
+from accord.workflow.guards import fear_claim_deadline
+from tests.e2e.support import DemoServer, Screenshots, demo_database_url
 from tests.web.test_leaks import leaks
 
 if TYPE_CHECKING:
@@ -47,8 +66,81 @@ def reserved(card_text: str) -> int:
     return int(found.group(2))
 
 
+@dataclass(frozen=True)
+class Member:
+    name: str
+    languages: list[str]
+
+
+def members_of(page: Page) -> dict[str, Member]:
+    """The item page's members by case id: the name shown, the languages they speak."""
+    rows = page.locator("#h-members").locator("xpath=..").locator("li")
+    found = {}
+    for name, details in rows.evaluate_all(
+        "lis => lis.map(li => [li.querySelector('a').innerText,"
+        " li.querySelector('.muted').innerText])"
+    ):
+        case_id = details.split(" · ")[0].strip()
+        spoken = re.search(r"speaks (.+)$", details)
+        languages = [] if spoken is None else [s.strip() for s in spoken.group(1).split(",")]
+        found[case_id] = Member(name.strip(), [lang for lang in languages if lang != "—"])
+    return found
+
+
+@dataclass(frozen=True)
+class Notice:
+    notice_id: int
+    case_id: str
+    recipient: str
+    language: str
+    href: str
+    short_hash: str
+
+
+def notices_of(page: Page) -> list[Notice]:
+    """The notices table of the item page: each notice with its document's link and hash."""
+    rows = page.locator("#h-notices").locator("xpath=..").locator("table").first
+    found = []
+    for cells, href, code in rows.locator("tbody tr").evaluate_all(
+        """trs => trs.map(tr => [
+            [...tr.querySelectorAll('td')].map(td => td.innerText.trim()),
+            tr.querySelector('a[download]')?.getAttribute('href') ?? '',
+            tr.querySelector('code')?.innerText.trim() ?? '',
+        ])"""
+    ):
+        notice_id = re.search(r"/notices/(\d+)\.pdf$", href)
+        assert notice_id, (cells, href)
+        found.append(
+            Notice(int(notice_id.group(1)), cells[0], cells[1], cells[3].split(",")[0], href, code)
+        )
+    return found
+
+
+@contextmanager
+def stored(url: str) -> Iterator[Session]:
+    """A read of the demo server's database, beside the server."""
+    store = open_store(Settings(database_url=url, auto_migrate=False))
+    try:
+        with unit_of_work(store.sessions) as session:
+            yield session
+    finally:
+        store.close()
+
+
+def picture(screenshot: Screenshots, name: str, png: bytes) -> Path:
+    """A document's first page, as a PNG beside the test's screenshots."""
+    assert png.startswith(b"\x89PNG\r\n\x1a\n") and len(png) > 10_000
+    screenshot.folder.mkdir(parents=True, exist_ok=True)
+    path = screenshot.folder / f"{name}.png"
+    path.write_bytes(png)
+    return path
+
+
 def test_a_pool_from_proposal_to_clearance(
-    browser: Browser, demo_server: DemoServer, screenshot: Screenshots
+    browser: Browser,
+    demo_server: DemoServer,
+    screenshot: Screenshots,
+    tmp_path_factory: pytest.TempPathFactory,
 ) -> None:
     from playwright.sync_api import expect
 
@@ -124,17 +216,70 @@ def test_a_pool_from_proposal_to_clearance(
     officer.get_by_role("link", name=chosen[0], exact=True).click()
     item_url = officer.url
     expect(officer.locator("main")).to_contain_text("accepted")
+    item_id = int(item_url.rstrip("/").rsplit("/", 1)[1])
+    people = members_of(officer)
+    approved = officer.locator("#n-approved option").evaluate_all("os => os.map(o => o.value)")
     for recipient in ("person", "counsel"):
-        members = officer.locator("#n-case option").evaluate_all("os => os.map(o => o.value)")
-        for case_id in members:
+        for case_id, member in people.items():
             if "accepted" not in officer.locator("#item-state").inner_text():
                 break
-            officer.select_option("#n-case", case_id)
-            officer.select_option("#n-to", recipient)
-            officer.get_by_role("button", name="Record notice").click()
+            form = officer.locator("#form-notice")
+            form.locator("#n-case").select_option(case_id)
+            form.locator("#n-to").select_option(recipient)
+            readable = [lang for lang in member.languages if lang in approved]
+            form.locator("#n-lang").fill(readable[0] if recipient == "person" else "en")
+            form.get_by_role("button", name="Serve notice").click()
             expect(officer.locator(".flash")).to_be_visible()
     expect(officer.locator("#item-state")).to_contain_text("notified")
     screenshot(officer, "notice-served")
+
+    # --- Each notice's document, downloaded as served: its hash the one recorded -----------------
+    served = notices_of(officer)
+    assert served and all(
+        re.fullmatch(rf"/items/{item_id}/notices/\d+\.pdf", n.href) for n in served
+    )
+    links = officer.locator("#h-notices").locator("xpath=..").get_by_role("link", name="PDF")
+    assert links.evaluate_all("ls => ls.every(l => l.hasAttribute('download'))")
+    first = next(n for n in served if n.recipient == "person")
+    with officer.expect_download() as downloading:
+        officer.locator(f'a[href="{first.href}"]').click()
+    pdf = Path(downloading.value.path()).read_bytes()
+    digest = hashlib.sha256(pdf).hexdigest()
+    assert pdf.startswith(b"%PDF")
+    assert len(first.short_hash) == 12 and digest.startswith(first.short_hash)
+    answer = officer.request.get(first.href)
+    assert answer.ok and answer.headers["x-document-sha256"] == digest
+    assert answer.body() == pdf
+    text = "\n".join(sheet.extract_text() for sheet in PdfReader(io.BytesIO(pdf)).pages)
+    assert people[first.case_id].name in text, text
+
+    # --- Served notices as pictures: a Spanish one served here, an Arabic one made up ------------
+    spanish = next((n for n in served if n.language == "es"), None)
+    assert spanish is not None, f"no notice served in Spanish on family {chosen[0]}: {served}"
+    with stored(demo_database_url(tmp_path_factory)) as session:
+        record = session.get(NoticeRecord, spanish.notice_id)
+        assert record is not None and record.document_inputs is not None
+        inputs, recorded = dict(record.document_inputs), record.document_sha256
+    typesetter = default_typesetter()
+    assert typesetter.render("notice", inputs).sha256 == recorded  # the document served
+    assert recorded is not None and recorded.startswith(spanish.short_hash)
+    picture(screenshot, "notice-es", typesetter.render("notice", inputs, fmt="png").pdf)
+    day = demo_server.clock.now().date()
+    arabic = notice_inputs(
+        parse(files("accord.documents").joinpath("shipped", "notice-ar-1.yaml").read_text("utf-8")),
+        NoticeFacts(
+            name="أمينة يوسف",
+            case_id="SYN-AR-0001",
+            receiver="XK",
+            agreement=inputs["facts"][LABELS.index("agreement")][1],  # as served: its title
+            served_on=day,
+            last_day=fear_claim_deadline(day, 10),
+            notice_days=10,
+            officer=demo_server.login("officer").username,
+            counsel=("ليلى حداد", "counsel@example.org"),
+        ),
+    )
+    picture(screenshot, "notice-ar", typesetter.render("notice", arabic, fmt="png").pdf)
     assert f"notice period of family {chosen[0]}" not in attention_of(officer)  # 10 days out
 
     # --- Four days on, the dashboard says the notice period ends this week -----------------------

@@ -10,6 +10,7 @@ person's act, never assumed); that, like every load, is an audit event.
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache, lru_cache
 from importlib.resources import files
 
 from sqlalchemy import select
@@ -26,8 +27,10 @@ from accord.models import NoticeTemplateRecord
 SHIPPED_BY = "Accord (shipped)"
 
 
+@cache
 def shipped_templates() -> list[NoticeTemplate]:
-    """The templates in the package, each checked as any loaded template is."""
+    """The templates in the package, each checked as any loaded template is (once a process:
+    the package's files do not change under it)."""
     folder = files("accord.documents").joinpath("shipped")
     return [
         parse(entry.read_text(encoding="utf-8"), name=f"shipped/{entry.name}")
@@ -194,7 +197,13 @@ def approved_template(
     )
     if row is None:
         return None
-    return row, parse(row.source, name=f"template {row.language} v{row.version}")
+    return row, _checked(row.source, f"template {row.language} v{row.version}")
+
+
+@lru_cache(maxsize=256)
+def _checked(source: str, name: str) -> NoticeTemplate:
+    """A stored template read and checked once per process (its text never changes)."""
+    return parse(source, name=name)
 
 
 def approved_languages(session: Session, clock: Clock) -> list[str]:
@@ -214,4 +223,4 @@ def template_text(session: Session, template_id: int) -> NoticeTemplate:
     row = session.get(NoticeTemplateRecord, template_id)
     if row is None:
         raise NotFound(f"no notice template {template_id}")
-    return parse(row.source, name=f"template {row.language} v{row.version}")
+    return _checked(row.source, f"template {row.language} v{row.version}")

@@ -59,6 +59,9 @@ Label = Literal["name", "case_id", "receiver", "agreement", "served_on", "last_d
 LABELS: tuple[Label, ...] = get_args(Label)
 """The facts printed as a table at the top of every notice, each with its translated label."""
 
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+"""libyaml's safe loader where PyYAML was built with it: the same documents, much faster."""
+
 _PLACEHOLDER = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
 
@@ -167,7 +170,7 @@ def _scalar_marks(source: str) -> dict[tuple[str | int, ...], yaml.Mark]:
             for index, value in enumerate(node.value):
                 walk(value, (*path, index))
 
-    root = yaml.compose(source, Loader=yaml.SafeLoader)
+    root = yaml.compose(source, Loader=_LOADER)
     if root is not None:
         walk(root, ())
     return marks
@@ -198,7 +201,7 @@ def parse(source: str, *, name: str = "template") -> NoticeTemplate:
     """Read and check a template file; InvalidInput names the place of the first fault."""
     try:
         marks = _scalar_marks(source)
-        data = yaml.safe_load(source)
+        data = yaml.load(source, Loader=_LOADER)  # noqa: S506 - a safe loader
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = _position(source, mark) if mark is not None else "its start"
