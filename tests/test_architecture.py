@@ -21,6 +21,7 @@ CORE = {
     "accord.safeguards",
     "accord.screening",
     "accord.matching",
+    "accord.statistics",
     "accord.workflow",
 }
 """The pure core: decisions on plain data, with no database, web or command line."""
@@ -32,6 +33,7 @@ FEATURES = {
     "accord.documents",
     "accord.proposals",
     "accord.monitoring",
+    "accord.transparency",
 }
 ADAPTER_NAMES = {"api", "pages", "cli"}
 """Modules of a feature folder that face the outside (also `*_api`, `*_pages`, `*_cli`)."""

@@ -98,11 +98,15 @@ COMMANDS = {
     ),
     "templates": Lazy(
         "accord.documents.cli:app",
-        "Notice templates: drafts, and a supervisor's approval of a certified translation.",
+        "Notice templates, one per language and version: drafts until a supervisor approves one.",
     ),
     "incident": Lazy(
         "accord.monitoring.cli:incident_app",
         "Incidents under an agreement; onward removal or ill-treatment suspends it.",
+    ),
+    "payments": Lazy(
+        "accord.transparency.payments_cli:app",
+        "Payments recorded against an agreement (audited).",
     ),
     "ledger": Lazy(
         "accord.agreements.cli:ledger_app",

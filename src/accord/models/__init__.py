@@ -6,6 +6,7 @@ from accord.models.audit import AuditEvent, AuditHead
 from accord.models.document import NoticeTemplateRecord
 from accord.models.idempotency import IdempotentRequest
 from accord.models.party import Party
+from accord.models.payment import Payment
 from accord.models.person import Family, Person
 from accord.models.proposal import (
     CheckIn,
@@ -38,6 +39,7 @@ __all__ = [
     "NoticeRecord",
     "NoticeTemplateRecord",
     "Party",
+    "Payment",
     "Person",
     "Proposal",
     "ProposalItem",

@@ -158,9 +158,7 @@ class _Item:
     scheduled_for: dt.date | None
 
 
-DEMO_APPROVAL = (
-    "synthetic approval for the demo: no certified translator has reviewed these drafts"
-)
+DEMO_APPROVAL = "synthetic approval for the demo: no certified translator has reviewed these drafts"
 
 
 class Year:
@@ -264,8 +262,7 @@ class Year:
                 )
         self.note(
             "templates",
-            f"{len(drafts)} draft notice templates approved by {supervisor.name}:"
-            f" {DEMO_APPROVAL}",
+            f"{len(drafts)} draft notice templates approved by {supervisor.name}: {DEMO_APPROVAL}",
         )
 
     def left_out(self) -> set[str]:

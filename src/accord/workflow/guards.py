@@ -236,9 +236,7 @@ def _notice_period(facts: Facts) -> list[str]:
         return _served(facts)
     last_day = fear_claim_deadline(served, facts.agreement.notice_days)
     if facts.day <= last_day:
-        return [
-            f"notice served on {served}: the days to raise a fear run to the end of {last_day}"
-        ]
+        return [f"notice served on {served}: the days to raise a fear run to the end of {last_day}"]
     return []
 
 

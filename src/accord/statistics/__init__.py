@@ -1,0 +1,1 @@
+"""Statistical disclosure control: what of a count may be published."""

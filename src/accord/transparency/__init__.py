@@ -1,0 +1,1 @@
+"""Accountability: the public transparency report, and payments against agreements."""
