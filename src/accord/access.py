@@ -123,6 +123,9 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "incidents.lift": _rule("write", "supervisor"),
         "incidents.list": _rule("read", "officer", "supervisor", "reviewer", "monitor"),
         "checkins.list": _rule("read", "officer", "supervisor", "reviewer", "monitor"),
+        # payments against an agreement
+        "payments.record": _rule("write", "supervisor"),
+        "payments.list": _rule("read", "officer", "supervisor", "monitor"),
         # the audit log
         "audit.list": _rule("read", "supervisor", "admin"),
         "audit.verify": _rule("read", "supervisor", "admin"),
