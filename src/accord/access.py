@@ -126,6 +126,10 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         # payments against an agreement
         "payments.record": _rule("write", "supervisor"),
         "payments.list": _rule("read", "officer", "supervisor", "monitor"),
+        # the transparency report: the sender publishes, monitors read it
+        "reports.publish": _rule("write", "officer", "supervisor"),
+        "reports.read": _rule("read", "officer", "supervisor", "monitor"),
+        "reports.explain": _rule("read", "officer", "supervisor"),
         # the audit log
         "audit.list": _rule("read", "supervisor", "admin"),
         "audit.verify": _rule("read", "supervisor", "admin"),

@@ -7,6 +7,7 @@ code. `--db` is declared once, on the root, and given to every command (`cli_sup
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -108,6 +109,11 @@ COMMANDS = {
         "accord.transparency.payments_cli:app",
         "Payments recorded against an agreement (audited).",
     ),
+    "report": Lazy(
+        "accord.transparency.cli:app",
+        "The transparency report: per agreement and in total, for a quarter and cumulatively,"
+        " small counts suppressed.",
+    ),
     "ledger": Lazy(
         "accord.agreements.cli:ledger_app",
         "The quota ledger (S13): what each cap holds and every row.",
@@ -172,15 +178,20 @@ def demo(
     ] = None,
     count: Annotated[int, typer.Option(min=1, help="Synthetic people to generate.")] = 5000,
     seed: Annotated[int, typer.Option(help="Seed of the synthetic population.")] = 1,
+    report_dir: Annotated[
+        Path,
+        typer.Option(help="Where the demo year's transparency report is written."),
+    ] = Path("accord-demo-report"),
 ) -> None:
     """The built-in scenario end to end: reported arrangements, a synthetic pool, a summary,
-    then a year of the workflow under a synthetic Kosovo-style agreement.
+    then a year of the workflow under a synthetic Kosovo-style agreement, and its published
+    transparency report.
 
     Played by accounts the demo makes in its own database. Needs no sign-in."""
     from accord.scenarios.demo import run_demo
 
     # Its own --db, for another default (a fresh file); `accord --db URL demo` is heard too.
-    run_demo(out, db=db or database_url(), count=count, seed=seed)
+    run_demo(out, db=db or database_url(), count=count, seed=seed, report_dir=report_dir.resolve())
 
 
 def serve(

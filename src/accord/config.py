@@ -47,6 +47,10 @@ class Settings(BaseSettings):
     (CIDR), comma-separated. Only a request from one of them may name its client in
     X-Forwarded-For (and its scheme in X-Forwarded-Proto); from anyone else those headers are
     ignored and the peer is the client. None by default."""
+    report_threshold: int = Field(default=5, ge=5, le=1000)
+    """ACCORD_REPORT_THRESHOLD: counts from 1 to one less than this are never published in a
+    transparency report (and what would give them back is suppressed too); 5 by default, and
+    never lower."""
     max_solve_seconds: float = Field(default=10, gt=0, le=MOST_SOLVE_SECONDS)
     """ACCORD_MAX_SOLVE_SECONDS: the most solver time one request may ask for (and what it gets
     when it asks for none): each second holds one of the server's threads."""

@@ -26,7 +26,7 @@ from typing import Any, Literal
 
 from accord.errors import Conflict
 
-DocumentKind = Literal["notice", "dossier"]
+DocumentKind = Literal["notice", "dossier", "report"]
 
 DEFAULT_FONT_DIRS = ("/usr/share/fonts/truetype/noto", "/usr/share/fonts/truetype/wqy")
 

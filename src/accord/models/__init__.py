@@ -19,6 +19,7 @@ from accord.models.proposal import (
     Proposal,
     ProposalItem,
 )
+from accord.models.report import ReportRelease
 
 __all__ = [
     "Agreement",
@@ -43,6 +44,7 @@ __all__ = [
     "Person",
     "Proposal",
     "ProposalItem",
+    "ReportRelease",
     "Source",
     "StatusEvent",
     "User",

@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session
 from accord.access import Actor, shown_state
 from accord.agreements.views import visible_agreement
 from accord.proposals import repository
+from accord.statistics.suppression import SMALLEST_THRESHOLD, protect
+from accord.statistics.suppression import Cell as StatCell
 from accord.workflow.audience import Audience, audience_seen, readable
 from accord.workflow.disclosure import shown_author
 from accord.workflow.quota import present
@@ -114,21 +116,18 @@ def incidents_seen(session: Session, actor: Actor, agreement_id: str) -> list[In
 
 # --- Aggregates --------------------------------------------------------------------------------
 
-SMALL_CELL = 5
-"""Counts from 1 to 4 are suppressed in what a monitor reads (DESIGN §6)."""
+SMALL_CELL = SMALLEST_THRESHOLD
+"""Counts from 1 to 4 are suppressed in what a monitor reads (DESIGN §6), and so is any count
+that would give one back (the rejected families against their reasons): the rules of the
+transparency report (`accord.statistics.suppression`)."""
 
 
 @dataclass(frozen=True)
 class Cell:
-    """A count and what it counts; the count is None when between 1 and `SMALL_CELL` - 1."""
+    """A count and what it counts; the count is None when it is suppressed."""
 
     label: str
     count: int | None
-
-
-def cell(label: str, count: int) -> Cell:
-    """A count, suppressed when small: a few families are people who could be told apart."""
-    return Cell(label=label, count=None if 0 < count < SMALL_CELL else count)
 
 
 @dataclass(frozen=True)
@@ -164,19 +163,61 @@ def aggregates(session: Session, actor: Actor, agreement_id: str, day: dt.date) 
     rows = repository.ledger_entries(session, agreement_id)
     present_now = present(repository.ledger(session, agreement_id))
     check_ins = [c for i in items for c in repository.check_ins(session, i.id)]
+    counts = {
+        **{f"state/{s}": n for s, n in by_state.items()},
+        **{f"reason/{code}": n for code, n in reasons.items()},
+        "transferred": sum(r.persons for r in rows if r.kind == "consume"),
+        "present": present_now,
+        "check_ins_done": sum(c.done_on is not None for c in check_ins),
+        "check_ins_overdue": sum(c.done_on is None and c.due_on < day for c in check_ins),
+        "incidents": len(repository.incidents(session, agreement_id)),
+    }
+    hidden = _suppressed(counts)
+
+    def cell(key: str, label: str) -> Cell:
+        return Cell(label, None if key in hidden else counts.get(key, 0))
+
     return Aggregates(
         agreement_id=agreement_id,
         day=day,
         suppressed_below=SMALL_CELL,
-        families_by_state=[cell(s, n) for s, n in sorted(by_state.items())],
-        people_transferred=cell(
-            "people transferred", sum(r.persons for r in rows if r.kind == "consume")
-        ),
-        people_present=cell("people present", present_now),
-        rejections_by_reason=[cell(code, n) for code, n in sorted(reasons.items())],
-        check_ins_done=cell("check-ins done", sum(c.done_on is not None for c in check_ins)),
-        check_ins_overdue=cell(
-            "check-ins overdue", sum(c.done_on is None and c.due_on < day for c in check_ins)
-        ),
-        incidents=cell("incidents", len(repository.incidents(session, agreement_id))),
+        families_by_state=[cell(f"state/{s}", s) for s in sorted(by_state)],
+        people_transferred=cell("transferred", "people transferred"),
+        people_present=cell("present", "people present"),
+        rejections_by_reason=[cell(f"reason/{code}", code) for code in sorted(reasons)],
+        check_ins_done=cell("check_ins_done", "check-ins done"),
+        check_ins_overdue=cell("check_ins_overdue", "check-ins overdue"),
+        incidents=cell("incidents", "incidents"),
     )
+
+
+def _suppressed(counts: dict[str, int]) -> frozenset[str]:
+    """Which counts a monitor may not read: the small ones, and those that would give one back.
+    The rejected families are the sum of the rejections by reason (each its own atom, with one
+    more for rejected families whose reason is not counted), so a reason cannot be recovered
+    from the rejected total; every other count stands alone."""
+    atoms: dict[str, int] = {}
+
+    def atom(name: str) -> int:
+        return atoms.setdefault(name, len(atoms))
+
+    reasons = {k: v for k, v in counts.items() if k.startswith("reason/")}
+    cells = [
+        StatCell(key, frozenset({atom(key)}), value)
+        for key, value in counts.items()
+        if key != "state/rejected"
+    ]
+    rejected = counts.get("state/rejected")
+    if rejected is not None:
+        unexplained = rejected - sum(reasons.values())
+        members = {atom(k) for k in reasons}
+        if unexplained >= 0:
+            members.add(atom("reason/unexplained"))
+            cells.append(
+                StatCell("reason/unexplained", frozenset({atom("reason/unexplained")}), unexplained)
+            )
+        else:  # the counts do not add up (a reason counted twice): no relation to exploit
+            members = {atom("state/rejected")}
+        cells.append(StatCell("state/rejected", frozenset(members), rejected, total=True))
+    protection = protect(cells, len(atoms), SMALL_CELL)
+    return protection.suppressed

@@ -23,7 +23,7 @@ from accord.cases.cli import print_report, progress_bar
 from accord.cases.reader import read_people
 from accord.cases.service import stored_people
 from accord.cases.writer import write_people
-from accord.clock import SetClock
+from accord.clock import Clock, SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
 from accord.matching.proposal import propose
@@ -39,7 +39,7 @@ from accord.scenarios.workflow_demo import START as YEAR_START
 from accord.scenarios.workflow_demo import Cast, play_year, print_year, sign_up_cast
 from accord.screening.batch import screen_population
 from accord.screening.single import Screen
-from accord.store import open_store
+from accord.store import Store, open_store
 
 DEMO_ADMIN = "a.admin"
 """The demo database's first admin, who adds the accounts that play the year."""
@@ -66,7 +66,32 @@ def labelled(frame: pl.DataFrame, column: str) -> pl.DataFrame:
     return frame.with_columns(pl.Series(column, [country_label(c) for c in frame[column]]))
 
 
-def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None:
+def publish_year(
+    store: Store, clock: Clock, officer: Actor, folder: Path, console: Console
+) -> None:
+    """The demo year's transparency report, quarter by quarter, written to `folder`: each
+    quarter's suppression checked against the quarters published before it."""
+    from accord.transparency.model import Quarter
+    from accord.transparency.service import publish
+
+    threshold = store.settings.report_threshold
+    for number in (1, 2, 3, 4):
+        quarter = Quarter(YEAR_START.year, number)
+        with unit_of_work(store.sessions) as session:
+            done = publish(session, quarter, officer, clock, threshold=threshold)
+        target = folder / str(quarter)
+        target.mkdir(parents=True, exist_ok=True)
+        for name, data in {**done.files, "manifest.json": done.manifest}.items():
+            (target / name).write_bytes(data)
+        console.print(
+            f"transparency report {quarter}: {done.release.primary} small counts suppressed,"
+            f" {done.release.secondary} more so none can be recovered; manifest sha256"
+            f" {done.manifest_sha256[:16]}…"
+        )
+    console.print(f"the demo year's published transparency report: {escape(str(folder))}")
+
+
+def run_demo(console: Console, *, db: str | None, count: int, seed: int, report_dir: Path) -> None:
     started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="accord-demo-") as workdir:
         url = db or f"sqlite:///{Path(workdir) / 'accord-demo.db'}"
@@ -192,6 +217,7 @@ def run_demo(console: Console, *, db: str | None, count: int, seed: int) -> None
                 year = play_year(store.sessions, clock, seed=seed, cast=cast)
                 bar.update(task, total=1, completed=1)
             print_year(year, console)
+            publish_year(store, clock, cast.officer, report_dir, console)
             with unit_of_work(store.sessions) as session:
                 audit = verify(session)
             state = (

@@ -23,6 +23,7 @@ import secrets
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Literal, TypeVar
 
 from rich.console import Console
@@ -55,6 +56,7 @@ from accord.records.countries import country_name
 from accord.records.person import PersonRecord
 from accord.records.vocabulary import OnwardOutcome
 from accord.safeguards.predicates import REOPENING_DAYS, is_minor
+from accord.transparency.payments import record_payment
 from accord.workflow.audience import Audience
 from accord.workflow.guards import MONITORING_DAYS, last_service, notice_recipients
 from accord.workflow.quota import present
@@ -158,6 +160,13 @@ class _Item:
     scheduled_for: dt.date | None
 
 
+PAYMENTS = (
+    (dt.date(2026, 4, 15), Decimal("150000.00")),
+    (dt.date(2026, 10, 15), Decimal("100000.00")),
+)
+"""Lump sums the sender pays under the demo agreement (never a price times a count, which
+would publish the count)."""
+
 DEMO_APPROVAL = "synthetic approval for the demo: no certified translator has reviewed these drafts"
 
 
@@ -245,6 +254,8 @@ class Year:
             monday += dt.timedelta(days=7)
         self.at(INCIDENT_DAY, 11, self.incident)
         self.at(LIFT_DAY, 10, self.lift)
+        for day, amount in PAYMENTS:
+            self.at(day, 11, self._pay_on(day, amount))
 
     def approve_templates(self) -> None:
         """Every draft notice template approved by a supervisor, with a note that says plainly
@@ -264,6 +275,24 @@ class Year:
             "templates",
             f"{len(drafts)} draft notice templates approved by {supervisor.name}: {DEMO_APPROVAL}",
         )
+
+    def _pay_on(self, day: dt.date, amount: Decimal) -> Callable[[], None]:
+        return lambda: self.pay(day, amount)
+
+    def pay(self, day: dt.date, amount: Decimal) -> None:
+        """The sender pays the receiver a lump sum under the agreement (synthetic)."""
+        self.call(
+            record_payment,
+            AGREEMENT,
+            amount,
+            "USD",
+            day,
+            f"DEMO-{day:%Y-%m}",
+            self.cast.supervisors[0],
+            self.clock,
+            note="synthetic payment for the demo",
+        )
+        self.note("payment", f"USD {amount:,} paid to XK (synthetic)")
 
     def left_out(self) -> set[str]:
         """Families the officer leaves out of a new pool: those the receiver turned down for

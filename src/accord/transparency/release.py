@@ -148,7 +148,7 @@ class Figure:
 
     key: str
     value: int | None
-    status: Literal["shown", "small", "secondary"]
+    status: Literal["shown", "suppressed"]
 
 
 @dataclass(frozen=True)
@@ -323,10 +323,8 @@ def build(
     for table, keys in figures_of:
         for key in keys:
             cell = by_key[key]
-            if key in protection.primary:
-                table.figures[key] = Figure(key, None, "small")
-            elif key in protection.suppressed:
-                table.figures[key] = Figure(key, None, "secondary")
+            if key in protection.suppressed:
+                table.figures[key] = Figure(key, None, "suppressed")
             else:
                 table.figures[key] = Figure(key, cell.value, "shown")
     atom_names = {i: k for k, i in index.items()}
