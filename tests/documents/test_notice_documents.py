@@ -135,7 +135,7 @@ def test_a_language_the_person_does_not_understand_is_refused_and_writes_nothing
     before = written(store)
     with pytest.raises(Conflict) as info:
         run(store, record_notice, item, "P1", "person", "en", True, OFFICER, clock)
-    assert "S6: P1 is not recorded as understanding 'en' (recorded: es)" in info.value.detail
+    assert "notice (S6): P1 is not recorded as understanding 'en' (recorded: es)" in info.value.detail
     assert "serve it in es, which P1 reads" in info.value.detail
     assert written(store) == before
 
@@ -151,7 +151,7 @@ def test_no_approved_template_in_the_persons_language_is_refused_and_offers_the_
     with pytest.raises(Conflict) as info:
         run(store, record_notice, item, "P1", "person", "ar", True, OFFICER, clock)
     detail = info.value.detail
-    assert "S6: no approved notice template in 'ar'" in detail
+    assert "notice (S6): no approved notice template in 'ar'" in detail
     assert "may be read to P1 by a named interpreter into ar" in detail
     assert written(store) == before
     served = run(

@@ -65,22 +65,24 @@ def _template_for(
     readable = [lang for lang in person.languages if lang in approved]
     if recipient == "person" and interpreter is None and language not in person.languages:
         raise Conflict(
-            f"S6: {person.case_id} is not recorded as understanding {language!r} (recorded:"
+            f"notice (S6): {person.case_id} is not recorded as understanding {language!r} (recorded:"
             f" {', '.join(person.languages) or 'none'}): no service in it; "
             + _alternative(person, readable, approved)
         )
     if recipient == "person" and interpreter is not None:
         if read_in is None:
-            raise Conflict("S6: a notice read by an interpreter names the language it was read in")
+            raise Conflict(
+                "notice (S6): a notice read by an interpreter names the language it was read in"
+            )
         if read_in not in person.languages:
             raise Conflict(
-                f"S6: {person.case_id} is not recorded as understanding {read_in!r} (recorded:"
+                f"notice (S6): {person.case_id} is not recorded as understanding {read_in!r} (recorded:"
                 f" {', '.join(person.languages) or 'none'}): reading the notice in it is no"
                 " service"
             )
     if found is None:
         raise Conflict(
-            f"S6: no approved notice template in {language!r}: no service in it (approved:"
+            f"notice (S6): no approved notice template in {language!r}: no service in it (approved:"
             f" {', '.join(approved) or 'none'}); " + _alternative(person, readable, approved)
         )
     row, template = found

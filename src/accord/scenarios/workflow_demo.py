@@ -608,7 +608,9 @@ class Year:
         )
 
 
-_GUARD = re.compile(r"\b(S\d+|screening|served|reason|interview|schedule_day|check_ins):")
+_GUARD = re.compile(
+    r"\b(S\d+|screening|served|reason|interview|schedule_day|check_ins|notice \(S6\)):"
+)
 
 
 def _grouped(notes: Sequence[tuple[dt.date, str, str]]) -> dict[str, list[tuple[str, str]]]:

@@ -33,9 +33,12 @@ from accord.clock import Clock, clock_for
 from accord.config import Settings
 from accord.monitoring import pages as monitoring_pages
 from accord.monitoring.api import router as monitoring_router
+from accord.proposals import dossier_pages
 from accord.proposals import pages as proposal_pages
 from accord.proposals.api import router as proposals_router
+from accord.proposals.dossier_api import router as dossier_router
 from accord.store import open_store
+from accord.transparency import pages as transparency_pages
 from accord.web import pages, problems
 from accord.web.problems import PROBLEM_JSON, SERVER_BOUND, ProblemDetails
 from accord.web.security import MAX_BODY, Guard
@@ -46,8 +49,10 @@ PAGE_ROUTERS = (
     pages.router,
     agreement_pages.router,
     proposal_pages.router,
+    dossier_pages.router,
     people_pages.router,
     monitoring_pages.router,
+    transparency_pages.router,
     audit_pages.router,
 )
 """The web application's pages: each route's name is in `accord.access.PAGES` (or public)."""
@@ -187,6 +192,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         monitoring_router,
         people_router,
         proposals_router,
+        dossier_router,
         audit_router,
     ):
         app.include_router(router, prefix=API)
