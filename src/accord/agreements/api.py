@@ -154,7 +154,10 @@ def get_ledger(
 
 class Cell(BaseModel):
     label: str
-    count: int | None = Field(description="Null when between 1 and 4: suppressed (DESIGN §6).")
+    count: int | None = Field(
+        description="Null when suppressed: a count from 1 to 4, or one that would give one back"
+        " (DESIGN §6; docs/reports.md)."
+    )
 
 
 class Aggregates(BaseModel):
