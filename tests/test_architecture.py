@@ -34,6 +34,7 @@ FEATURES = {
     "accord.proposals",
     "accord.monitoring",
     "accord.transparency",
+    "accord.operations",
 }
 ADAPTER_NAMES = {"api", "pages", "cli"}
 """Modules of a feature folder that face the outside (also `*_api`, `*_pages`, `*_cli`)."""

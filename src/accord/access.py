@@ -175,8 +175,10 @@ its API route allows."""
 PUBLIC_PAGES = frozenset({"pages.login_form", "pages.login", "static"})
 """Pages anyone may open: the sign-in form, and the static files."""
 
-PUBLIC_ROUTES = frozenset({"session.login", "health"})
-"""Routes anyone may call: signing in, and the liveness probe."""
+PUBLIC_ROUTES = frozenset({"session.login", "health", "healthz", "readyz", "metrics"})
+"""Routes anyone may call: signing in, and the probes (`accord.web.probes`). And `/metrics`,
+which no sign-in guards either: it answers only the networks of ACCORD_METRICS_ALLOW
+(`accord.web.metrics`), and is a path that does not exist to anyone else."""
 
 
 def check(rule_name: str, role: Role, scopes: Iterable[str]) -> None:

@@ -65,7 +65,8 @@ COMMANDS = {
     "demo": Lazy(
         "accord.cli:demo",
         "The built-in scenario end to end: reported arrangements, a synthetic pool, a summary,"
-        "\nthen a year of the workflow under a synthetic Kosovo-style agreement.",
+        "\nthen a year of the workflow under a synthetic Kosovo-style agreement, and its published"
+        "\ntransparency report.",
     ),
     "serve": Lazy(
         "accord.cli:serve",
@@ -169,6 +170,70 @@ def db_upgrade() -> None:
     finally:
         engine.dispose()
     out.print("schema at the newest revision")
+
+
+@db_app.command("backup")
+def db_backup(
+    file: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="The backup file to write (new: never replaced), its SHA-256 beside it"
+            " (FILE.sha256).",
+            dir_okay=False,
+            show_default=False,
+        ),
+    ],
+) -> None:
+    """Back the whole database up into one file, safely while the server writes, and read it
+    back (SQLite: the online backup API; PostgreSQL: pg_dump, of the server's version or
+    newer). See docs/operations.md.
+
+    Needs no sign-in: whoever backs the database up holds its own credentials."""
+    from rich.markup import escape
+
+    from accord.operations.backup import backup
+
+    made = backup(current_settings(), file)
+    out.print(f"backup written: {escape(str(made.path))} ({made.kind}, {made.size:,} bytes)")
+    out.print(f"sha256 {made.sha256} (recorded in {escape(str(made.checksum_file))})")
+    out.print(f"schema revision {made.revision}")
+    out.print("rows: " + ", ".join(f"{t} {n:,}" for t, n in made.counts.items()))
+
+
+@db_app.command("restore")
+def db_restore(
+    file: Annotated[Path, typer.Argument(help="The backup file.", dir_okay=False)],
+    sha256: Annotated[
+        str | None,
+        typer.Option(
+            help="The file's SHA-256 as recorded (default: the one in FILE.sha256, if any)."
+        ),
+    ] = None,
+) -> None:
+    """Restore a backup into an empty database (never into one with tables), then verify its
+    audit chain. See docs/operations.md for the restore drill.
+
+    Needs no sign-in: whoever restores the database holds its own credentials."""
+    from rich.markup import escape
+
+    from accord.operations.backup import restore
+
+    done = restore(current_settings(), file, sha256=sha256)
+    out.print(
+        f"restored {escape(str(done.source))} ({done.kind}, {done.size:,} bytes)"
+        f" into {escape(done.database)}"
+    )
+    out.print(f"sha256 {done.sha256}: {escape(done.checksum)}")
+    out.print(f"audit chain verified: {done.audit.events:,} events, head {done.audit.head_hash}")
+    out.print("rows: " + ", ".join(f"{t} {n:,}" for t, n in done.counts.items()))
+    if done.behind:
+        out.print(
+            f"schema revision {done.revision}, older than this Accord's: run `accord db"
+            " upgrade` on this database to bring it to the newest"
+        )
+    else:
+        out.print(f"schema revision {done.revision} (the newest)")
 
 
 def demo(

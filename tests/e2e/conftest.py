@@ -21,6 +21,7 @@ from tests.e2e.support import (
     DemoServer,
     Screenshots,
     browser_problem,
+    publish_reports,
     serving,
 )
 
@@ -68,6 +69,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoServer
     settings = Settings(database_url=f"sqlite:///{database}")
     clock = demo_clock()
     logins = seed_demo_server(settings, clock)
+    publish_reports(settings, clock, next(x for x in logins if x.role == "officer"))
     with serving(create_app(settings, clock=clock)) as base_url:
         yield DemoServer(base_url, tuple(logins), clock)
 

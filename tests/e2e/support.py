@@ -21,8 +21,15 @@ from typing import TYPE_CHECKING, Any
 
 import uvicorn
 
-from accord.clock import SetClock
+from accord.access import Actor
+from accord.clock import Clock, SetClock, today
+from accord.config import Settings
+from accord.db import unit_of_work
 from accord.scenarios.demo_server import DemoLogin
+from accord.scenarios.workflow_demo import START
+from accord.store import open_store
+from accord.transparency.model import Quarter
+from accord.transparency.service import publish
 from accord.workflow.transitions import Role
 
 if TYPE_CHECKING:
@@ -112,6 +119,24 @@ def serving(app: Any) -> Iterator[str]:
         server.should_exit = True
         thread.join(timeout=15)
         listener.close()
+
+
+def publish_reports(settings: Settings, clock: Clock, officer: DemoLogin) -> list[str]:
+    """The transparency releases of the demo year's quarters that have ended by the server's
+    day, published by its officer as `accord demo` publishes them (`publish_year`): the
+    /reports pages have releases to list and show. Returns the quarters, in the order of their
+    release ids (1, 2, …)."""
+    actor = Actor(officer.username, officer.role, officer.party)
+    ended = [Quarter(START.year, n) for n in (1, 2, 3, 4)]
+    ended = [q for q in ended if q.end < today(clock)]
+    store = open_store(settings)
+    try:
+        for quarter in ended:
+            with unit_of_work(store.sessions) as session:
+                publish(session, quarter, actor, clock, threshold=settings.report_threshold)
+    finally:
+        store.close()
+    return [str(q) for q in ended]
 
 
 def demo_database_url(tmp_path_factory: pytest.TempPathFactory) -> str:

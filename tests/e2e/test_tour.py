@@ -43,8 +43,19 @@ def visit(page: Page, path: str, screenshot: Screenshots, name: str) -> None:
                 ("/audit", "audit"),
             ],
         ),
+        ("officer", None, [("/reports", "reports"), ("/reports/1", "report")]),
         ("reviewer", "XK", [("/review", "review-queue"), ("/", "dashboard")]),
-        ("monitor", None, [("/", "dashboard"), ("/monitoring", "monitoring")]),
+        (
+            "monitor",
+            None,
+            [
+                ("/", "dashboard"),
+                ("/monitoring", "monitoring"),
+                ("/reports", "reports"),
+                ("/reports/2", "report"),
+                ("/reports/2/files/report-2026-Q2-all.html", "report-file"),
+            ],
+        ),
     ],
 )
 def test_every_page_renders_cleanly(
@@ -81,4 +92,11 @@ def test_every_page_renders_cleanly(
         page.get_by_role("button", name="Count eligible today").click()
         page.locator("#what-if-result table").wait_for()
         screenshot(page, "what-if")
+    if role == "officer":  # one agreement's last quarter, published through the page's form
+        page.goto("/reports")
+        page.get_by_label("Agreement").select_option("demo-xk-year")
+        page.get_by_role("button", name="Publish").click()
+        page.wait_for_load_state("networkidle")
+        assert "Published the transparency report" in page.locator(".flash").inner_text()
+        screenshot(page, "report-published")
     assert problems == [], problems

@@ -842,10 +842,31 @@ def to_pdf(release: Release) -> bytes:
 
 
 def file_stem(release: Release) -> str:
-    for part in (release.period, release.scope):
+    return _stem(release.period, release.scope)
+
+
+def _stem(period: str, scope: str) -> str:
+    for part in (period, scope):
         if not _SAFE_NAME.fullmatch(part):
             raise ValueError(f"{part!r} cannot be part of a file name")
-    return f"report-{release.period}-{release.scope}"
+    return f"report-{period}-{scope}"
+
+
+FILE_KINDS = ("html", "csv", "json", "pdf")
+"""The formats of a release's files, in the order `render_all` gives them."""
+
+
+def file_names(period: str, scope: str) -> list[str]:
+    """The names `render_all` gives the files of the release of `period` and `scope`, known
+    without rendering them (for a list of published releases)."""
+    stem = _stem(period, scope)
+    return [f"{stem}.{kind}" for kind in FILE_KINDS]
+
+
+def page_view(release: Release) -> dict[str, Any]:
+    """What the HTML page shows, as plain data (`view`, with its `charts`): for a page that
+    shows the release inside a site's own frame (`accord.transparency.pages`)."""
+    return {"view": _view(release), "charts": _charts(release)}
 
 
 def render_all(release: Release) -> dict[str, bytes]:

@@ -39,7 +39,7 @@ from accord.proposals.api import router as proposals_router
 from accord.proposals.dossier_api import router as dossier_router
 from accord.store import open_store
 from accord.transparency import pages as transparency_pages
-from accord.web import pages, problems
+from accord.web import metrics, pages, probes, problems
 from accord.web.problems import PROBLEM_JSON, SERVER_BOUND, ProblemDetails
 from accord.web.security import MAX_BODY, Guard
 from accord.web.state import AppState
@@ -176,6 +176,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     problems.install(app, pages.error_page)
     app.add_exception_handler(pages.SignInFirst, pages.error_page)
     app.add_middleware(Guard, trusted_proxies=settings.trusted_proxies)
+    metrics.install(app)  # /metrics, and every request counted and timed (outermost)
+    app.include_router(probes.router)  # /healthz, /readyz
 
     public = APIRouter(tags=["service"])
 

@@ -1,0 +1,1 @@
+"""Running a deployment: backing the database up and restoring a backup (docs/operations.md)."""
