@@ -51,6 +51,9 @@ class Settings(BaseSettings):
     """ACCORD_REPORT_THRESHOLD: counts from 1 to one less than this are never published in a
     transparency report (and what would give them back is suppressed too); 5 by default, and
     never lower."""
+    max_import_bytes: int = Field(default=256 * 1024 * 1024, ge=1)
+    """ACCORD_MAX_IMPORT_BYTES: the largest people file `accord people import` reads (256 MiB by
+    default, about half a million people); a larger one is refused before it is read."""
     max_solve_seconds: float = Field(default=10, gt=0, le=MOST_SOLVE_SECONDS)
     """ACCORD_MAX_SOLVE_SECONDS: the most solver time one request may ask for (and what it gets
     when it asks for none): each second holds one of the server's threads."""

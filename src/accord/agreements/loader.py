@@ -22,6 +22,10 @@ from accord.workflow.lifecycle import is_reachable
 
 Path_ = tuple[str | int, ...]
 
+MAX_REGISTRY_BYTES = 10 * 1024 * 1024
+"""The largest agreements file read: a registry of every agreement ever reported is a few
+hundred kilobytes, and YAML is parsed in memory."""
+
 
 class _Loader(yaml.SafeLoader):
     """Safe YAML with dates left as text, so a bad date is reported at its place, not raised."""
@@ -75,7 +79,12 @@ class _Document:
     def duplicate_keys(self) -> list[tuple[Path_, int, str]]:
         found: list[tuple[Path_, int, str]] = []
 
+        walked: set[int] = set()
+
         def walk(node: yaml.Node, path: Path_) -> None:
+            if id(node) in walked:  # an alias: walked where its anchor is ("billion laughs")
+                return
+            walked.add(id(node))
             if isinstance(node, yaml.MappingNode):
                 seen: set[Any] = set()
                 for key, value in node.value:
@@ -103,8 +112,14 @@ def _describe(error: ErrorDetails) -> str:
     if error["type"] not in {"model_type", "dict_type", "list_type"} and not isinstance(
         value, dict | list
     ):
-        message += f" (got {value!r})"
+        message += f" (got {_shown(value)})"
     return message
+
+
+def _shown(value: object, most: int = 80) -> str:
+    """The repr of a value in a message, shortened: a line may hold megabytes."""
+    text = repr(value)
+    return text if len(text) <= most else f"{text[:most]}... ({len(text)} characters)"
 
 
 def parse_registry(text: str, source: str, known_parties: Iterable[str] = ()) -> RegistryFile:
@@ -113,11 +128,20 @@ def parse_registry(text: str, source: str, known_parties: Iterable[str] = ()) ->
     Parties may be listed in the file or already be in the registry (`known_parties`).
     """
     try:
+        return _parse_registry(text, source, known_parties)
+    except RecursionError:
+        raise InvalidInput(source, [Problem(source, "not valid YAML: nested too deeply")]) from None
+
+
+def _parse_registry(text: str, source: str, known_parties: Iterable[str]) -> RegistryFile:
+    try:
         root = yaml.compose(text, Loader=_Loader)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 (_Loader is a SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
+        if isinstance(exc, yaml.reader.ReaderError):  # a character YAML refuses, e.g. NUL
+            where = f"{source}:{text.count(chr(10), 0, exc.position) + 1}"
         problem = getattr(exc, "problem", None) or str(exc)
         raise InvalidInput(source, [Problem(where, f"not valid YAML: {problem}")]) from exc
     document = _Document(root)
@@ -149,9 +173,20 @@ def parse_registry(text: str, source: str, known_parties: Iterable[str] = ()) ->
 
 def load_registry_file(path: Path, known_parties: Iterable[str] = ()) -> RegistryFile:
     try:
-        text = path.read_text(encoding="utf-8")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_REGISTRY_BYTES + 1)
     except OSError as exc:
         raise InvalidInput(str(path), [Problem(str(path), f"cannot read: {exc.strerror}")]) from exc
+    if len(data) > MAX_REGISTRY_BYTES:
+        raise InvalidInput(
+            str(path),
+            [Problem(str(path), f"larger than {MAX_REGISTRY_BYTES} bytes: not an agreements file")],
+        )
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidInput(str(path), [Problem(f"{path}:{line}", "not UTF-8 text")]) from None
     return parse_registry(text, str(path), known_parties)
 
 

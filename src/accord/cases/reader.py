@@ -12,7 +12,7 @@ import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import polars as pl
 from pydantic import ValidationError
@@ -24,6 +24,15 @@ from accord.errors import InvalidInput, Problem
 from accord.records.person import LIST_FIELDS, OBJECT_FIELDS, RECORD_LIST_FIELDS, PersonRecord
 
 FORMATS = {".jsonl": "jsonl", ".ndjson": "jsonl", ".parquet": "parquet", ".csv": "csv"}
+
+MAX_LINE_BYTES = 1024 * 1024
+"""The longest line a JSON Lines or CSV file may have: lines are read one at a time, and a
+longer one (a file of garbage with no line breaks) stops the reading."""
+MAX_PROBLEMS = 1000
+"""Reading stops after this many problems: a file of garbage is refused without being read to
+its end or holding millions of problems."""
+PARQUET_BATCH = 10_000
+"""Parquet rows decoded at once."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,9 +54,23 @@ def detect_format(path: Path) -> str:
 
 def read_people(path: Path) -> list[Row]:
     """Read and validate every row; raise InvalidInput listing all problems if any row is bad."""
+    from accord.config import Settings
+
     fmt = detect_format(path)
     if not path.is_file():
         raise InvalidInput(str(path), [Problem(str(path), "no such file")])
+    limit = Settings().max_import_bytes
+    if path.stat().st_size > limit:
+        raise InvalidInput(
+            str(path),
+            [
+                Problem(
+                    str(path),
+                    f"{path.stat().st_size} bytes, larger than the {limit} bytes a people file"
+                    " may have (ACCORD_MAX_IMPORT_BYTES); split it",
+                )
+            ],
+        )
     with collector_paused():
         return _validated(path, fmt)
 
@@ -58,6 +81,9 @@ def _validated(path: Path, fmt: str) -> list[Row]:
     problems: list[Problem] = []
     seen: dict[str, str] = {}
     for place, data in raw:
+        if len(problems) >= MAX_PROBLEMS:
+            problems.append(Problem(str(path), f"reading stopped after {MAX_PROBLEMS} problems"))
+            break
         if isinstance(data, Problem):
             problems.append(data)
             continue
@@ -93,39 +119,120 @@ def _problem(place: str, error: ErrorDetails) -> Problem:
     message = str(error["msg"]).removeprefix("Value error, ")
     value = error.get("input")
     if not isinstance(value, dict | list) and error["type"] != "json_invalid":
-        message += f" (got {value!r})"
+        message += f" (got {shown(value)})"
     return Problem(place, f"{field}: {message}")
+
+
+def shown(value: object, most: int = 80) -> str:
+    """The repr of a value in a message, shortened: a field may hold megabytes."""
+    text = repr(value)
+    return text if len(text) <= most else f"{text[:most]}... ({len(text)} characters)"
 
 
 RawRow = tuple[str, "str | dict[str, Any] | Problem"]
 
 
+class _Unreadable(Exception):
+    """The rest of the file cannot be read as lines of text."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
+def _lines(path: Path, handle: IO[bytes]) -> Iterator[str]:
+    """The file's lines as text, one at a time; `_Unreadable` at a line too long or not UTF-8."""
+    number = 0
+    while line := handle.readline(MAX_LINE_BYTES + 1):
+        number += 1
+        if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
+            raise _Unreadable(
+                Problem(
+                    f"{path}:{number}",
+                    f"line longer than {MAX_LINE_BYTES} bytes: not a people file; reading stopped",
+                )
+            )
+        try:
+            yield line.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise _Unreadable(
+                Problem(
+                    f"{path}:{number}",
+                    f"not UTF-8 text (byte {exc.start + 1} of the line); reading stopped",
+                )
+            ) from exc
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    record = dict(pairs)
+    if len(record) != len(pairs):
+        seen: set[str] = set()
+        twice = next(key for key, _ in pairs if key in seen or seen.add(key))  # type: ignore[func-returns-value]
+        raise ValueError(f"{twice}: duplicate key")
+    return record
+
+
 def _jsonl_rows(path: Path) -> Iterator[RawRow]:
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if line.strip():
-                yield f"{path}:{number}", line
+    with path.open("rb") as handle:
+        lines = enumerate(_lines(path, handle), start=1)
+        while True:
+            try:
+                number, line = next(lines)
+            except StopIteration:
+                return
+            except _Unreadable as exc:
+                yield exc.problem.place, exc.problem
+                return
+            place = f"{path}:{number}"
+            if not line.strip():
+                continue
+            try:  # pydantic keeps the last of duplicate keys: a second `protection` would win
+                json.loads(line, object_pairs_hook=_no_duplicates)
+            except ValueError as exc:
+                if not isinstance(exc, json.JSONDecodeError):  # invalid JSON: pydantic says so
+                    yield place, Problem(place, f"(row): {exc}")
+                    continue
+            except RecursionError:
+                yield place, Problem(place, "(row): nested too deeply")
+                continue
+            yield place, line
 
 
 def _parquet_rows(path: Path) -> Iterator[RawRow]:
+    number = 0
     try:
-        frame = pl.read_parquet(path)
+        frame = pl.scan_parquet(path)
+        total = frame.select(pl.len()).collect().item()
+        for start in range(0, total, PARQUET_BATCH):
+            batch = frame.slice(start, PARQUET_BATCH).collect()
+            for data in batch.iter_rows(named=True):
+                number += 1
+                yield f"{path} row {number}", {k: v for k, v in data.items() if v is not None}
     except Exception as exc:  # polars raises several unrelated types for a bad file
-        yield str(path), Problem(str(path), f"not a readable Parquet file: {exc}")
-        return
-    for number, data in enumerate(frame.iter_rows(named=True), start=1):
-        yield f"{path} row {number}", {k: v for k, v in data.items() if v is not None}
+        place = f"{path} row {number + 1}" if number else str(path)
+        yield place, Problem(place, f"not a readable Parquet file: {shown(str(exc), 300)}")
 
 
 def _csv_rows(path: Path) -> Iterator[RawRow]:
-    with path.open(encoding="utf-8", newline="") as handle:
-        reader = csv.DictReader(handle)
-        for data in reader:
+    with path.open("rb") as handle:
+        reader = csv.DictReader(_lines(path, handle), strict=True)
+        try:
+            header = reader.fieldnames or []
+            twice = sorted({column for column in header if header.count(column) > 1})
+            if twice:
+                yield f"{path}:1", Problem(f"{path}:1", f"duplicate columns: {', '.join(twice)}")
+                return
+            for data in reader:
+                place = f"{path}:{reader.line_num}"
+                try:
+                    yield place, _unflatten(data)
+                except ValueError as exc:
+                    yield place, Problem(place, str(exc))
+        except _Unreadable as exc:
+            yield exc.problem.place, exc.problem
+        except csv.Error as exc:
             place = f"{path}:{reader.line_num}"
-            try:
-                yield place, _unflatten(data)
-            except ValueError as exc:
-                yield place, Problem(place, str(exc))
+            yield place, Problem(place, f"not valid CSV: {exc}")
 
 
 def _unflatten(flat: dict[str, str | None]) -> dict[str, Any]:
@@ -139,7 +246,9 @@ def _unflatten(flat: dict[str, str | None]) -> dict[str, Any]:
         cell = cell.strip()
         head, _, tail = column.partition(".")
         if tail and head in OBJECT_FIELDS:
-            record.setdefault(head, {})[tail] = cell
+            if not isinstance(record.setdefault(head, {}), dict):
+                raise ValueError(f"{column}: {head} is also a column of its own")
+            record[head][tail] = cell
         elif column in LIST_FIELDS:
             record[column] = [item.strip() for item in cell.split(";") if item.strip()]
         elif column in RECORD_LIST_FIELDS:
@@ -147,6 +256,10 @@ def _unflatten(flat: dict[str, str | None]) -> dict[str, Any]:
                 record[column] = json.loads(cell)
             except json.JSONDecodeError as exc:
                 raise ValueError(f"{column}: expected a JSON array of objects ({exc.msg})") from exc
+            except RecursionError as exc:
+                raise ValueError(f"{column}: nested too deeply") from exc
         else:
+            if column in OBJECT_FIELDS and head in record:
+                raise ValueError(f"{column}: also given as dotted columns ({column}.…)")
             record[column] = cell
     return record
