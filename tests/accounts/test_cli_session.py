@@ -222,6 +222,8 @@ NO_SIGN_IN = {
     "demo",
     "serve",
     "db upgrade",
+    "db backup",
+    "db restore",
     "match",
     "scenario people",
     "scenario agreements",
@@ -229,8 +231,9 @@ NO_SIGN_IN = {
     "logout",
     "users bootstrap",
 }
-"""Commands that touch no database, and the ones that sign in, sign out or make the first
-admin."""
+"""Commands that touch no database, the ones that sign in, sign out or make the first admin,
+and the operator's own (upgrading, backing up and restoring the database take its credentials,
+not an account)."""
 SIGNED_IN = {
     "whoami": [],
     "screen": [],
@@ -253,6 +256,7 @@ SIGNED_IN = {
     "item revoke": ["1", "--code", "other", "--text", "x"],
     "item cancel": ["1", "--reason", "x"],
     "item notify": ["1", "A1", "--language", "es"],
+    "item notice-copy": ["1", "A1"],
     "item claim-fear": ["1", "A1"],
     "item fear-interview": ["1", "--at", "2026-02-01 10:00"],
     "item fear-outcome": ["1", "negative"],
@@ -274,6 +278,24 @@ SIGNED_IN = {
     "users token issue": ["olga", "--name", "x", "--scope", "read"],
     "users token list": ["olga"],
     "users token revoke": ["1"],
+    "templates list": [],
+    "templates load": ["{file}"],
+    "templates approve": ["es", "1", "--note", "certified by a sworn translator"],
+    "payments record": [
+        "demo-xk-year",
+        "--amount",
+        "100.00",
+        "--currency",
+        "USD",
+        "--on",
+        "2026-01-01",
+        "--reference",
+        "R-1",
+    ],
+    "payments list": [],
+    "report publish": ["--period", "2025-Q4", "--out", "{file}.d"],
+    "report list": [],
+    "report explain": ["--period", "2025-Q4", "--cell", "families/all/proposed/period"],
 }
 """Every command that reads or writes the database, with arguments it would accept."""
 

@@ -43,6 +43,7 @@ def test_the_account_migration_goes_down_and_up_again(store: Store) -> None:
     assert before >= TABLES
     downgrade(store.engine, "0002")
     after = set(inspect(store.engine).get_table_names())
-    assert after == before - TABLES - {"idempotent_requests"}  # 0004 rests on 0003
+    later = {"idempotent_requests", "notice_templates", "payments", "report_releases"}
+    assert after == before - TABLES - later  # 0004 and after rest on 0003
     upgrade(store.engine)
     assert set(inspect(store.engine).get_table_names()) == before

@@ -81,14 +81,25 @@ def append(store: Store, count: int) -> None:
         )
 
 
+def seeded(store: Store) -> int:
+    """The events the test database starts with (its notice templates stored and approved)."""
+    with unit_of_work(store.sessions) as session:
+        return verify(session).events
+
+
 def test_writes_are_chained_across_transactions(store: Store) -> None:
+    before = seeded(store)
     append(store, 3)
     append(store, 2)
     with unit_of_work(store.sessions) as session:
         result = verify(session)
         seqs = session.execute(text("select seq from audit_events order by seq")).scalars().all()
-    assert result.ok and result.events == 5
-    assert seqs == [1, 2, 3, 4, 5]
+        noted = session.execute(
+            text("select seq from audit_events where action = 'case.noted' order by seq")
+        ).scalars()
+        assert list(noted) == [before + n for n in (1, 2, 3, 4, 5)]
+    assert result.ok and result.events == before + 5
+    assert seqs == list(range(1, before + 6))
 
 
 def test_the_database_refuses_to_edit_or_delete_audit_rows(store: Store) -> None:
@@ -160,6 +171,8 @@ def test_verify_reports_an_intact_chain(store: Store, cli: Cli) -> None:
 def test_concurrent_writers_keep_one_unbroken_chain(store: Store) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
+    before = seeded(store)
+
     def writer(worker: int) -> None:
         for i in range(10):
             with unit_of_work(store.sessions) as session:
@@ -172,4 +185,4 @@ def test_concurrent_writers_keep_one_unbroken_chain(store: Store) -> None:
     with unit_of_work(store.sessions) as session:
         result = verify(session)
     assert result.ok, result.broken
-    assert result.events == 40
+    assert result.events == before + 40

@@ -135,7 +135,9 @@ def test_a_language_the_person_does_not_understand_is_refused_and_writes_nothing
     before = written(store)
     with pytest.raises(Conflict) as info:
         run(store, record_notice, item, "P1", "person", "en", True, OFFICER, clock)
-    assert "notice (S6): P1 is not recorded as understanding 'en' (recorded: es)" in info.value.detail
+    assert (
+        "notice (S6): P1 is not recorded as understanding 'en' (recorded: es)" in info.value.detail
+    )
     assert "serve it in es, which P1 reads" in info.value.detail
     assert written(store) == before
 
@@ -261,3 +263,14 @@ def test_an_arabic_notice_reads_in_logical_order() -> None:
     assert "أمينة يوسف" in plain
     first_words = " ".join(inputs["paragraphs"][1].split()[:4])
     assert first_words in " ".join(plain.split())
+
+
+def test_a_language_read_in_without_the_interpreter_who_read_it_is_refused(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    load_agreement(store)
+    item = accepted(store, tmp_path, clock, languages=["es"])
+    before = written(store)
+    with pytest.raises(Conflict, match="recorded with the interpreter who read it"):
+        run(store, record_notice, item, "P1", "person", "es", True, OFFICER, clock, read_in="fr")
+    assert written(store) == before

@@ -20,7 +20,7 @@ from accord.db import unit_of_work
 from accord.errors import AccordError
 from accord.proposals import repository
 from accord.proposals.case_facts import import_case_files
-from accord.proposals.notices import record_notice
+from accord.proposals.notices import Served, record_notice
 from accord.proposals.pools import PoolFamily, create_pool
 from accord.proposals.service import GuardFailed, Moved, move
 from accord.scenarios import workflow_agreement_path
@@ -137,7 +137,7 @@ def accept(store: Store, clock: SetClock, item_id: int, actor: Actor = REVIEWER)
     return run(store, move, item_id, "accept", actor, clock)
 
 
-def serve(store: Store, clock: SetClock, item_id: int, case_id: str) -> tuple[str, Moved | None]:
+def serve(store: Store, clock: SetClock, item_id: int, case_id: str) -> Served:
     """Valid notice on the person: in Spanish, which they speak, and signed."""
     return run(store, record_notice, item_id, case_id, "person", "es", True, OFFICER, clock)
 

@@ -62,7 +62,8 @@ def queries(store: Store, role: Role, day: dt.date) -> int:
 
 def world(store: Store, tmp_path: Path, clock: SetClock, families: int) -> dict[str, int]:
     """A1 waits for review; A2 was served today (its notice period ends in 10 days); A3 has
-    arrived, its 30-day check-in not yet recorded; the rest accepted and not yet served."""
+    arrived the day after its notice period ended, its 30-day check-in not yet recorded; the
+    rest accepted and not yet served."""
     load_agreement(store)
     cases = [f"A{n}" for n in range(1, families + 1)]
     import_records(store, tmp_path, [single(c) for c in cases])
@@ -71,7 +72,7 @@ def world(store: Store, tmp_path: Path, clock: SetClock, families: int) -> dict[
         run(store, move, items[case], "accept", REVIEWER, clock)
     for case in ("A2", "A3"):
         run(store, record_notice, items[case], case, "person", "es", True, OFFICER, clock)
-    clock.advance(days=10)
+    clock.advance(days=11)
     run(store, clear, items["A3"], SUPERVISOR, clock, medical_confirmed=True)
     run(store, schedule, items["A3"], clock.now().date(), OFFICER, clock)
     run(store, confirm_arrival, items["A3"], REVIEWER, clock)
@@ -82,7 +83,7 @@ def test_each_role_reads_what_falls_due_this_week(
     store: Store, tmp_path: Path, clock: SetClock
 ) -> None:
     items = world(store, tmp_path, clock, 4)
-    arrived = clock.now().date()  # 2026-01-22, the day A2's notice period ends
+    arrived = clock.now().date()  # 2026-01-23, the day after A2's notice period ends
     day = arrived + dt.timedelta(days=25)  # the 30-day check-in falls due in five days
     assert [(a.kind, a.link) for a in listed(store, "officer", day)] == [
         ("review", "/pools/1"),

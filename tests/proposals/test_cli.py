@@ -9,9 +9,12 @@ import re
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
+from accord.audit.repository import iter_links
 from accord.config import Settings
 from accord.db import unit_of_work
+from accord.models import NoticeRecord
 from accord.proposals import repository
 from accord.scenarios import workflow_agreement_path
 from accord.store import open_store
@@ -59,6 +62,27 @@ def items(database_url: str) -> dict[str, tuple[int, str]]:
                 i.family_id: (i.id, i.state)
                 for i in repository.items(session, agreement_id=AGREEMENT)
             }
+    finally:
+        store.close()
+
+
+def notices_of(database_url: str, item_id: int) -> tuple[list[str], list[str]]:
+    """The recipients of the notices recorded on an item, and of its `notice.recorded` audit
+    events, in order."""
+    store = open_store(Settings(database_url=database_url))
+    try:
+        with unit_of_work(store.sessions) as session:
+            rows = session.scalars(
+                select(NoticeRecord)
+                .where(NoticeRecord.item_id == item_id)
+                .order_by(NoticeRecord.id)
+            )
+            logged = [
+                link.data["recipient"]
+                for link in iter_links(session)
+                if link.action == "notice.recorded" and link.entity_id == str(item_id)
+            ]
+            return [n.recipient for n in rows], logged
     finally:
         store.close()
 
@@ -177,14 +201,28 @@ def test_one_pool_from_proposal_to_arrival(
     assert f"item {a1}: notify, accepted → notified" in served.output
     a3 = str(item["F-A3"])
     waiting = cli("item", "notify", a3, "A3", "--language", "en", user=OFFICER)
-    assert "language not understood (not service)" in waiting.output
-    assert (
-        f"item {a3} stays accepted: still not validly served: A3 (counsel), A3 (person)"
-        in waiting.output
+    assert waiting.exit_code == 1
+    assert "A3 is not recorded as understanding 'en' (recorded: es): no service in it" in (
+        waiting.output
     )
+    assert "serve it in es, which A3 reads" in waiting.output
+    assert "notice to A3" not in waiting.output  # refused: nothing recorded
+    assert notices_of(cli.database_url, int(a3)) == ([], [])
     counsel = cli("item", "notify", a3, "A3", "--to", "counsel", "--language", "en", user=OFFICER)
     assert "notice to A3 (counsel) in en on 2026-01-12: served" in counsel.output
+    assert notices_of(cli.database_url, int(a3)) == (["counsel"], ["counsel"])
     assert f"item {a3} stays accepted: still not validly served: A3 (person)" in counsel.output
+    read = cli(
+        "item", "notify", a3, "A3", "--language", "en", "--interpreter", "K. Haddad",
+        "--read-in", "es", user=OFFICER,
+    )  # fmt: skip
+    assert read.exit_code == 0, read.output
+    assert "notice to A3 (person) in en on 2026-01-12: served" in read.output
+    assert f"item {a3}: notify, accepted → notified" in read.output
+    assert notices_of(cli.database_url, int(a3)) == (
+        ["counsel", "person"],
+        ["counsel", "person"],
+    )
     again = cli("item", "notify", a1, "A1", "--language", "es", user=OFFICER)
     assert again.exit_code == 0, again.output
     assert f"item {a1} is notified; the notice is recorded" in again.output
@@ -193,10 +231,14 @@ def test_one_pool_from_proposal_to_arrival(
     early = cli("item", "clear", a1, "--medical-fit-confirmed", user=SUPERVISOR)
     assert early.exit_code == 1
     assert (
-        "S6: notice served on 2026-01-12: 10 days to raise fear run until 2026-01-22"
+        "S6: notice served on 2026-01-12: the days to raise a fear run to the end of 2026-01-22"
         in early.output
     )
     monkeypatch.setenv("ACCORD_NOW", "2026-01-22T09:00:00")
+    last_day = cli("item", "clear", a1, "--medical-fit-confirmed", user=SUPERVISOR)
+    assert last_day.exit_code == 1
+    assert "the days to raise a fear run to the end of 2026-01-22" in last_day.output
+    monkeypatch.setenv("ACCORD_NOW", "2026-01-23T09:00:00")
     unconfirmed = cli("item", "clear", a1, user=SUPERVISOR)
     assert unconfirmed.exit_code == 1
     assert "S10: the sign-off does not confirm medical fitness to travel" in unconfirmed.output
@@ -287,7 +329,7 @@ def test_an_officer_account_cannot_clear_a_family(
     item = str(proposed(cli)["F-A1"])
     assert cli("item", "accept", item, user=REVIEWER).exit_code == 0
     assert cli("item", "notify", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
-    monkeypatch.setenv("ACCORD_NOW", "2026-01-22T09:00:00")
+    monkeypatch.setenv("ACCORD_NOW", "2026-01-23T09:00:00")
     claimed = cli(
         "item", "clear", item, "--medical-fit-confirmed", "--role", "supervisor", "--as", "olga",
         user=OFFICER,
@@ -521,7 +563,7 @@ def test_a_sender_only_check_in_note_stays_out_of_the_receivers_item_show(
     item = str(proposed(cli)["F-A1"])
     assert cli("item", "accept", item, user=REVIEWER).exit_code == 0
     assert cli("item", "notify", item, "A1", "--language", "es", user=OFFICER).exit_code == 0
-    monkeypatch.setenv("ACCORD_NOW", "2026-01-22T09:00:00")
+    monkeypatch.setenv("ACCORD_NOW", "2026-01-23T09:00:00")
     assert cli("item", "clear", item, "--medical-fit-confirmed", user=SUPERVISOR).exit_code == 0
     assert cli("item", "schedule", item, "--on", "2026-01-26", user=OFFICER).exit_code == 0
     monkeypatch.setenv("ACCORD_NOW", "2026-01-26T09:00:00")

@@ -132,16 +132,14 @@ def singles(store: Store, tmp_path: Path, count: int, **changes: object) -> dict
 
 
 def scheduled(store: Store, case_of: dict[int, str], clock: SetClock) -> None:
-    """Every item accepted, served, cleared ten days later by the supervisor (each on its own,
-    S14) and scheduled for that day."""
+    """Every item accepted, served, cleared once the ten days to raise a fear have ended (the
+    eleventh day) by the supervisor (each on its own, S14) and scheduled for that day."""
     with unit_of_work(store.sessions) as session:
         for item, case_id in case_of.items():
             move(session, item, "accept", REVIEWER, clock)
-            outcome, notified = record_notice(
-                session, item, case_id, "person", "es", True, OFFICER, clock
-            )
-            assert (outcome, notified is not None) == ("served", True)
-    clock.advance(days=10)
+            served = record_notice(session, item, case_id, "person", "es", True, OFFICER, clock)
+            assert (served.outcome, served.moved is not None) == ("served", True)
+    clock.advance(days=11)
     for item in case_of:
         with unit_of_work(store.sessions) as session:
             clear(session, item, SUPERVISOR, clock, medical_confirmed=True)
@@ -268,9 +266,9 @@ def test_notices_served_while_other_items_are_accepted_queue_without_deadlock(
     def act(session: Session, item: int) -> Moved:
         if item not in served:
             return move(session, item, "accept", REVIEWER, clock)
-        _, notified = record_notice(
+        notified = record_notice(
             session, item, case_of[item], "person", "es", True, OFFICER, clock
-        )
+        ).moved
         assert notified is not None
         return notified
 

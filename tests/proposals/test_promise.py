@@ -58,12 +58,13 @@ def record_of(store: Store, case_id: str) -> Any:
 
 
 def cleared(store: Store, clock: SetClock, family: str, *members: str) -> int:
-    """A family proposed, accepted, every adult served, and cleared ten days later."""
+    """A family proposed, accepted, every adult served, and cleared once the ten days to raise
+    a fear (the day of service not counted) have ended."""
     [item] = propose(store, clock, [family])
     accept(store, clock, item)
     for case_id in members:
         serve(store, clock, item, case_id)
-    clock.advance(days=10)
+    clock.advance(days=11)
     run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True)
     return item
 
@@ -478,7 +479,7 @@ def test_clearing_an_item_still_accepted_names_who_is_not_yet_served(
     [item] = propose(store, clock, ["F-A3"])
     accept(store, clock, item)
     serve(store, clock, item, "A3")
-    clock.advance(days=10)
+    clock.advance(days=11)
     with pytest.raises(IllegalTransition, match=r"not yet validly served: A3 \(counsel\)"):
         run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True)
 

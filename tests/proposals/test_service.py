@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from rich.console import Console
+from sqlalchemy import select
 
 from accord.access import Actor
 from accord.agreements import repository as agreements
@@ -24,6 +25,7 @@ from accord.cases.service import import_people, stored_people
 from accord.clock import SetClock
 from accord.db import unit_of_work
 from accord.errors import Conflict, Forbidden, IllegalTransition
+from accord.models import NoticeRecord
 from accord.monitoring.service import lift_suspension, record_check_in, report_incident
 from accord.proposals import render, repository
 from accord.proposals.case_facts import record_case_change
@@ -70,7 +72,8 @@ def clock() -> SetClock:
 
 
 def test_one_family_from_proposal_to_closing(store: Store, tmp_path: Path, clock: SetClock) -> None:
-    """A mother and her child: proposed, accepted, served, cleared after ten days, moved, and
+    """A mother and her child: proposed, accepted, served, cleared once the ten days to raise a
+    fear (the day of service not counted) have ended, moved, and
     followed up for 180 days; each step an event, a ledger row where places change, and an
     audit entry in one unbroken chain."""
     load_agreement(store)
@@ -89,14 +92,17 @@ def test_one_family_from_proposal_to_closing(store: Store, tmp_path: Path, clock
     assert accept(store, clock, item).to_state == "accepted"
     assert ledger(store) == [(item, "reserve", 2)]
 
-    outcome, moved = serve(store, clock, item, "M1")  # the child needs no personal service
-    assert outcome == "served"
-    assert moved is not None
-    assert moved.to_state == "notified"
+    served = serve(store, clock, item, "M1")  # the child needs no personal service
+    assert served.outcome == "served"
+    assert served.moved is not None
+    assert served.moved.to_state == "notified"
 
-    clock.advance(days=9)
+    clock.advance(days=10)  # the tenth day after service is still the person's to raise a fear
     detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
-    assert "S6: notice served on 2026-01-12: 10 days to raise fear run until 2026-01-22" in detail
+    assert (
+        "S6: notice served on 2026-01-12: the days to raise a fear run to the end of 2026-01-22"
+        in detail
+    )
     clock.advance(days=1)
     assert run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True).to_state == "cleared"
 
@@ -104,7 +110,7 @@ def test_one_family_from_proposal_to_closing(store: Store, tmp_path: Path, clock
     assert run(store, schedule, item, transfer_day, OFFICER, clock).to_state == "scheduled"
     detail = refused(lambda: run(store, confirm_arrival, item, REVIEWER, clock))
     assert "schedule_day: the transfer is scheduled for 2026-01-26" in detail
-    clock.advance(days=4)
+    clock.advance(days=3)
     assert run(store, confirm_arrival, item, REVIEWER, clock).to_state == "transferred"
     assert ledger(store) == [(item, "reserve", 2), (item, "consume", 2)]
 
@@ -154,7 +160,7 @@ def test_one_family_from_proposal_to_closing(store: Store, tmp_path: Path, clock
         assert (clearance.actor, clearance.role, clearance.day) == (
             "sam",
             "supervisor",
-            START + dt.timedelta(days=10),
+            START + dt.timedelta(days=11),
         )
         legs = [
             (m.leg, m.scheduled_for, m.happened_on, m.outcome)
@@ -307,7 +313,7 @@ def test_arrival_over_the_present_at_once_cap_waits_for_a_departure(
     for item, case_id in zip(items, ("A1", "A2"), strict=True):
         accept(store, clock, item)
         serve(store, clock, item, case_id)
-    clock.advance(days=10)
+    clock.advance(days=11)
     for item in items:
         run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True)
         run(store, schedule, item, clock.now().date(), OFFICER, clock)
@@ -396,7 +402,7 @@ def test_an_officer_cannot_clear(store: Store, tmp_path: Path, clock: SetClock) 
     """S14: clearance is a supervisor's individual sign-off."""
     singles(store, tmp_path, "A1")
     item = notified(store, clock)
-    clock.advance(days=10)
+    clock.advance(days=11)
     detail = refused(
         lambda: run(store, clear, item, OFFICER, clock, medical_confirmed=True), Forbidden
     )
@@ -409,7 +415,7 @@ def test_a_supervisor_of_another_sender_cannot_clear(
 ) -> None:
     singles(store, tmp_path, "A1")
     item = notified(store, clock)
-    clock.advance(days=10)
+    clock.advance(days=11)
     elsewhere = Actor("sue", "supervisor", "GB")
     detail = refused(
         lambda: run(store, clear, item, elsewhere, clock, medical_confirmed=True), Forbidden
@@ -420,25 +426,130 @@ def test_a_supervisor_of_another_sender_cannot_clear(
 # --- Clearance: S6 and S10 ---------------------------------------------------------------------
 
 
+def notices_written(store: Store, item: int) -> tuple[list[tuple[str, str, str]], int]:
+    """The notices recorded on an item (case, language, outcome), and its `notice.recorded`
+    audit events."""
+    with unit_of_work(store.sessions) as session:
+        rows = [(n.case_id, n.language, n.outcome) for n in repository.notices(session, item)]
+        logged = [
+            link
+            for link in iter_links(session)
+            if link.action == "notice.recorded" and link.entity_id == str(item)
+        ]
+    return rows, len(logged)
+
+
 def test_clearance_waits_ten_days_after_valid_notice(
     store: Store, tmp_path: Path, clock: SetClock
 ) -> None:
+    """Ten whole days to raise a fear after the first valid service, the day of service not
+    counted: clearance on the eleventh."""
     singles(store, tmp_path, "A1")
     [item] = propose(store, clock, ["F-A1"])
     accept(store, clock, item)
-    outcome, moved = run(store, record_notice, item, "A1", "person", "es", False, OFFICER, clock)
-    assert (outcome, moved) == ("refused_to_sign", None)
+    unsigned = run(store, record_notice, item, "A1", "person", "es", False, OFFICER, clock)
+    assert (unsigned.outcome, unsigned.moved) == ("refused_to_sign", None)
     clock.advance(days=2)
-    outcome, moved = run(store, record_notice, item, "A1", "person", "en", True, OFFICER, clock)
-    assert (outcome, moved) == ("language_not_understood", None)
+    detail = refused(
+        lambda: run(store, record_notice, item, "A1", "person", "en", True, OFFICER, clock),
+        Conflict,
+    )
+    assert "A1 is not recorded as understanding 'en' (recorded: es): no service in it" in detail
+    assert notices_written(store, item) == ([("A1", "es", "refused_to_sign")], 1)
     assert state(store, item) == "accepted"
     clock.advance(days=1)
     serve(store, clock, item, "A1")  # day 3: the first valid service
-    clock.advance(days=9)
+    clock.advance(days=10)
     detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
-    assert "run until 2026-01-25" in detail
+    assert "the days to raise a fear run to the end of 2026-01-25" in detail
     clock.advance(days=1)
     assert run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True).to_state == "cleared"
+
+
+def test_a_notice_in_a_language_not_understood_is_refused_and_writes_nothing(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    """S6: no service in a language the person does not read, and no record of an attempt
+    either; the refusal names the approved template they read."""
+    singles(store, tmp_path, "A1")
+    [item] = propose(store, clock, ["F-A1"])
+    accept(store, clock, item)
+    for language in ("en", "ru", "ar"):
+        detail = refused(
+            lambda language=language: run(
+                store, record_notice, item, "A1", "person", language, True, OFFICER, clock
+            ),
+            Conflict,
+        )
+        assert f"A1 is not recorded as understanding {language!r}" in detail
+        assert "serve it in es, which A1 reads" in detail
+    assert notices_written(store, item) == ([], 0)
+    assert state(store, item) == "accepted"
+    clock.advance(days=11)
+    detail = refused(lambda: run(store, move, item, "notify", OFFICER, clock))
+    assert "served: no valid written notice served on A1 (person)" in detail
+
+
+def test_a_notice_read_by_a_named_interpreter_in_a_language_understood_is_service(
+    store: Store, tmp_path: Path, clock: SetClock
+) -> None:
+    """No approved template in the person's language (Arabic is a draft): the refusal says an
+    approved template may be read by an interpreter, and that reading is service."""
+    load_agreement(store)
+    import_records(store, tmp_path, [single("B1", languages=["ar"])])
+    [item] = propose(store, clock, ["F-B1"])
+    accept(store, clock, item)
+    detail = refused(
+        lambda: run(store, record_notice, item, "B1", "person", "ar", True, OFFICER, clock),
+        Conflict,
+    )
+    assert "no approved notice template in 'ar': no service in it" in detail
+    assert "may be read to B1 by a named interpreter into ar" in detail
+    detail = refused(
+        lambda: run(
+            store,
+            record_notice,
+            item,
+            "B1",
+            "person",
+            "en",
+            True,
+            OFFICER,
+            clock,
+            interpreter="K. Haddad",
+            read_in="fr",
+        ),
+        Conflict,
+    )
+    assert "B1 is not recorded as understanding 'fr'" in detail
+    assert notices_written(store, item) == ([], 0)
+
+    served = run(
+        store,
+        record_notice,
+        item,
+        "B1",
+        "person",
+        "en",
+        True,
+        OFFICER,
+        clock,
+        interpreter="K. Haddad",
+        read_in="ar",
+    )
+    assert served.outcome == "served"
+    assert served.moved is not None
+    assert served.moved.to_state == "notified"
+    assert served.document.sha256
+    assert notices_written(store, item) == ([("B1", "en", "served")], 1)
+    with unit_of_work(store.sessions) as session:
+        [notice] = session.scalars(select(NoticeRecord).where(NoticeRecord.item_id == item))
+        assert (notice.id, notice.interpreter, notice.read_in) == (
+            served.notice_id,
+            "K. Haddad",
+            "ar",
+        )
+        assert notice.document_sha256 == served.document.sha256
 
 
 def test_counsel_must_be_served_before_the_family_is_notified(
@@ -448,14 +559,18 @@ def test_counsel_must_be_served_before_the_family_is_notified(
     import_records(store, tmp_path, [single("A1", counsel={"name": "Lee Counsel"})])
     [item] = propose(store, clock, ["F-A1"])
     accept(store, clock, item)
-    assert serve(store, clock, item, "A1") == ("served", None)
+    first = serve(store, clock, item, "A1")
+    assert (first.outcome, first.moved) == ("served", None)
     clock.advance(days=2)
-    outcome, moved = run(store, record_notice, item, "A1", "counsel", "en", False, OFFICER, clock)
-    assert outcome == "served"
-    assert moved is not None
-    assert moved.to_state == "notified"
-    clock.advance(days=9)  # ten days after the person, not after counsel
-    refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
+    counsel = run(store, record_notice, item, "A1", "counsel", "en", False, OFFICER, clock)
+    assert counsel.outcome == "served"
+    assert counsel.moved is not None
+    assert counsel.moved.to_state == "notified"
+    clock.advance(days=10)  # ten days after the last required service (counsel's), not the first
+    detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
+    assert "notice served on 2026-01-14: the days to raise a fear run to the end of 2026-01-24" in (
+        detail
+    )
     clock.advance(days=1)
     assert run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True).to_state == "cleared"
 
@@ -465,7 +580,7 @@ def test_clearance_needs_medical_fitness_confirmed(
 ) -> None:
     singles(store, tmp_path, "A1")
     item = notified(store, clock)
-    clock.advance(days=10)
+    clock.advance(days=11)
     detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=False))
     assert "S10: the sign-off does not confirm medical fitness to travel" in detail
     assert state(store, item) == "notified"
@@ -488,7 +603,7 @@ def test_clearance_needs_every_member_fit_to_travel(
     serve(store, clock, item, "H1")
     assert state(store, item) == "accepted"  # the spouse is an adult: served in their own right
     serve(store, clock, item, "H2")
-    clock.advance(days=10)
+    clock.advance(days=11)
     detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
     assert "S10: medical fitness to travel not confirmed for H2" in detail
 
@@ -635,7 +750,7 @@ def test_a_transferred_item_cannot_be_cancelled(
 ) -> None:
     singles(store, tmp_path, "A1")
     item = notified(store, clock)
-    clock.advance(days=10)
+    clock.advance(days=11)
     run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True)
     run(store, schedule, item, clock.now().date(), OFFICER, clock)
     run(store, confirm_arrival, item, REVIEWER, clock)
@@ -817,7 +932,8 @@ def test_a_family_whose_membership_changed_can_still_leave_the_process(
     accept(store, clock, item)
     spouse = person("A2", "F-A1", relationship="spouse", medical_fit=True)
     change_records_behind_the_workflow(store, tmp_path, clock, [spouse])
-    assert serve(store, clock, item, "A1") == ("served", None)  # A2 is an adult to serve too
+    served = serve(store, clock, item, "A1")
+    assert (served.outcome, served.moved) == ("served", None)  # A2 is an adult to serve too
     detail = refused(lambda: serve(store, clock, item, "A2"))
     assert "S9: A2 in the family but never proposed" in detail
     actor = REVIEWER if exit_by == "revoke" else OFFICER
@@ -846,11 +962,11 @@ def test_a_fear_claim_raised_before_notice_clears_once_notice_is_served_and_runs
     clock.advance(days=15)  # the window has passed; no notice yet
     detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
     assert "S6: no valid written notice served on A1 (person)" in detail
-    outcome, moved = serve(store, clock, item, "A1")
-    assert (outcome, moved, state(store, item)) == ("served", None, "reopening")
-    clock.advance(days=9)
+    served = serve(store, clock, item, "A1")
+    assert (served.outcome, served.moved, state(store, item)) == ("served", None, "reopening")
+    clock.advance(days=10)
     detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
-    assert "10 days to raise fear run until 2026-02-09" in detail
+    assert "the days to raise a fear run to the end of 2026-02-09" in detail
     clock.advance(days=1)
     assert run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True).to_state == "cleared"
 
@@ -883,8 +999,14 @@ def test_a_child_who_turns_18_after_notice_is_served_before_clearance(
     clock.advance(days=10)  # C1 is 18 since 2026-01-20
     detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
     assert "S6: no valid written notice served on C1 (person)" in detail
-    assert serve(store, clock, item, "C1") == ("served", None)
+    served = serve(store, clock, item, "C1")
+    assert (served.outcome, served.moved) == ("served", None)
     clock.advance(days=10)
+    detail = refused(lambda: run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True))
+    assert "notice served on 2026-01-22: the days to raise a fear run to the end of 2026-02-01" in (
+        detail
+    )
+    clock.advance(days=1)
     assert run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True).to_state == "cleared"
 
 
@@ -974,7 +1096,7 @@ def test_a_fear_claim_voids_the_schedule_and_arrival_follows_the_new_one(
     is marked as happened on arrival."""
     singles(store, tmp_path, "A1")
     item = notified(store, clock)
-    clock.advance(days=10)
+    clock.advance(days=11)
     run(store, clear, item, SUPERVISOR, clock, medical_confirmed=True)
     run(store, schedule, item, clock.now().date() + dt.timedelta(days=5), OFFICER, clock)
     run(store, claim_fear, item, "A1", OFFICER, clock)
@@ -992,11 +1114,11 @@ def test_a_fear_claim_voids_the_schedule_and_arrival_follows_the_new_one(
             (m.scheduled_for, m.happened_on, m.outcome) for m in repository.movements(session, item)
         ]
     assert legs == [
-        (dt.date(2026, 1, 27), None, "called_off"),
+        (dt.date(2026, 1, 28), None, "called_off"),
         (on, on, None),
     ]
     seen = receiver_reads(store, item)
-    assert "transfer scheduled for 2026-01-27, called off on 2026-01-22" in seen
+    assert "transfer scheduled for 2026-01-28, called off on 2026-01-23" in seen
     assert "fear" not in seen and "claim" not in seen
 
 

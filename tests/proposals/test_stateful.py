@@ -59,7 +59,7 @@ from accord.proposals import repository
 from accord.proposals.case_facts import record_case_change
 from accord.proposals.fear_claims import claim_fear, decide_fear, schedule_interview
 from accord.proposals.movement import clear, confirm_arrival, record_onward, schedule
-from accord.proposals.notices import record_notice
+from accord.proposals.notices import Served, record_notice
 from accord.proposals.pools import PoolFamily, create_pool
 from accord.proposals.service import GuardFailed, Moved, move
 from accord.records.agreement import CapIn
@@ -78,7 +78,7 @@ from tests.proposals.support import (
     import_records,
     load_agreement,
 )
-from tests.support import person
+from tests.support import approve_notice_templates, person
 
 CAPS = [
     CapIn(kind="persons_per_period", limit=5, period="P1Y", anchor="term_start"),
@@ -107,6 +107,10 @@ sometimes_anywhere = st.sampled_from([False, False, False, True])
 reviewers = st.sampled_from([REVIEWER, REVIEWER, REVIEWER, OTHER_REVIEWER])
 senders = st.sampled_from([SUPERVISOR, OFFICER])
 onward_outcomes = st.sampled_from(sorted(s.value for s in ONWARD))
+Serving = Literal["understood", "not_understood", "interpreted"]
+servings: st.SearchStrategy[Serving] = st.sampled_from(
+    ["understood", "understood", "not_understood", "interpreted"]
+)
 family_shapes = st.lists(
     st.lists(st.sampled_from(["spouse", "child"]), max_size=2), min_size=2, max_size=5
 )
@@ -227,23 +231,29 @@ class Workflow(RuleBasedStateMachine):
         if actor.party != "XK":
             assert isinstance(result, Forbidden | IllegalTransition), result
 
-    def do_serve_notice(self, item: int, understood: bool) -> None:
-        """Notice on every adult of the family, in Spanish (understood) or French (not): once
-        every adult is validly served, an accepted item is notified. Notice may be served
-        while the item holds its place; it moves nothing there."""
+    def do_serve_notice(self, item: int, way: Serving) -> None:
+        """Notice on every adult of the family: in Spanish, which they read; in French, which
+        they do not (refused, nothing written); or the English template read to them in Spanish
+        by a named interpreter. Once every adult is validly served, an accepted item is
+        notified. Notice may be served while the item holds its place; it moves nothing there."""
         before = self.state[item]
-        language = "es" if understood else "fr"
+        understood = way != "not_understood"
+        language = {"understood": "es", "not_understood": "fr", "interpreted": "en"}[way]
+        read_by = {"interpreter": "K. Haddad", "read_in": "es"} if way == "interpreted" else {}
         for case_id in self.adults[self.family_of[item]]:
 
-            def serve(session: Session, case_id: str = case_id) -> tuple[str, Moved | None]:
+            def serve(session: Session, case_id: str = case_id) -> Served:
                 return record_notice(
-                    session, item, case_id, "person", language, True, OFFICER, self.clock
+                    session, item, case_id, "person", language, True, OFFICER, self.clock, **read_by
                 )
 
-            result = self.attempt(serve)
-            if before in HOLDS_RESERVATION:
-                outcome, _ = result
-                assert outcome == ("served" if understood else "language_not_understood")
+            result = self.attempt(serve)  # a refusal is checked to have written nothing
+            if before in HOLDS_RESERVATION and understood:
+                assert isinstance(result, Served), result
+                assert result.outcome == "served"
+            elif before in HOLDS_RESERVATION:
+                assert isinstance(result, Conflict), result
+                assert f"{case_id} is not recorded as understanding 'fr'" in result.detail
             else:
                 assert isinstance(result, Conflict), result
         if understood and before == State.ACCEPTED:
@@ -380,9 +390,9 @@ class Workflow(RuleBasedStateMachine):
         )
 
     @precondition(lambda self: self.ready(HOLDS_RESERVATION))
-    @rule(n=index, understood=st.sampled_from([True, True, False]), anywhere=sometimes_anywhere)
-    def serve_notice(self, n: int, understood: bool, anywhere: bool) -> None:
-        self.do_serve_notice(self.pick(n, HOLDS_RESERVATION, anywhere), understood)
+    @rule(n=index, way=servings, anywhere=sometimes_anywhere)
+    def serve_notice(self, n: int, way: Serving, anywhere: bool) -> None:
+        self.do_serve_notice(self.pick(n, HOLDS_RESERVATION, anywhere), way)
 
     @precondition(lambda self: self.ready(BY_ACTION["claim_fear"].sources))
     @rule(n=index, member=index, anywhere=sometimes_anywhere)
@@ -471,8 +481,9 @@ class Workflow(RuleBasedStateMachine):
         outcome: OnwardOutcome,
     ) -> None:
         """The next steps of the ordinary way for one item, each after waiting as long as the
-        law requires: ten days after notice (S6), fifteen after a negative fear decision (S5),
-        until the scheduled day. On the way, at step `fear_at`, a member may claim fear of the
+        law requires: until the ten days to raise a fear after notice have ended, the day of
+        service not counted (S6), fifteen after a negative fear decision (S5), until the
+        scheduled day. On the way, at step `fear_at`, a member may claim fear of the
         receiver, and the claim is decided."""
         item = self.pick(n, FORWARD, anywhere=False)
         for step in range(1, steps + 1):
@@ -488,7 +499,7 @@ class Workflow(RuleBasedStateMachine):
             if state == State.PROPOSED:
                 self.do_accept(item, REVIEWER)
             elif state == State.ACCEPTED:
-                self.do_serve_notice(item, understood=True)
+                self.do_serve_notice(item, way="understood")
             elif state in (State.NOTIFIED, State.REOPENING):
                 self.do_clear(item, SUPERVISOR)
             elif state == State.CLEARED:
@@ -507,7 +518,7 @@ class Workflow(RuleBasedStateMachine):
             stored = repository.get_item(session, item)
             assert stored is not None
             waits = [
-                max(served) + dt.timedelta(days=10) if served else None,
+                max(served) + dt.timedelta(days=11) if served else None,
                 *(c.reopening_until for c in claims),
                 stored.scheduled_for,
             ]
@@ -617,10 +628,12 @@ class Workflow(RuleBasedStateMachine):
 
 @pytest.fixture(scope="module")
 def template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A migrated database holding the tightened agreement, copied for each example."""
+    """A migrated database holding the tightened agreement and the approved notice templates,
+    copied for each example."""
     path = tmp_path_factory.mktemp("template") / "accord.db"
     store = open_store(Settings(database_url=f"sqlite:///{path}"))
     try:
+        approve_notice_templates(store, keep_drafts=frozenset({"ar"}))
         load_agreement(store, caps=CAPS)
     finally:
         store.close()

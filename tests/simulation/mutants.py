@@ -120,6 +120,28 @@ def _time_backwards() -> Any:
     return _patched("accord.proposals.service", "_forward", forward)
 
 
+def _notice_in_any_language() -> Any:
+    """Serving notice does not read the person's languages: a notice in one they do not
+    understand is recorded (as no service) instead of refused."""
+    notices = importlib.import_module("accord.proposals.notices")
+    original = notices._template_for
+
+    def any_language(
+        session: Any,
+        person: Any,
+        recipient: Any,
+        language: str,
+        interpreter: Any,
+        read_in: Any,
+        clock: Any,
+    ) -> Any:
+        heard = [language, *([read_in] if read_in else [])]
+        everyone = person.model_copy(update={"languages": [*person.languages, *heard]})
+        return original(session, everyone, recipient, language, interpreter, read_in, clock)
+
+    return _patched("accord.proposals.notices", "_template_for", any_language)
+
+
 MUTANTS: dict[str, tuple[str, Callable[[], Any]]] = {
     "reimport-erases": (
         "a re-import overwrites the stored record: protective facts the file omits are gone",
@@ -156,6 +178,10 @@ MUTANTS: dict[str, tuple[str, Callable[[], Any]]] = {
         "clearance does not wait for the notice period",
         _without_guard(("clear", "schedule", "transfer"), "S6"),
     ),
+    "notice-any-language": (
+        "a notice in a language the person does not understand is recorded, not refused",
+        _notice_in_any_language,
+    ),
 }
 """Each mutant: what it breaks, and a function returning the context manager that breaks it."""
 
@@ -170,6 +196,7 @@ EXPECTED = {
     "clear-by-officer": ("S14",),
     "any-party": ("R", "S14"),
     "no-notice-period": ("S6",),
+    "notice-any-language": ("S6",),
 }
 """The rules the oracle should name for each mutant (any one of them is enough)."""
 

@@ -450,16 +450,31 @@ class Oracle:
         recipient: str,
         language: str,
         signed: bool,
+        *,
+        read_in: str | None = None,
     ) -> None:
         """A notice was recorded. Valid service: signed, in a language the person is recorded
-        as understanding; counsel is served on delivery. A record dated before the item's last
-        move breaks time's order."""
+        as understanding (the notice's own, or the one an interpreter read it in); counsel is
+        served on delivery. A notice to a person in a language they do not understand must be
+        refused, not recorded (S6). A record dated before the item's last move breaks time's
+        order."""
         item = self.items[item_id]
         person = self.people[case_id]
+        heard = read_in or language
         valid = (recipient == "counsel" and person.counsel) or (
-            recipient == "person" and signed and language in person.languages
+            recipient == "person" and signed and heard in person.languages
         )
         item.notices.append(Notice(case_id, recipient, day, valid))
+        if recipient == "person" and heard not in person.languages:
+            self._flag(
+                step,
+                "S6",
+                "notice",
+                day,
+                item,
+                f"notice to {case_id} recorded in {heard!r}, which they are not recorded as"
+                f" understanding ({', '.join(sorted(person.languages)) or 'none'})",
+            )
         if day < item.last_day:
             self._flag(
                 step,
@@ -823,11 +838,11 @@ class Oracle:
             return f"no valid notice after acceptance ({item.accepted_on}) on {', '.join(missing)}"
         if period and required:
             last = max(served[key] for key in required)
-            if day < last + dt.timedelta(days=terms.notice_days):
-                return (
-                    f"last valid service on {last}; {terms.notice_days} days run to"
-                    f" {last + dt.timedelta(days=terms.notice_days)}"
-                )
+            # The day of service does not count: the days to raise a fear run to the end of
+            # service + notice_days (at least 10), and nothing moves before that day is over.
+            deadline = last + dt.timedelta(days=max(10, terms.notice_days))
+            if day <= deadline:
+                return f"last valid service on {last}; the days to raise a fear run to {deadline}"
         return None
 
     def _over_cap(self, terms: Terms, day: dt.date) -> list[str]:

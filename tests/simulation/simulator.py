@@ -46,6 +46,7 @@ from accord.workflow.audience import Audience
 from tests.simulation import world as synthetic
 from tests.simulation.oracle import Oracle, Violation
 from tests.simulation.world import LAST, START, Record, User, World
+from tests.support import approve_notice_templates
 
 USERS = synthetic.roster()
 BY_NAME = {u.name: u for u in USERS}
@@ -185,9 +186,15 @@ def scratch() -> Path:
 
 
 def migrated_template(directory: Path) -> Path:
-    """A SQLite file brought to the newest revision by the real migrations."""
+    """A SQLite file brought to the newest revision by the real migrations, the shipped notice
+    templates approved (but the Arabic one, left a draft) as a deployment's supervisor would:
+    a notice is served only from an approved template."""
     path = directory / "template.db"
-    open_store(Settings(database_url=f"sqlite:///{path}")).close()
+    store = open_store(Settings(database_url=f"sqlite:///{path}"))
+    try:
+        approve_notice_templates(store, keep_drafts=frozenset({"ar"}))
+    finally:
+        store.close()
     return path
 
 
@@ -362,6 +369,10 @@ class Run:
         return self._moved(moved)
 
     def _notice(self, session: Session, args: dict[str, Any]) -> tuple[str, Callable[[], None]]:
+        """Serve notice, from the template in `language`, read by an interpreter in `read_in`
+        when the step names one. A notice in a language the person does not understand, or
+        with no approved template, is refused (a Conflict, nothing written), as any other
+        refused move is: the oracle hears only of notices that went through."""
         item = self._item(session, args)
         notices.record_notice(
             session,
@@ -372,6 +383,8 @@ class Run:
             args["signed"],
             self._who(args),
             self.clock,
+            interpreter=args.get("interpreter"),
+            read_in=args.get("read_in"),
         )
 
         def tell() -> None:
@@ -383,6 +396,7 @@ class Run:
                 args["recipient"],
                 args["language"],
                 args["signed"],
+                read_in=args.get("read_in") if args.get("interpreter") else None,
             )
 
         return "applied", tell
@@ -759,12 +773,16 @@ class Chooser:
             if self.rng.random() < 0.85
             else self.rng.choice(synthetic.ALL_LANGUAGES)
         )
-        return args | {
+        chosen = {
             "case": person["case_id"],
             "recipient": "counsel" if counsel else "person",
             "language": language,
             "signed": self.rng.random() < 0.9,
         }
+        if not counsel and self.rng.random() < 0.15:
+            # the English template read by an interpreter, mostly in a language understood
+            chosen |= {"language": "en", "interpreter": "K. Haddad", "read_in": language}
+        return args | chosen
 
     def _member(self, family: str) -> str | None:
         members = self.run.world.families().get(family)

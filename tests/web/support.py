@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +34,7 @@ from tests.proposals.support import (
     load_agreement,
     single,
 )
-from tests.support import person
+from tests.support import approve_notice_templates, person
 
 PASSWORD = "a long enough password"
 USERS: dict[str, tuple[str, str | None]] = {
@@ -91,6 +91,8 @@ class World:
     items: dict[str, int]
     """Family id -> item id."""
     pool: int
+    notices: dict[str, int] = field(default_factory=dict)
+    """Case id -> the notice served on them (A2's, on F-A2's item)."""
 
     def as_(self, user: str | None) -> dict[str, str]:
         return {} if user is None else {"Authorization": f"Bearer {self.tokens[user]}"}
@@ -126,7 +128,10 @@ def sign_up(
 
 def seed(
     store: Store, tmp_path: Path, clock: SetClock
-) -> tuple[dict[str, str], dict[str, int], int]:
+) -> tuple[dict[str, str], dict[str, int], int, dict[str, int]]:
+    """The world, on a store whose shipped notice templates are approved (but the Arabic one):
+    a notice is served only from an approved template, in a language the person reads."""
+    approve_notice_templates(store, keep_drafts=frozenset({"ar"}))
     load_agreement(store)
     import_records(
         store,
@@ -155,7 +160,8 @@ def seed(
         with unit_of_work(store.sessions) as session:
             move(session, items[family], "accept", REVIEWER, clock)
     with unit_of_work(store.sessions) as session:
-        record_notice(session, items["F-A2"], "A2", "person", "es", True, OFFICER, clock)
+        served = record_notice(session, items["F-A2"], "A2", "person", "es", True, OFFICER, clock)
+        notices = {"A2": served.notice_id}
     with unit_of_work(store.sessions) as session:
         claim_fear(session, items["F-A2"], "A2", OFFICER, clock)
     with unit_of_work(store.sessions) as session:  # a claim recorded on B1's file, not yet moved
@@ -163,7 +169,7 @@ def seed(
         claim = FearClaim(country="XK", asserted=clock.now().date(), outcome="pending")
         replace_record(session, b1.model_copy(update={"fear_claims": [claim]}), clock.now())
     tokens = sign_up(store, clock)
-    return tokens, items, pool
+    return tokens, items, pool, notices
 
 
 @contextmanager
@@ -172,9 +178,9 @@ def running(database_url: str, tmp_path: Path) -> Iterator[World]:
     settings = Settings(database_url=database_url)
     store = open_store(settings)
     try:
-        tokens, items, pool = seed(store, tmp_path, clock)
+        tokens, items, pool, notices = seed(store, tmp_path, clock)
         app = create_app(settings, clock=clock)
         with TestClient(app, base_url="https://testserver") as client:
-            yield World(client, store, clock, tokens, items, pool)
+            yield World(client, store, clock, tokens, items, pool, notices)
     finally:
         store.close()

@@ -43,7 +43,9 @@ EXPECTED: dict[str, set[str]] = {
     "pools.propose": SENDER,
     "pools.preview": SENDER,
     "pools.decide": {"reviewer"},
+    "pools.dossier": {"officer", "supervisor", "reviewer"},
     "items.get": {"officer", "supervisor", "reviewer"},
+    "items.notice_document": SENDER,
     "items.accept": {"reviewer"},
     "items.reject": {"reviewer"},
     "items.revoke": {"reviewer"},
@@ -113,6 +115,7 @@ def call(world: World, route: Operation, user: str | None, *, missing: bool = Fa
         "case_id": "A1",
         "username": "olga",
         "token_id": 999_999,
+        "notice_id": world.notices["A2"],
     }
     if missing:
         values |= MISSING

@@ -149,6 +149,9 @@ def valid_values(world: World) -> dict[str, str]:
         "case_id": "A1",
         "username": "olga",
         "token_id": "999999",
+        "notice_id": str(world.notices["A2"]),
+        "release_id": "1",
+        "name": "report-2026-Q1-all.csv",
     }
 
 

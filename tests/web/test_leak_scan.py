@@ -6,18 +6,21 @@ and their notes included), with every path parameter filled by every id of the w
 The world is played through the real services, mostly over the API, so that the sender has
 written free text and protected values everywhere it can: protection and fear claims (imported,
 raised in the workflow, interviewed, decided both ways), health needs without consent,
-vulnerabilities and their S8 assessments, counsel, notices (a language not understood, a refusal
-to sign), withdrawals, court stays, new claims and appeals, a family cancelled by an import,
+vulnerabilities and their S8 assessments, counsel, notices (one refused in a language not
+understood, one not signed, one read by a named interpreter), withdrawals, court stays, new claims and appeals, a family cancelled by an import,
 check-in notes, incidents, lifted suspensions, a supervisor's status change, a pool built with
 pins and their reasons. The needles are those values (collected again from the database), the
 days of the sender's steps a receiver must not be able to date, the sender's staff, and the
 protected field names. No response a reviewer or monitor receives may hold one; the same scan
-over the sender's own reads finds every one, so the scan is not blind."""
+over the sender's own reads finds every one, so the scan is not blind. A PDF (a pool's dossier,
+a notice's document) is compressed: it is scanned on the text it shows, every page's, and its
+document information, and the scan is shown to find needles there too."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
+import io
 import json
 import re
 import shutil
@@ -33,6 +36,7 @@ from typing import Any
 import pytest
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 
 from accord.access import PAGES, RULES, SEES_CLAIMS, Actor
 from accord.cases.minimized import HEALTH_CONSENT
@@ -83,7 +87,8 @@ SINGLES = (
     "PRO2",
     "BLK",  # proposed; a fear claim about XK recorded since: accepting it is refused
     "ACC",  # accepted, nothing served
-    "NOT",  # notice tried in a language not understood, refused, then served: notified
+    "NOT",  # notice refused in a language not understood, not signed, then read by an
+    # interpreter: notified
     "REJ",  # rejected by the reviewer
     "REV",  # revoked by the reviewer
     "FCL",  # fear claim raised, interview set, pending
@@ -238,11 +243,12 @@ class Texts:
     pin_out: str = "left out: counsel asked for more time, ref N2Q"
     lift_stay: str = "Stay set aside by the district court, ref LF1Q"
     assessment: str = "Assessed able to travel with an escort, ref AS1Q"
+    interpreter: str = "Interpreter Wenceslas Oduya, ref IN1Q"
 
 
 TEXTS = Texts()
 NOTICE_LANGUAGE = "x-zqvn"
-"""A language no one speaks: a notice in it is not served (S6)."""
+"""A language no one speaks, in no template: a notice in it is refused (S6) and never recorded."""
 HIDDEN_DAYS = {
     "2026-01-14": "the day notices were served",
     "2026-01-15": "the day fear claims were raised",
@@ -272,10 +278,9 @@ MASKED = (
     "case_file",
     "refused_to_sign",
     "refused to sign",
-    "language_not_understood",
-    "language not understood",
 )
-"""The real states, moves, reasons and notice outcomes a receiver sees only as neutral labels."""
+"""The real states, moves, reasons and notice outcomes a receiver sees only as neutral labels.
+(A notice in a language not understood is refused, never recorded: no read can name it.)"""
 
 
 class Schema:
@@ -375,6 +380,18 @@ class Scene:
         assert answer.status_code < 300, f"{name} as {user}: {answer.status_code} {answer.text}"
         return answer.json() if answer.content else None
 
+    def refused(
+        self, user: str, name: str, wanted: dict[str, Any] | None = None, **ids: Any
+    ) -> str:
+        """One operation as `user` that must be refused as a conflict (409): its detail."""
+        method, path = self.path(name, **ids)
+        body = self.schema.body(name, wanted, SENDER_ONLY if user in SENDERS else ())
+        answer = self.client.request(
+            method, path, json=body, headers={"Authorization": f"Bearer {self.tokens[user]}"}
+        )
+        assert answer.status_code == 409, f"{name} as {user}: {answer.status_code} {answer.text}"
+        return str(answer.json()["detail"])
+
 
 def play(scene: Scene) -> None:
     """The sender, the receiver and the monitor at work from January to August."""
@@ -416,15 +433,24 @@ def play(scene: Scene) -> None:
 
     at(d(2026, 1, 14))
     served = ("FCL", "POS", "NEG", "CLR", "SCH", "CAL", "TRN", "CLS", "APL")
+    for recipient in ("person", "counsel"):  # no one reads it, no template is in it: refused
+        wanted = {"case_id": "C-NOT", "recipient": recipient, "language": NOTICE_LANGUAGE}
+        scene.refused(OFFICER, "items.notify", wanted | {"signed": True}, item_id=item["NOT"])
     for s, case, language, signed in (
-        ("NOT", "C-NOT", NOTICE_LANGUAGE, True),
         ("NOT", "C-NOT", "es", False),
-        *((s, f"C-{s}", "es", True) for s in ("NOT", *served)),
+        *((s, f"C-{s}", "es", True) for s in served),
         *(("MUL", c, "es", True) for c in FAMILY_OF_THREE[:2]),
     ):
         for recipient in ("person", "counsel"):
             wanted = {"case_id": case, "recipient": recipient, "language": language}
             act(OFFICER, "items.notify", wanted | {"signed": signed}, item_id=item[s])
+    read = {"interpreter": TEXTS.interpreter, "read_in": "es", "signed": True}
+    for recipient in ("person", "counsel"):  # the English template, read to C-NOT in Spanish
+        wanted = {"case_id": "C-NOT", "recipient": recipient, "language": "en"}
+        act(OFFICER, "items.notify", wanted | read, item_id=item["NOT"])
+    with unit_of_work(scene.store.sessions) as session:  # the refusals wrote nothing
+        languages = [n.language for n in repository.notices(session, item["NOT"])]
+        assert languages == ["es", "es", "en", "en"], languages
 
     at(d(2026, 1, 15))
     for s, case in (("FCL", "C-FCL"), ("POS", "C-POS"), ("NEG", "C-NEG"), ("MUL", "C-MUL1")):
@@ -579,7 +605,6 @@ def needles(store: Store) -> list[Needle]:
         add(text.rsplit(", ", 1)[-1], f"sender text: {name.replace('_', ' ')} (its reference)")
     for day, what in HIDDEN_DAYS.items():
         add(day, what)
-    add(NOTICE_LANGUAGE, "a notice's language")
     add(ASSESSOR, "an S8 assessor")
     for user in SENDERS:
         add(user, "a sender's staff")
@@ -601,9 +626,6 @@ def needles(store: Store) -> list[Needle]:
             for check_in in repository.check_ins(session, i.id):
                 if check_in.by in SENDERS and not getattr(check_in, "shared", False):
                     add(check_in.note, "a sender's check-in note")
-            for notice in repository.notices(session, i.id):
-                if notice.language != "es":
-                    add(notice.language, "a notice's language")
         for p in stored_people(session):
             add(p.family_name, f"the name of {p.case_id} (a monitor reads no one)", only=MONITOR)
             for counsel in filter(None, [p.counsel]):
@@ -692,6 +714,8 @@ class Hit:
     path: str
     status: int
     needle: Needle
+    pdf: bool = False
+    """Found in a PDF's text."""
 
     def __str__(self) -> str:
         return (
@@ -711,6 +735,10 @@ class Scan:
     """(user, route name) -> every status answered."""
     controls: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
     """User -> the things it may read (`CONTROLS`) it did read: the scan reaches the data."""
+    pdfs: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """User -> the routes that answered it a PDF, read on its text."""
+    pdf_controls: dict[str, set[str]] = field(default_factory=lambda: defaultdict(set))
+    """User -> the things it may read (`CONTROLS`) it read in a PDF's text."""
 
     def __post_init__(self) -> None:
         self.patterns = [(n, n.pattern()) for n in self.needles]
@@ -736,6 +764,9 @@ class Scan:
         self.calls[user].add((route.name, route.method))
         self.statuses[(user, route.name)].append(response.status_code)
         self.controls[user] |= {c for c in CONTROLS if c in text}
+        if is_pdf(response):
+            self.pdfs[user].add(route.name)
+            self.pdf_controls[user] |= {c for c in CONTROLS if c in text}
         for needle, pattern in self.patterns:
             if needle.only_for not in (None, user):
                 continue
@@ -743,7 +774,15 @@ class Scan:
                 continue
             if pattern.search(text if needle.word else lowered):
                 self.hits.append(
-                    Hit(user, route.name, route.method, path, response.status_code, needle)
+                    Hit(
+                        user,
+                        route.name,
+                        route.method,
+                        path,
+                        response.status_code,
+                        needle,
+                        is_pdf(response),
+                    )
                 )
 
 
@@ -762,12 +801,33 @@ def _strings(value: Any) -> Iterator[str]:
 UNREAD_COOKIES = frozenset({SESSION_COOKIE, CSRF_COOKIE, LOGIN_COOKIE})
 
 
+def is_pdf(response: Any) -> bool:
+    return bool(response.content) and response.headers.get("content-type", "").startswith(
+        "application/pdf"
+    )
+
+
+def pdf_text(body: bytes) -> str:
+    """What a PDF shows, as text: every page's lines, run together once with a space and once
+    without (a value wrapped inside a table's cell, at a space or after a hyphen, reads whole
+    either way), and its document information (title, author, subject, keywords)."""
+    reader = PdfReader(io.BytesIO(body))
+    lines = [
+        " ".join(line.split()) for page in reader.pages for line in page.extract_text().splitlines()
+    ]
+    info = [str(value) for value in (reader.metadata or {}).values()]
+    return "\n".join([" ".join(lines), "".join(lines), *info])
+
+
 def received(response: Any, secrets: Sequence[str]) -> str:
     """Everything the caller receives as text: the body (JSON read value by value, HTML
-    unescaped), every header, and the cookies set (decoded), bar the session's own secrets."""
+    unescaped, a PDF's text extracted), every header, and the cookies set (decoded), bar the
+    session's own secrets."""
     parts: list[str] = []
     if "json" in response.headers.get("content-type", "") and response.content:
         parts += _strings(response.json())
+    elif is_pdf(response):
+        parts.append(pdf_text(response.content))
     else:
         parts.append(html.unescape(response.text))
     for name, value in response.headers.multi_items():
@@ -845,6 +905,8 @@ class Ids:
     pools: dict[int, list[int]]
     """Pool -> its items."""
     cases: list[str]
+    notices: dict[int, list[int]] = field(default_factory=dict)
+    """Item -> its notices (a notice's document is asked for on its own item)."""
 
     def values(self, parameter: str, user: str) -> list[Any]:
         return {
@@ -854,7 +916,16 @@ class Ids:
             "case_id": [*self.cases, "no-such-case"],
             "username": [user],
             "token_id": [MISSING_ID],
+            "notice_id": [*(n for found in self.notices.values() for n in found), MISSING_ID],
+            "release_id": [MISSING_ID],  # no transparency release is published here
+            "name": ["report-2026-Q1-all.csv"],
         }[parameter]
+
+    def fits(self, at: dict[str, Any]) -> bool:
+        """Whether a combination of ids is worth asking: a notice on its own item (or one that
+        names nothing), not on every other item too."""
+        notice, item = at.get("notice_id", MISSING_ID), at.get("item_id", MISSING_ID)
+        return MISSING_ID in (notice, item) or notice in self.notices.get(item, [])
 
     def pool_of(self, item_id: int) -> int | None:
         return next((p for p, items in self.pools.items() if item_id in items), None)
@@ -867,7 +938,8 @@ def world_ids(store: Store) -> Ids:
         for i in items:
             pools[i.proposal_id].append(i.id)
         cases = [p.case_id for p in stored_people(session)]
-    return Ids([i.id for i in items], dict(pools), cases)
+        notices = {i.id: [n.id for n in repository.notice_records(session, i.id)] for i in items}
+    return Ids([i.id for i in items], dict(pools), cases, notices)
 
 
 QUERIES = {
@@ -979,7 +1051,7 @@ class Scanner:
                 for path, ids in found
                 for v in (values if every else values[:1])
             ]
-        return found
+        return [(path, at) for path, at in found if not every or self.ids.fits(at)]
 
     def reads(self, caller: Caller, *, only: Callable[[Route], bool] | None = None) -> None:
         for route in self.routes:
@@ -1140,6 +1212,23 @@ def test_the_scan_finds_every_needle_in_what_the_sender_reads(scanned: Result) -
         f"{n.text!r} ({n.what})" for n in scanned.needles if n not in seen and n.only_for is None
     ]
     assert missed == [], "needles the scan cannot find:\n" + "\n".join(missed)
+
+
+DOSSIERS = ("pools.dossier", "pages.pool_dossier")
+"""A pool's dossier, a PDF, through the API and the pages."""
+
+
+def test_the_scan_reads_pdfs_and_finds_needles_in_them(scanned: Result) -> None:
+    """Not blind to PDFs either: the sender's dossiers (which name the real states and the days
+    a receiver must not read) are answered as PDFs, and the scan finds needles in their text;
+    the reviewer's are PDFs too, and the scan reads the families' records in them."""
+    for route in DOSSIERS:
+        assert route in scanned.senders.pdfs[OFFICER], route
+        assert route in scanned.receivers.pdfs[REVIEWER], route
+    found = {(h.route, h.needle.what) for h in scanned.senders.hits if h.pdf}
+    for route in DOSSIERS:  # the officer's dossier names the states as they are
+        assert (route, "a real state, move, reason or notice outcome") in found, route
+    assert scanned.receivers.pdf_controls[REVIEWER] == set(CONTROLS)
 
 
 def test_every_route_and_page_is_called_by_the_reviewer_and_the_monitor(scanned: Result) -> None:

@@ -9,7 +9,8 @@ their outcomes, and the cause, reason and text of every sender-side hold or canc
 withdrawal, a stay, an appeal, a new claim, changed case records, an upheld fear claim). Both
 worlds run on the real migrations, services and application; the same reviewer and monitor
 requests are played on both — API reads, pages, and the receiver's own moves at the end — and
-every answer must be equal once ids and tokens are normalised.
+every answer must be equal once ids and tokens are normalised. A PDF (the pool's dossier) is
+compared on the text it shows: what the receiver reads of it.
 
 Runs on SQLite: the property is the application's; the databases are exercised elsewhere.
 `NONINTERFERENCE_EXAMPLES` world pairs per run (CI: see its value below).
@@ -18,6 +19,7 @@ Runs on SQLite: the property is the application's; the databases are exercised e
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import re
@@ -33,6 +35,7 @@ import pytest
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from pypdf import PdfReader
 
 from accord.cases.reader import Row
 from accord.clock import SetClock
@@ -172,11 +175,22 @@ def steps(n: int, item: int, low: Low, high: High) -> list[Step]:
         out.append((day, n, order, call))
 
     def notice(day: int) -> None:
-        if high.refused_notice:
+        if high.refused_notice:  # the Russian template read to them in Spanish; not signed
             at(
                 day,
                 0,
-                lambda s, c: notices.record_notice(s, item, head, "person", "ru", True, OFFICER, c),
+                lambda s, c: notices.record_notice(
+                    s,
+                    item,
+                    head,
+                    "person",
+                    "ru",
+                    False,
+                    OFFICER,
+                    c,
+                    interpreter="K. Haddad",
+                    read_in="es",
+                ),
             )
         if high.counsel:
             at(
@@ -362,6 +376,9 @@ _TOKENS = re.compile(r'(name="(?:csrf_token|login_token)" value=")[^"]+|("X-CSRF
 
 
 def normalised(response: Any) -> tuple[int, str]:
+    if response.headers.get("content-type", "").startswith("application/pdf"):
+        pages = PdfReader(io.BytesIO(response.content)).pages
+        return response.status_code, "\f".join(page.extract_text() for page in pages)
     text = response.text
     text = _TOKENS.sub(lambda m: (m.group(1) or m.group(2)) + "…", text)
     return response.status_code, text
@@ -380,7 +397,7 @@ def browser(client: TestClient, user: str) -> TestClient:
 
 
 PAGES = {
-    "rita": ("/", "/pools/1", "/items/1", f"/agreements/{AGREEMENT}"),
+    "rita": ("/", "/pools/1", "/pools/1/dossier.pdf", "/items/1", f"/agreements/{AGREEMENT}"),
     "mona": ("/", "/monitoring", f"/agreements/{AGREEMENT}"),
 }
 """The pages each reads (the API reads cover every item; the pages render the same views)."""
@@ -406,6 +423,7 @@ def observe(
             f"/agreements/{AGREEMENT}/incidents",
             "/pools",
             "/pools/1",
+            "/pools/1/dossier.pdf",
             *(f"/items/{i}" for i in items),
         ]
         for path in reads:
@@ -468,7 +486,11 @@ def test_the_comparison_is_not_blind(base: Base) -> None:
         sender_one = client.get("/api/v1/items/1", headers=officer).text
     later = [Low(child=False, fate="withdrawn", day=11)]
     with world(base, later, [high]) as (client, _):
-        assert observe(client, base, later) != first
+        seen = observe(client, base, later)
+    assert seen != first
+    dossier = "rita GET /pools/1/dossier.pdf"  # compared on its text, which tells the day
+    assert first[dossier][0] == 200 and "F-0" in first[dossier][1]
+    assert seen[dossier] != first[dossier]
     stayed = High(False, False, False, False, False, "stay", "plain", "nothing", "moved")
     with world(base, lows, [stayed]) as (client, _):
         assert observe(client, base, lows) == first

@@ -290,6 +290,40 @@ def test_the_officer_serves_notice_from_the_item_page(world: World) -> None:
     assert "served" in shown
 
 
+def test_a_notice_in_a_language_not_understood_is_refused_on_the_page_and_read_in_one_is_not(
+    world: World,
+) -> None:
+    """S6 from the item page: a notice in a language A1 does not read is refused, says why and
+    records nothing; the English template read by a named interpreter in Spanish is service."""
+    olga = signed_in(world, "olga")
+    item = world.items["F-A1"]
+    page = olga.get(f"/items/{item}").text
+    assert 'name="interpreter"' in page and 'name="read_in"' in page
+
+    def recorded() -> int:
+        with unit_of_work(world.store.sessions) as session:
+            return len(
+                session.scalars(
+                    select(AuditEvent).where(
+                        AuditEvent.action == "notice.recorded", AuditEvent.entity_id == str(item)
+                    )
+                ).all()
+            )
+
+    refused = olga.post(f"/items/{item}/notify", {"case_id": "A1", "language": "en"})
+    assert refused.status_code == 409
+    assert "A1 is not recorded as understanding" in refused.text
+    assert (recorded(), _state(world, item)) == (0, "accepted")
+    answer = olga.post(
+        f"/items/{item}/notify",
+        {"case_id": "A1", "language": "en", "interpreter": "K. Haddad", "read_in": "es"},
+    )
+    assert answer.status_code == 303, answer.text
+    assert (recorded(), _state(world, item)) == (1, "notified")
+    shown = olga.get(answer.headers["location"]).text
+    assert "read in es by K. Haddad" in shown
+
+
 def test_only_a_supervisor_clears_and_one_family_at_a_time(world: World) -> None:
     olga = signed_in(world, "olga")
     item = world.items["F-A1"]

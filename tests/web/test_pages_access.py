@@ -53,6 +53,9 @@ def open_page(
         "pool_id": world.pool,
         "agreement_id": "demo-xk-year",
         "case_id": "A1",
+        "notice_id": world.notices["A2"],
+        "release_id": 1,  # none is published: an allowed reader is answered 404
+        "name": "report-2026-Q1-all.csv",
     }
     path = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), page.path)
     if page.method == "GET":

@@ -63,8 +63,11 @@ def transferred(world: World) -> int:
     """F-A1 (accepted in the seed) served, cleared, scheduled and arrived: its check-ins fall
     due 30, 90 and 180 days on."""
     item = world.items["F-A1"]
-    world.post(f"/items/{item}/notify", "olga", {"case_id": "A1", "language": "es", "signed": True})
-    world.clock.advance(days=10)
+    served = world.post(
+        f"/items/{item}/notify", "olga", {"case_id": "A1", "language": "es", "signed": True}
+    )
+    assert served.status_code == 200, served.text
+    world.clock.advance(days=11)  # the ten days to raise a fear have ended
     cleared = world.post(f"/items/{item}/clear", "sam", {"medical_fit_confirmed": True})
     assert cleared.status_code == 200, cleared.text
     on = (world.clock.now() + dt.timedelta(days=1)).date().isoformat()

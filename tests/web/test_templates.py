@@ -34,6 +34,7 @@ def rendered() -> Iterator[set[str]]:
 def test_every_template_is_rendered(world: World, rendered: set[str]) -> None:
     olga, sam, rita = (signed_in(world, user) for user in ("olga", "sam", "rita"))
     pool, a3 = world.pool, world.items["F-A3"]
+    assert olga.post("/reports/publish", {"period": "2025-Q4"}).status_code == 303  # ended
     full_pages = [
         olga.get("/login"),
         olga.get("/"),
@@ -45,6 +46,8 @@ def test_every_template_is_rendered(world: World, rendered: set[str]) -> None:
         olga.get("/people"),
         olga.get("/people/A1"),
         olga.get("/monitoring"),
+        olga.get("/reports"),
+        olga.get("/reports/1"),
         sam.get("/audit"),
         sam.get("/audit/verify"),
         olga.get("/no-such-page"),  # error.html

@@ -4,11 +4,12 @@ monitoring reads, screening and the matcher's preview."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from sqlalchemy import select
 
 from accord.db import unit_of_work
-from accord.models import AuditEvent
+from accord.models import AuditEvent, NoticeRecord
 from tests.support import person
 from tests.web.support import World
 
@@ -20,10 +21,16 @@ def test_one_family_from_acceptance_to_closing_over_http(world: World) -> None:
     )
     assert served.status_code == 200, served.text
     assert served.json()["moved"]["to_state"] == "notified"
+    assert isinstance(served.json()["notice_id"], int)
+    assert re.fullmatch(r"[0-9a-f]{64}", served.json()["document_sha256"])
     early = world.post(f"/items/{item}/clear", "sam", {"medical_fit_confirmed": True})
     assert early.status_code == 409
     assert "S6: notice served on 2026-01-12" in early.json()["detail"]
     world.clock.advance(days=10)
+    last_day = world.post(f"/items/{item}/clear", "sam", {"medical_fit_confirmed": True})
+    assert last_day.status_code == 409
+    assert "the days to raise a fear run to the end of 2026-01-22" in last_day.json()["detail"]
+    world.clock.advance(days=1)
     assert (
         world.post(f"/items/{item}/clear", "olga", {"medical_fit_confirmed": True}).status_code
         == 403
@@ -59,6 +66,49 @@ def test_one_family_from_acceptance_to_closing_over_http(world: World) -> None:
     assert {"30-day check-in", "90-day check-in", "180-day check-in", "onward_remained"} <= set(
         whats
     )
+
+
+def notices_of(world: World, item: int) -> tuple[list[tuple[str, str | None]], int]:
+    """The notices recorded on an item (language, interpreter), and its `notice.recorded`
+    audit events."""
+    with unit_of_work(world.store.sessions) as session:
+        rows = session.scalars(
+            select(NoticeRecord).where(NoticeRecord.item_id == item).order_by(NoticeRecord.id)
+        )
+        recorded = [(n.language, n.interpreter) for n in rows]
+        logged = session.scalars(
+            select(AuditEvent).where(
+                AuditEvent.action == "notice.recorded", AuditEvent.entity_id == str(item)
+            )
+        ).all()
+    return recorded, len(logged)
+
+
+def test_notice_in_a_language_not_understood_is_refused_and_an_interpreter_may_read_it(
+    world: World,
+) -> None:
+    """S6 over HTTP: no service in a language A1 does not read (409, nothing written); the
+    English template read to them in Spanish by a named interpreter is service."""
+    item = world.items["F-A1"]  # accepted in the seed; A1 reads Spanish
+    refused = world.post(f"/items/{item}/notify", "olga", {"case_id": "A1", "language": "en"})
+    assert refused.status_code == 409
+    assert "A1 is not recorded as understanding 'en'" in refused.json()["detail"]
+    misread = world.post(
+        f"/items/{item}/notify",
+        "olga",
+        {"case_id": "A1", "language": "en", "interpreter": "K. Haddad", "read_in": "fr"},
+    )
+    assert misread.status_code == 409
+    assert "A1 is not recorded as understanding 'fr'" in misread.json()["detail"]
+    assert notices_of(world, item) == ([], 0)
+    read = world.post(
+        f"/items/{item}/notify",
+        "olga",
+        {"case_id": "A1", "language": "en", "interpreter": "K. Haddad", "read_in": "es"},
+    )
+    assert read.status_code == 200, read.text
+    assert (read.json()["outcome"], read.json()["moved"]["to_state"]) == ("served", "notified")
+    assert notices_of(world, item) == ([("en", "K. Haddad")], 1)
 
 
 def test_a_reviewer_decides_several_families_each_on_its_own(world: World) -> None:

@@ -23,6 +23,7 @@ from accord.workflow.guards import (
     check_ins_due,
     failures,
     family_eligible,
+    fear_claim_deadline,
     last_service,
     notice_outcome,
     notice_recipients,
@@ -350,13 +351,23 @@ def test_a_notice_dated_after_the_day_does_not_count() -> None:
 # --- S6: the notice period ---------------------------------------------------------------------
 
 
-def test_S6_refuses_clearance_before_notice_days_after_service() -> None:
+def test_the_fear_claim_deadline_is_notice_days_after_service_never_fewer_than_ten() -> None:
+    """The day of service is not counted: ten whole days after it, or the agreement's longer
+    period; a shorter period is raised to ten."""
+    assert fear_claim_deadline(DAY, 10) == dt.date(2026, 1, 22)
+    assert fear_claim_deadline(DAY, 14) == dt.date(2026, 1, 26)
+    assert fear_claim_deadline(DAY, 7) == dt.date(2026, 1, 22)
+    assert fear_claim_deadline(DAY, 0) == dt.date(2026, 1, 22)
+
+
+def test_S6_refuses_clearance_until_the_day_after_the_fear_claim_deadline() -> None:
     notices = (served(on=DAY),)
     day9 = facts(day=DAY + dt.timedelta(days=9), notices=notices)
-    assert guard("S6", day9) == [
-        "notice served on 2026-01-12: 10 days to raise fear run until 2026-01-22"
-    ]
-    assert guard("S6", replace(day9, day=DAY + dt.timedelta(days=10))) == []
+    refusal = ["notice served on 2026-01-12: the days to raise a fear run to the end of 2026-01-22"]
+    assert guard("S6", day9) == refusal
+    on_the_deadline = replace(day9, day=DAY + dt.timedelta(days=10))
+    assert guard("S6", on_the_deadline) == refusal  # the last day is still the person's
+    assert guard("S6", replace(day9, day=DAY + dt.timedelta(days=11))) == []
 
 
 def test_S6_without_valid_service_fails_as_served_does() -> None:
@@ -368,9 +379,9 @@ def test_S6_without_valid_service_fails_as_served_does() -> None:
 def test_S6_honours_a_raised_notice_period() -> None:
     longer = agreement(notice_days=14)
     notices = (served(on=DAY),)
-    assert guard("S6", facts(agreement=longer, day=DAY + dt.timedelta(days=13), notices=notices))
+    assert guard("S6", facts(agreement=longer, day=DAY + dt.timedelta(days=14), notices=notices))
     assert (
-        guard("S6", facts(agreement=longer, day=DAY + dt.timedelta(days=14), notices=notices)) == []
+        guard("S6", facts(agreement=longer, day=DAY + dt.timedelta(days=15), notices=notices)) == []
     )
 
 
@@ -380,24 +391,26 @@ def test_S6_notice_days_are_never_below_ten() -> None:
 
 
 def test_S6_counts_from_the_last_required_service() -> None:
-    """The person served on day 0, counsel on day 3: the ten days run from day 3."""
+    """The person served on day 0, counsel on day 3: the ten days run from day 3 (to the end
+    of day 13)."""
     represented = member(counsel={"name": "Lee Counsel"})
     notices = (served(on=DAY), served(on=DAY + dt.timedelta(days=3), recipient="counsel"))
     assert last_service([represented], notices, DAY + dt.timedelta(days=20)) == DAY + dt.timedelta(
         days=3
     )
-    day12 = facts(members=(represented,), notices=notices, day=DAY + dt.timedelta(days=12))
-    assert guard("S6", day12) == [
-        "notice served on 2026-01-15: 10 days to raise fear run until 2026-01-25"
+    day13 = facts(members=(represented,), notices=notices, day=DAY + dt.timedelta(days=13))
+    assert guard("S6", day13) == [
+        "notice served on 2026-01-15: the days to raise a fear run to the end of 2026-01-25"
     ]
-    assert guard("S6", replace(day12, day=DAY + dt.timedelta(days=13))) == []
+    assert guard("S6", replace(day13, day=DAY + dt.timedelta(days=14))) == []
 
 
 def test_S6_counts_from_valid_service_not_from_a_refused_attempt() -> None:
     refused = Notice("P1", "person", DAY, "es", "refused_to_sign")
     notices = (refused, served(on=DAY + dt.timedelta(days=2)))
     assert guard("S6", facts(notices=notices, day=DAY + dt.timedelta(days=11)))
-    assert guard("S6", facts(notices=notices, day=DAY + dt.timedelta(days=12))) == []
+    assert guard("S6", facts(notices=notices, day=DAY + dt.timedelta(days=12)))
+    assert guard("S6", facts(notices=notices, day=DAY + dt.timedelta(days=13))) == []
 
 
 # --- S10, S14 ---------------------------------------------------------------------------------
@@ -487,7 +500,7 @@ def test_failures_lists_every_failing_guard_of_a_move_with_its_name() -> None:
 
 def test_failures_pass_a_clearance_when_every_fact_holds() -> None:
     ready = facts(
-        day=DAY + dt.timedelta(days=10),
+        day=DAY + dt.timedelta(days=11),
         notices=(served(on=DAY),),
         medical_confirmed=True,
         signed_by="sam",

@@ -69,6 +69,11 @@ def _template_for(
             f" {', '.join(person.languages) or 'none'}): no service in it; "
             + _alternative(person, readable, approved)
         )
+    if read_in is not None and interpreter is None:
+        raise Conflict(
+            "notice (S6): a language read in is recorded with the interpreter who read it"
+            " (interpreter)"
+        )
     if recipient == "person" and interpreter is not None:
         if read_in is None:
             raise Conflict(
