@@ -246,6 +246,7 @@ SIGNED_IN = {
     "agreements show": ["demo-xk-year"],
     "agreements status": ["demo-xk-year", "suspended", "--source", "x"],
     "people import": ["{file}"],
+    "people subject-export": ["A1", "--out", "{file}.json"],
     "audit verify": [],
     "audit log": [],
     "pool propose": ["--agreement", "demo-xk-year"],

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,6 +11,7 @@ from sqlalchemy import Select, insert, select
 from sqlalchemy.orm import Session
 
 from accord.audit.chain import Link
+from accord.bulk import in_lists
 from accord.db import table_of
 from accord.models import AuditEvent, AuditHead
 from accord.queries import page_of
@@ -115,3 +116,44 @@ def list_events(
     """The newest `limit` events of a subject, or of an action."""
     where = EventFilter(action=action, entity_id=entity_id, entity_type=entity_type)
     return session.execute(_newest_first(where).limit(limit)).scalars().all()
+
+
+def subject_events(session: Session, entity_type: str, entity_id: str) -> list[AuditEvent]:
+    """Every event about one subject, oldest first (no limit: a person's own copy holds all)."""
+    query = (
+        select(AuditEvent)
+        .where(AuditEvent.entity_type == entity_type, AuditEvent.entity_id == entity_id)
+        .order_by(AuditEvent.seq)
+    )
+    return list(session.execute(query).scalars())
+
+
+def events_naming(
+    session: Session, entity_type: str, entity_ids: Iterable[str], key: str, value: str
+) -> list[AuditEvent]:
+    """The events about the given subjects whose data names `value` under `key` (e.g. the
+    `case` a notice or a fear claim on an item was about), oldest first."""
+    found: list[AuditEvent] = []
+    for chunk in in_lists(entity_ids):
+        query = select(AuditEvent).where(
+            AuditEvent.entity_type == entity_type,
+            AuditEvent.entity_id.in_(chunk),
+            AuditEvent.data[key].as_string() == value,
+        )
+        found += session.execute(query).scalars()
+    return sorted(found, key=lambda e: e.seq)
+
+
+def subjects_events(
+    session: Session, entity_type: str, entity_ids: Iterable[str], action: str
+) -> list[AuditEvent]:
+    """The events of one action about any of the given subjects, oldest first."""
+    found: list[AuditEvent] = []
+    for chunk in in_lists(entity_ids):
+        query = select(AuditEvent).where(
+            AuditEvent.entity_type == entity_type,
+            AuditEvent.entity_id.in_(chunk),
+            AuditEvent.action == action,
+        )
+        found += session.execute(query).scalars()
+    return sorted(found, key=lambda e: e.seq)

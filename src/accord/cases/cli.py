@@ -1,7 +1,9 @@
-"""`accord people …`: import people files."""
+"""`accord people …`: import people files, and write a person's own copy of their file."""
 
 from __future__ import annotations
 
+import hashlib
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -14,7 +16,7 @@ from accord.cases.reader import read_people
 from accord.cases.service import ImportReport
 from accord.cli_support import acting, err, new_app, out, signed_in
 from accord.db import unit_of_work
-from accord.proposals import case_facts
+from accord.proposals import case_facts, subject
 from accord.proposals.case_facts import assess, import_case_files, lift_fact
 from accord.proposals.render import moved_text
 from accord.records.vocabulary import CaseChange
@@ -80,6 +82,45 @@ def import_command(
                 progress=lambda n: bar.advance(task, n),
             )
     print_report(report)
+
+
+@app.command("subject-export")
+def subject_export_command(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    out_file: Annotated[
+        Path,
+        typer.Option(
+            "--out", metavar="FILE", help="Where to write the copy (JSON; replaced if it exists)."
+        ),
+    ],
+) -> None:
+    """Write the person's own copy to FILE: their record, their family's case ids, every item
+    with them as a member (its events and reasons, movements, check-ins), the notices served on
+    them or their counsel, their fear claims, and the access log (who read or changed what of
+    theirs, and when). Canonical JSON (sorted keys, UTF-8); the export is audited with the
+    file's SHA-256. A supervisor of the sender."""
+    # The file is written before the transaction commits, and removed if the commit fails: a
+    # file that cannot be written leaves no `person.exported` behind, and no copy is left that
+    # the log does not record. Only its owner may read it: it is a person's whole file.
+    written = False
+    try:
+        with acting("people.subject_export") as (session, clock, who):
+            export = subject.subject_export(session, case_id, who, clock)
+            data = subject.export_bytes(export)
+            handle = os.open(out_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+            written = True
+            with os.fdopen(handle, "wb") as file:
+                file.write(data)
+    except BaseException:
+        if written:
+            out_file.unlink(missing_ok=True)
+        raise
+    counted = subject.counts(export)
+    out.print(
+        f"{escape(case_id)}: {escape(str(out_file))} written: "
+        + ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in counted.items())
+    )
+    out.print(f"sha256 {hashlib.sha256(data).hexdigest()}")
 
 
 case_app = new_app(

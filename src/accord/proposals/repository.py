@@ -314,3 +314,19 @@ def pending_claims_of(session: Session, case_id: str) -> list[FearClaimRecord]:
         FearClaimRecord.case_id == case_id, FearClaimRecord.outcome == "pending"
     )
     return list(session.execute(query).scalars())
+
+
+def notices_of_person(session: Session, case_id: str) -> list[NoticeRecord]:
+    """Every notice served on a person or their counsel, on any item, in the order recorded."""
+    query = select(NoticeRecord).where(NoticeRecord.case_id == case_id).order_by(NoticeRecord.id)
+    return list(session.execute(query).scalars())
+
+
+def fear_claims_of_person(session: Session, case_id: str) -> list[FearClaimRecord]:
+    """Every fear claim of a person, on any item, in the order recorded."""
+    query = (
+        select(FearClaimRecord)
+        .where(FearClaimRecord.case_id == case_id)
+        .order_by(FearClaimRecord.id)
+    )
+    return list(session.execute(query).scalars())
