@@ -164,7 +164,14 @@ def seed(url: str, families: int) -> Seeded:
             path = Path(scratch) / "people.jsonl"
             path.write_text("".join(json.dumps(r) + "\n" for r in records))
             with unit_of_work(store.sessions) as session:
-                import_people(session, read_people(path), source=str(path), actor="bench")
+                import_people(
+                    session,
+                    read_people(path),
+                    source=str(path),
+                    actor="bench",
+                    role="supervisor",
+                    at=clock.now(),
+                )
         family_ids = [r["family_id"] for r in records]
         with unit_of_work(store.sessions) as session:
             proposal = create_pool(
