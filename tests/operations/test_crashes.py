@@ -23,7 +23,6 @@ import itertools
 import os
 import random
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -52,6 +51,7 @@ from accord.proposals.views import ledger_view
 from accord.store import open_store
 from accord.workflow.transitions import HOLDS_RESERVATION, State, releases_on, transition
 from tests.conftest import IN_CI
+from tests.operations.servers import Served, free_port
 from tests.proposals.support import AGREEMENT, OFFICER, START, propose, singles
 from tests.support import cheap_passwords
 from tests.web.support import sign_up
@@ -68,32 +68,8 @@ REASONS = ("criteria", "documents", "capacity", "other")
 # --- The server, started and killed ------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
-class Server:
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def wait_until_alive(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the server exited: {self.log.read_text()[-4000:]}")
-            try:
-                if httpx.get(self.url + "/healthz", timeout=5).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.05)
-        pytest.fail(f"the server did not answer /healthz: {self.log.read_text()[-4000:]}")
-
+class Server(Served):
     def kill(self) -> None:
         """SIGKILL: no shutdown, no rollback, no closing of anything."""
         self.process.kill()
@@ -112,7 +88,7 @@ def start(database_url: str, log: Path) -> Server:
     """`accord --db URL serve --port P` in its own process, answering /healthz."""
     server = spawn(database_url, log)
     try:
-        server.wait_until_alive()
+        server.wait_until_alive(STARTUP_SECONDS)
     except BaseException:
         server.kill()
         raise
@@ -497,7 +473,7 @@ def test_killed_at_random_moments_loses_nothing_acknowledged(
         checks += 1
         assert not checked.losses, checked.losses[:20]
         server = spawning
-        server.wait_until_alive()
+        server.wait_until_alive(STARTUP_SECONDS)
     server.kill()
 
     # Every write left unanswered, sent again with its key: applied once, or its stored answer.

@@ -11,10 +11,8 @@ starts, stopped at its end (terminate, then kill)."""
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
@@ -35,6 +33,7 @@ from accord.db import unit_of_work
 from accord.models import LedgerEntry
 from accord.store import open_store
 from accord.web.auth import CSRF_HEADER, SESSION_COOKIE
+from tests.operations.servers import Served, free_port
 from tests.proposals.support import AGREEMENT, START, propose, singles
 from tests.support import cheap_passwords
 from tests.web.support import PASSWORD, sign_up
@@ -68,19 +67,9 @@ def seed(url: str, tmp_path: Path) -> Seeded:
         store.close()
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
-
-
 @dataclass
-class Server:
-    name: str
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
+class Server(Served):
+    name: str = ""
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.get(self.url + path, timeout=60, **kwargs)
@@ -90,19 +79,6 @@ class Server:
 
     def delete(self, path: str, **kwargs: Any) -> httpx.Response:
         return httpx.delete(self.url + path, timeout=60, **kwargs)
-
-    def wait_until_alive(self) -> None:
-        deadline = time.monotonic() + STARTUP_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"server {self.name} exited: {self.log.read_text()[-4000:]}")
-            try:
-                if self.get("/healthz").status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"server {self.name} did not answer /healthz: {self.log.read_text()[-4000:]}")
 
 
 @contextmanager
@@ -125,7 +101,7 @@ def serving(name: str, database_url: str, tmp_path: Path) -> Iterator[Server]:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
         )
-    server = Server(name, f"http://127.0.0.1:{port}", process, log)
+    server = Server(f"http://127.0.0.1:{port}", process, log, name)
     try:
         yield server
     finally:
@@ -143,8 +119,8 @@ def two(postgres_url: str, tmp_path: Path) -> Iterator[tuple[Server, Server, See
     with ExitStack() as stack:
         a = stack.enter_context(serving("A", postgres_url, tmp_path))
         b = stack.enter_context(serving("B", postgres_url, tmp_path))
-        a.wait_until_alive()
-        b.wait_until_alive()
+        a.wait_until_alive(STARTUP_SECONDS, poll=0.2, name=f"server {a.name}")
+        b.wait_until_alive(STARTUP_SECONDS, poll=0.2, name=f"server {b.name}")
         yield a, b, seeded
 
 
