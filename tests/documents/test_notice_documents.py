@@ -6,7 +6,6 @@ event, and the same bytes typeset again. Each refusal writes nothing."""
 from __future__ import annotations
 
 import io
-import os
 import re
 import shutil
 import subprocess
@@ -28,6 +27,7 @@ from accord.errors import Conflict, InvalidInput
 from accord.models import AuditEvent, NoticeRecord, NoticeTemplateRecord
 from accord.proposals.notices import notice_copy, record_notice
 from accord.store import Store
+from tests.conftest import IN_CI
 from tests.proposals.support import (
     OFFICER,
     START,
@@ -245,7 +245,7 @@ def test_an_arabic_notice_reads_in_logical_order() -> None:
     """Typeset right to left, and read back (poppler's pdftotext, as viewers search and copy)
     in the order it is written: the heading and the receiver's name as in the template."""
     if shutil.which("pdftotext") is None:
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail("pdftotext (Debian's poppler-utils) is missing under CI")
         pytest.skip("pdftotext (Debian's poppler-utils) is not installed: make fonts")
     source = files("accord.documents").joinpath("shipped", "notice-ar-1.yaml").read_text("utf-8")

@@ -11,7 +11,6 @@ import datetime as dt
 import hashlib
 import io
 import json
-import os
 import re
 from collections.abc import Iterator
 from decimal import Decimal
@@ -47,6 +46,7 @@ from accord.transparency.model import (
     Waiting,
 )
 from accord.transparency.release import ALL, Release, build
+from tests.conftest import IN_CI
 
 QUARTER = Quarter(2026, 2)
 Q1, Q2 = dt.date(2026, 2, 10), dt.date(2026, 5, 12)
@@ -161,7 +161,7 @@ def files(release: Release) -> dict[str, bytes]:
     try:
         return render_all(release)
     except FontsMissing as missing:
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             raise
         pytest.skip(f"{missing}")
 

@@ -123,7 +123,7 @@ class Typesetter:
                 f" {', '.join(DEFAULT_FONT_DIRS)}): install Debian's fonts-noto-core and"
                 " fonts-wqy-microhei (make fonts), or set ACCORD_FONT_DIRS"
             )
-        program = files("accord.documents").joinpath("typst", f"{kind}.typ").read_bytes()
+        program = _program(kind)
         data = canonical(
             {**inputs, "fonts": [f for f in fonts_for(language) if f in self.families]}
         )
@@ -139,6 +139,12 @@ class Typesetter:
         if output is None:
             raise AssertionError("the typesetter wrote no document")  # pragma: no cover
         return Rendered(bytes(output), self.renderer)
+
+
+@cache
+def _program(kind: DocumentKind) -> bytes:
+    """The Typst program of a kind of document, read once a process."""
+    return files("accord.documents").joinpath("typst", f"{kind}.typ").read_bytes()
 
 
 def default_typesetter() -> Typesetter:

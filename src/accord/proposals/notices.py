@@ -59,15 +59,13 @@ def _template_for(
     read_in: str | None,
     clock: Clock,
 ) -> tuple[int, NoticeTemplate]:
-    """The approved template to serve with, or the refusal that says what can be done."""
-    found = templates.approved_template(session, language, clock)
-    approved = templates.approved_languages(session, clock)
-    readable = [lang for lang in person.languages if lang in approved]
+    """The approved template to serve with, or the refusal that says what can be done (the
+    approved languages are looked up only for a refusal)."""
     if recipient == "person" and interpreter is None and language not in person.languages:
         raise Conflict(
             f"notice (S6): {person.case_id} is not recorded as understanding {language!r} (recorded:"
             f" {', '.join(person.languages) or 'none'}): no service in it; "
-            + _alternative(person, readable, approved)
+            + _alternative(person, templates.approved_languages(session, clock))
         )
     if read_in is not None and interpreter is None:
         raise Conflict(
@@ -85,16 +83,19 @@ def _template_for(
                 f" {', '.join(person.languages) or 'none'}): reading the notice in it is no"
                 " service"
             )
+    found = templates.approved_template(session, language, clock)
     if found is None:
+        approved = templates.approved_languages(session, clock)
         raise Conflict(
             f"notice (S6): no approved notice template in {language!r}: no service in it (approved:"
-            f" {', '.join(approved) or 'none'}); " + _alternative(person, readable, approved)
+            f" {', '.join(approved) or 'none'}); " + _alternative(person, approved)
         )
     row, template = found
     return row.id, template
 
 
-def _alternative(person: PersonRecord, readable: list[str], approved: list[str]) -> str:
+def _alternative(person: PersonRecord, approved: list[str]) -> str:
+    readable = [lang for lang in person.languages if lang in approved]
     if readable:
         return f"serve it in {', '.join(readable)}, which {person.case_id} reads"
     if approved:

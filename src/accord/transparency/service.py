@@ -58,9 +58,12 @@ def _stored(session: Session, period: str, scope: str, threshold: int) -> Report
     )
 
 
-def _files(release: Release) -> tuple[dict[str, bytes], bytes]:
+def _from_document(document: str, *, new: bool) -> Published:
+    """A release as published: read back from its stored document and rendered once, so the
+    first publication and every later one give the same bytes."""
+    release = formats.release_from_document(json.loads(document))
     files = formats.render_all(release)
-    return files, formats.manifest(files)
+    return Published(release, files, formats.manifest(files), new=new)
 
 
 def publish(
@@ -82,25 +85,24 @@ def publish(
     scope = agreement_id or ALL
     stored = _stored(session, str(quarter), scope, threshold)
     if stored is not None:
-        release = formats.release_from_document(json.loads(stored.document))
-        files, manifest = _files(release)
-        return Published(release, files, manifest, new=False)
+        return _from_document(stored.document, new=False)
     earlier = [
         {"period": f"{r.period}/{r.scope}/{r.threshold}", "cells": json.loads(r.cells)}
         for r in session.scalars(select(ReportRelease).order_by(ReportRelease.id))
     ]
-    release = build(
+    built = build(
         report_input(session, quarter, agreement_id), threshold, scope=scope, earlier=earlier
     )
-    files, manifest = _files(release)
-    digest = hashlib.sha256(manifest).hexdigest()
+    document = formats.to_json(built).decode()
+    done = _from_document(document, new=True)
+    release, files, digest = done.release, done.files, done.manifest_sha256
     session.add(
         ReportRelease(
             period=str(quarter),
             scope=scope,
             threshold=threshold,
-            document=formats.to_json(release).decode(),
-            cells=json.dumps(release.stored_cells, sort_keys=True, separators=(",", ":")),
+            document=document,
+            cells=json.dumps(built.stored_cells, sort_keys=True, separators=(",", ":")),
             manifest_sha256=digest,
             published_by=actor.name,
             published_at=clock.now(),
@@ -122,11 +124,7 @@ def publish(
         ),
         at=clock.now(),
     )
-    # The published document is what is stored: the release re-read from it is what every later
-    # publication of this quarter gives, byte for byte.
-    stored_release = formats.release_from_document(json.loads(formats.to_json(release)))
-    files, manifest = _files(stored_release)
-    return Published(stored_release, files, manifest, new=True)
+    return done
 
 
 def releases(session: Session, actor: Actor) -> list[ReportRelease]:
@@ -144,9 +142,7 @@ def published(session: Session, release_id: int, actor: Actor) -> Published:
     stored = session.get(ReportRelease, release_id)
     if stored is None:
         raise NotFound(f"no transparency release {release_id}")
-    release = formats.release_from_document(json.loads(stored.document))
-    files, manifest = _files(release)
-    return Published(release, files, manifest, new=False)
+    return _from_document(stored.document, new=False)
 
 
 @dataclass(frozen=True)
