@@ -31,12 +31,10 @@ import json
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -47,14 +45,10 @@ from typing import Any
 import aiohttp
 import httpx
 import numpy as np
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
 from accord.config import Settings
+from support import free_port, fresh_database, postgres_version, single
 
-POSTGRES_ADMIN = os.environ.get(
-    "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 AGREEMENT = "demo-xk-year"
 NOW = dt.datetime(2026, 1, 12, 9, 0, tzinfo=dt.UTC)
 """The server's clock: a Monday inside the demo agreement's term (2026)."""
@@ -93,49 +87,6 @@ class Outcome:
     @property
     def errors(self) -> int:
         return sum(n for status, n in self.statuses.items() if status != "200")
-
-
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new, empty database on the PostgreSQL server, dropped afterwards whatever happens."""
-    name = f"accord_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def postgres_version() -> str:
-    engine = create_engine(POSTGRES_ADMIN)
-    try:
-        with engine.connect() as connection:
-            version: str = connection.execute(text("select version()")).scalar_one()
-    finally:
-        engine.dispose()
-    return version.split(" on ")[0]
-
-
-def single(number: int) -> dict[str, Any]:
-    """An adult alone, eligible under the demo agreement (as in the workflow tests)."""
-    return {
-        "case_id": f"BENCH-{number:04d}",
-        "family_id": f"F-BENCH-{number:04d}",
-        "relationship": "head",
-        "given_name": "Ana",
-        "family_name": "Example",
-        "birth_date": "1990-04-02",
-        "sex": "F",
-        "nationalities": ["VE"],
-        "languages": ["es"],
-        "sender_status": "none",
-        "removal_order": {"status": "final", "date": "2025-03-01"},
-        "medical_fit": True,
-    }
 
 
 def seed(url: str, families: int) -> Seeded:
@@ -203,13 +154,6 @@ def seed(url: str, families: int) -> Seeded:
     finally:
         store.close()
     return Seeded(pool, [by_family[f] for f in family_ids], tokens)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @contextmanager

@@ -71,6 +71,7 @@ from accord.scenarios import workflow_agreement_path
 from accord.scenarios.people import REFERENCE_DATE, generate_people
 from accord.store import Store, open_store
 from accord.workflow.guards import Recipient, family_eligible, notice_recipients
+from support import cpu_model
 
 AGREEMENT = "demo-xk-year"
 FAMILIES = 75
@@ -104,16 +105,6 @@ class Document:
 
 def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def percentile(values: list[float], q: float) -> float:

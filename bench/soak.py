@@ -40,12 +40,10 @@ import math
 import os
 import platform
 import random
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
@@ -56,8 +54,6 @@ from typing import IO, Any
 import aiohttp
 import httpx
 import numpy as np
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from accord.access import Actor
@@ -82,10 +78,8 @@ from accord.scenarios import workflow_agreement_path
 from accord.scenarios.people import REFERENCE_DATE, generate_people
 from accord.store import Store, open_store
 from accord.workflow.guards import family_eligible, notice_recipients
+from support import cpu_model, free_port, fresh_database, postgres_version, single
 
-POSTGRES_ADMIN = os.environ.get(
-    "ACCORD_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
-)
 AGREEMENT = "demo-xk-year"
 PASSWORD = "a long enough password"
 BIN = Path(sys.executable).parent
@@ -159,64 +153,6 @@ class Server:
     """(seconds from the start of the load, MiB)."""
 
 
-@contextmanager
-def fresh_database() -> Iterator[str]:
-    """A new, empty database on the PostgreSQL server, dropped afterwards whatever happens."""
-    name = f"accord_soak_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(POSTGRES_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(POSTGRES_ADMIN).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
-def postgres_version() -> str:
-    engine = create_engine(POSTGRES_ADMIN)
-    try:
-        with engine.connect() as connection:
-            version: str = connection.execute(text("select version()")).scalar_one()
-    finally:
-        engine.dispose()
-    return version.split(" on ")[0]
-
-
-def cpu_model() -> str:
-    """`lscpu`'s Model name (the /proc/cpuinfo model name where lscpu is missing)."""
-    try:
-        shown = subprocess.run(["lscpu"], capture_output=True, text=True, check=True).stdout
-        for line in shown.splitlines():
-            if line.startswith("Model name:"):
-                return line.split(":", 1)[1].strip()
-    except (OSError, subprocess.CalledProcessError):
-        pass
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            return line.split(":", 1)[1].strip()
-    return platform.machine()
-
-
-def single(number: int) -> dict[str, Any]:
-    """An adult alone, eligible under the demo agreement (as in bench/api.py)."""
-    return {
-        "case_id": f"SOAK-{number:05d}",
-        "family_id": f"F-SOAK-{number:05d}",
-        "relationship": "head",
-        "given_name": "Ana",
-        "family_name": "Example",
-        "birth_date": "1990-04-02",
-        "sex": "F",
-        "nationalities": ["VE"],
-        "languages": ["es"],
-        "sender_status": "none",
-        "removal_order": {"status": "final", "date": "2025-03-01"},
-        "medical_fit": True,
-    }
-
-
 def pool_of(store: Store, families: list[str], clock: SetClock) -> tuple[int, list[int]]:
     """One pool of these families proposed to XK by the officer: its id and its items, in the
     families' order."""
@@ -254,7 +190,10 @@ def seed(url: str, population: int, decisions: int, check_ins: int, rng: random.
             load(session, registry.model_copy(update={"agreements": [spec]}), "soak")
         transferred = math.ceil(check_ins / 3)
         pools = math.ceil(decisions / DECISION_POOL)
-        singles = [single(n) for n in range(1, transferred + pools * DECISION_POOL + 1)]
+        singles = [
+            single(n, prefix="SOAK", digits=5)
+            for n in range(1, transferred + pools * DECISION_POOL + 1)
+        ]
         with tempfile.TemporaryDirectory(prefix="accord-soak-") as scratch:
             path = Path(scratch) / "people.jsonl"
             write_people(generate_people(population, 1, on=REFERENCE_DATE), path)
@@ -365,13 +304,6 @@ def seed(url: str, population: int, decisions: int, check_ins: int, rng: random.
         people,
         sorted(approved),
     )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-    return port
 
 
 @contextmanager
@@ -603,7 +535,7 @@ def main() -> None:
         file=sys.stderr,
         flush=True,
     )
-    with fresh_database() as url, ExitStack() as stack:
+    with fresh_database("accord_soak") as url, ExitStack() as stack:
         started = time.perf_counter()
         seeded = seed(url, args.people, wanted["decide"], wanted["check_in"], rng)
         seeding = time.perf_counter() - started
