@@ -103,6 +103,7 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "people.lift": _rule("write", "supervisor"),
         "people.assess": _rule("write", "supervisor"),
         "people.subject_export": _rule("read", "supervisor"),
+        "people.erase": _rule("write", "supervisor"),
         "screening.summary": _rule("read", *SENDER),
         # notice templates: the sender's, approved by a supervisor
         "templates.list": _rule("read", *SENDER),

@@ -19,6 +19,7 @@ from accord.cli_support import (
     LazyGroup,
     current_settings,
     database_url,
+    err,
     new_app,
     out,
     without_database,
@@ -110,6 +111,10 @@ COMMANDS = {
         "accord.transparency.payments_cli:app",
         "Payments recorded against an agreement (audited).",
     ),
+    "retention": Lazy(
+        "accord.operations.retention_cli:app",
+        "The retention schedule: what it would remove today, and removing it.",
+    ),
     "report": Lazy(
         "accord.transparency.cli:app",
         "The transparency report: per agreement and in total, for a quarter and cumulatively,"
@@ -199,6 +204,27 @@ def db_backup(
     out.print(f"sha256 {made.sha256} (recorded in {escape(str(made.checksum_file))})")
     out.print(f"schema revision {made.revision}")
     out.print("rows: " + ", ".join(f"{t} {n:,}" for t, n in made.counts.items()))
+
+
+@db_app.command("checkpoint")
+def db_checkpoint() -> None:
+    """SQLite: copy the write-ahead log into the database file and empty it, so no page an
+    erasure or the retention schedule changed stays in the log's old frames (the erasing
+    commands do this themselves; run it when they said a reader held the log). PostgreSQL: does
+    nothing (see docs/operations.md on VACUUM).
+
+    Needs no sign-in: whoever runs it holds the database's own credentials."""
+    from accord.db import forget_deleted, make_engine
+
+    engine = make_engine(current_settings())
+    try:
+        clean = forget_deleted(engine)
+    finally:
+        engine.dispose()
+    if not clean:
+        err.print("a reader holds the write-ahead log: try again when the server is quiet")
+        raise typer.Exit(1)
+    out.print("write-ahead log checkpointed and emptied")
 
 
 @db_app.command("restore")

@@ -58,6 +58,17 @@ class Settings(BaseSettings):
     """ACCORD_MAX_SOLVE_SECONDS: the most solver time one request may ask for (and what it gets
     when it asks for none): each second holds one of the server's threads."""
 
+    retention_case_years: int = Field(default=6, ge=1, le=100)
+    """ACCORD_RETENTION_CASE_YEARS: a person whose items have all ended is erased by `accord
+    retention run` this many years after the last thing recorded on their record or items
+    (6 by default). See docs/operations.md, "Retention and erasure"."""
+    retention_sign_in_days: int = Field(default=90, ge=1, le=3650)
+    """ACCORD_RETENTION_SIGN_IN_DAYS: sign-in attempts, the names typed and addresses the audit
+    log holds for them, and expired sessions go after this many days (90 by default)."""
+    retention_replay_days: int = Field(default=30, ge=1, le=3650)
+    """ACCORD_RETENTION_REPLAY_DAYS: the answers kept for retried requests (Idempotency-Key)
+    go after this many days: a retry after that is a new request (30 by default)."""
+
     @field_validator("trusted_proxies", mode="before")
     @classmethod
     def _comma_separated(cls, value: object) -> object:

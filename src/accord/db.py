@@ -31,7 +31,7 @@ NAMING_CONVENTION = {
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-HEAD_REVISION = "0011"
+HEAD_REVISION = "0012"
 """The newest migration's revision (tests/test_migrations.py checks it against Alembic's script
 directory): a database whose alembic_version says so needs no upgrade, and Alembic, slow to
 import, is imported only when one is due."""
@@ -62,6 +62,9 @@ def _serialize_sqlite_writes(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted and overwritten rows are zeroed in the file, not left in free space: an
+        # erased person's values must not stay readable in the database's bytes.
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -143,6 +146,23 @@ def one_transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
             yield session
         finally:
             _enclosing.reset(token)
+
+
+def forget_deleted(engine: Engine) -> bool:
+    """After an erasure commits: SQLite copies the write-ahead log into the file (where
+    `secure_delete` zeroed what was deleted) and empties it, so no old page with the erased
+    values remains in either. False if a reader kept part of the log from being copied.
+    PostgreSQL keeps dead row versions until VACUUM reuses their space (docs/operations.md)."""
+    if engine.dialect.name != "sqlite":
+        return True
+    connection = engine.raw_connection()  # outside a transaction: a checkpoint runs on its own
+    try:
+        cursor = connection.cursor()
+        busy, _, _ = cursor.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        cursor.close()
+    finally:
+        connection.close()
+    return not busy
 
 
 def schema_revision(engine: Engine) -> str | None:

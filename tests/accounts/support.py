@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 
 from accord.accounts import service
+from accord.audit import personal
 from accord.clock import SetClock
 from accord.db import Base, table_of, unit_of_work
 from accord.models import AuditEvent, LoginAttempt
@@ -63,12 +64,16 @@ def stored_text(store: Store, *models: type[Base]) -> str:
 
 
 def audited(store: Store, action: str) -> list[tuple[str, str, dict[str, Any]]]:
-    """(actor, entity id, data) of each audit event with this action, oldest first."""
+    """(actor, entity id, data) of each audit event with this action, oldest first, its
+    personal values put back as a reader of the log reads them."""
     with unit_of_work(store.sessions) as session:
-        events = session.execute(
-            select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
-        ).scalars()
-        return [(e.actor, e.entity_id, e.data) for e in events]
+        events = list(
+            session.execute(
+                select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.seq)
+            ).scalars()
+        )
+        datas = personal.reveal(session, [e.data for e in events])
+        return [(e.actor, e.entity_id, data) for e, data in zip(events, datas, strict=True)]
 
 
 def attempts(store: Store) -> list[tuple[str, str | None, bool]]:

@@ -71,7 +71,7 @@ def test_a_wrong_password_and_an_unknown_user_get_the_same_answer(
     assert attempts(store) == [("alice", ADDRESS, False), ("mallory", ADDRESS, False)]
     assert audited(store, "login.failed") == [
         ("anonymous", "alice", {"username": "alice", "address": ADDRESS}),
-        ("anonymous", "mallory", {"username": "mallory", "address": ADDRESS}),
+        ("anonymous", "(unknown)", {"username": "mallory", "address": ADDRESS}),
     ]
     assert WRONG not in repr(audited(store, "login.failed"))
 

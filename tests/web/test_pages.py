@@ -7,6 +7,7 @@ import re
 
 from sqlalchemy import select
 
+from accord.audit import personal
 from accord.db import unit_of_work
 from accord.models import AuditEvent, ProposalItem
 from tests.web.pages_support import login_token, signed_in
@@ -369,4 +370,7 @@ def test_the_builder_previews_then_sends_a_pool_with_pins_audited(world: World) 
     assert "sent to Kosovo (XK) for review" in pool_page.text
     assert ">F-A1<" in pool_page.text and ">F-A3<" not in pool_page.text
     [pin] = _events(world, "proposal.pinned")
-    assert pin.data == {"family_id": "F-A3", "pin": "out", "reason": "asked to wait"}
+    assert set(pin.data["reason"]) == {"$personal"}  # the reason is held outside the chain
+    with unit_of_work(world.store.sessions) as session:
+        [data] = personal.reveal(session, [pin.data])
+    assert data == {"family_id": "F-A3", "pin": "out", "reason": "asked to wait"}

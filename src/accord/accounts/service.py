@@ -29,6 +29,7 @@ from accord.accounts.credentials import (
     same_digest,
 )
 from accord.audit import repository as audit_repository
+from accord.audit.personal import Personal, sign_in_subject
 from accord.audit.service import Entry, record
 from accord.clock import Clock
 from accord.db import unit_of_work
@@ -193,12 +194,7 @@ def _sign_in(
     user = repository.get_user(session, name, for_update=True)
     wait = _wait(session, name, where, now)
     if wait is not None:
-        record(
-            session,
-            ANONYMOUS,
-            Entry("login.refused", "user", name, {"username": name, "address": where}),
-            at=now,
-        )
+        record(session, ANONYMOUS, _sign_in_entry("login.refused", user, name, where), at=now)
         minutes = max(1, math.ceil(wait / dt.timedelta(minutes=1)))
         return TooManyAttempts(
             f"too many failed sign-ins for this account or from this address:"
@@ -209,19 +205,35 @@ def _sign_in(
     succeeded = user is not None and user.active and checked.ok
     session.add(LoginAttempt(username=name, address=where, at=now, succeeded=succeeded))
     if user is None or not succeeded:
-        record(
-            session,
-            ANONYMOUS,
-            Entry("login.failed", "user", name, {"username": name, "address": where}),
-            at=now,
-        )
+        record(session, ANONYMOUS, _sign_in_entry("login.failed", user, name, where), at=now)
         return Unauthorized(BAD_CREDENTIALS)
     if checked.rehashed is not None:
         user.password_hash = checked.rehashed
-    record(session, name, Entry("login.succeeded", "user", name, {"address": where}), at=now)
+    record(
+        session,
+        name,
+        Entry("login.succeeded", "user", name, {"address": Personal(sign_in_subject(name), where)}),
+        at=now,
+    )
     session.flush()
     session.expunge(user)
     return user
+
+
+def _sign_in_entry(action: str, user: User | None, name: str, where: str | None) -> Entry:
+    """A refused or failed sign-in: the name as typed and the address are personal values (a
+    password typed as a name must be erasable), and the chain names a known account only."""
+    subject = sign_in_subject(name)
+    return Entry(
+        action,
+        "user",
+        name if user is not None else UNKNOWN_ACCOUNT,
+        {"username": Personal(subject, name), "address": Personal(subject, where)},
+    )
+
+
+UNKNOWN_ACCOUNT = "(unknown)"
+"""The subject the log names for a sign-in as no account there is."""
 
 
 def _wait(

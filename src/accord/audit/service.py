@@ -9,13 +9,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from accord.audit import repository
+from accord.audit import personal, repository
 from accord.audit.chain import Break, first_break, link_hash
 
 
 @dataclass(frozen=True, slots=True)
 class Entry:
-    """One state change to record: who did what to which record, and the facts of it."""
+    """One state change to record: who did what to which record, and the facts of it.
+
+    A personal value in `data` goes in as `accord.audit.personal.Personal`: it is then held
+    outside the hashed payload and can be erased with the chain intact."""
 
     action: str
     entity_type: str
@@ -41,8 +44,10 @@ def record_many(
     when = at or now()
     seq, prev = head.seq, head.hash
     rows = []
+    values: list[dict[str, Any]] = []
     for entry in entries:
         seq += 1
+        data = personal.seal(entry.data, seq, values)
         digest = link_hash(
             seq=seq,
             at=when,
@@ -50,7 +55,7 @@ def record_many(
             action=entry.action,
             entity_type=entry.entity_type,
             entity_id=entry.entity_id,
-            data=entry.data,
+            data=data,
             prev_hash=prev,
         )
         rows.append(
@@ -61,13 +66,14 @@ def record_many(
                 "action": entry.action,
                 "entity_type": entry.entity_type,
                 "entity_id": entry.entity_id,
-                "data": entry.data,
+                "data": data,
                 "prev_hash": prev,
                 "hash": digest,
             }
         )
         prev = digest
     repository.insert_events(session, rows)
+    personal.store(session, values)
     head.seq, head.hash = seq, prev
     session.flush()
 
@@ -77,6 +83,8 @@ class Verification:
     events: int
     head_hash: str | None
     broken: Break | None
+    personal_values: int = 0
+    """Personal values held outside the chain, each checked against its reference."""
 
     @property
     def ok(self) -> bool:
@@ -95,7 +103,8 @@ class Verification:
 def verify(session: Session) -> Verification:
     """The whole chain recomputed now: every event's hash from its content and its
     predecessor's, and the head's, so an edit, a deletion or a cut tail shows where it
-    happened."""
+    happened; and every personal value held outside it against the reference its event holds
+    (an erased value is simply absent)."""
     head = repository.read_head(session)
     head_seq, head_hash = (head.seq, head.hash) if head else (None, None)
     count = 0
@@ -107,4 +116,7 @@ def verify(session: Session) -> Verification:
             yield link
 
     broken = first_break(counted(), head_seq, head_hash)
-    return Verification(events=count, head_hash=head_hash, broken=broken)
+    held, altered = personal.first_altered(session)
+    if altered is not None and (broken is None or altered.seq < broken.seq):
+        broken = Break(altered.seq, altered.problem)
+    return Verification(events=count, head_hash=head_hash, broken=broken, personal_values=held)

@@ -1,5 +1,6 @@
 """What a reader of the audit log reads: a page of its events, newest first, filtered by actor,
-action, subject (its id and kind) and days. The API and the pages read through it alike (and
+action, subject (its id and kind) and days, with the personal values held outside the chain
+put back (or marked erased). The API and the pages read through it alike (and
 verify the hash chain through `accord.audit.service.verify`); who may read them is the access
 rules' (`audit.list`, `audit.verify`). Reads only; never commits."""
 
@@ -11,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from accord.audit import repository
+from accord.audit import personal, repository
 from accord.audit.repository import EventFilter
 from accord.clock import as_utc
 
@@ -24,6 +25,7 @@ SUBJECT_KINDS = (
     "api_token",
     "party",
     "import",
+    "retention",
 )
 """The kinds of subject audit events name (`entity_type`)."""
 
@@ -79,6 +81,7 @@ class EventsPage:
 def events_page(session: Session, search: EventSearch, *, limit: int, offset: int) -> EventsPage:
     """One page of the events the search picks, newest first."""
     rows, total = repository.events_page(session, search.as_filter(), limit=limit, offset=offset)
+    datas = personal.reveal(session, [e.data or {} for e in rows])
     return EventsPage(
         items=[
             EventRow(
@@ -88,10 +91,10 @@ def events_page(session: Session, search: EventSearch, *, limit: int, offset: in
                 action=e.action,
                 entity_type=e.entity_type,
                 entity_id=e.entity_id,
-                data=e.data or {},
+                data=data,
                 hash=e.hash,
             )
-            for e in rows
+            for e, data in zip(rows, datas, strict=True)
         ],
         total=total,
     )

@@ -15,8 +15,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from accord.cases.reader import read_people
 from accord.cases.service import ImportReport
 from accord.cli_support import acting, err, new_app, out, signed_in
-from accord.db import unit_of_work
-from accord.proposals import case_facts, subject
+from accord.db import forget_deleted, unit_of_work
+from accord.proposals import case_facts, erasure, subject
 from accord.proposals.case_facts import assess, import_case_files, lift_fact
 from accord.proposals.render import moved_text
 from accord.records.vocabulary import CaseChange
@@ -121,6 +121,35 @@ def subject_export_command(
         + ", ".join(f"{n:,} {name.replace('_', ' ')}" for name, n in counted.items())
     )
     out.print(f"sha256 {hashlib.sha256(data).hexdigest()}")
+
+
+@app.command("erase")
+def erase_command(
+    case_id: Annotated[str, typer.Argument(metavar="CASE_ID")],
+    reason: Annotated[
+        str,
+        typer.Option(
+            help="Why (at least 10 characters): the request and its date, or a court order."
+        ),
+    ],
+) -> None:
+    """Erase a person: their record, every personal value of theirs in the audit log (the chain
+    still verifies), the words written about them on their items and their notices' typeset
+    inputs. The case id, states, days, codes and the ledger stay; the erasure is audited.
+    Refused while any item of theirs can still move. A supervisor of the sender."""
+    with signed_in(erasure.RULE) as who:
+        with unit_of_work(who.store.sessions) as session:
+            erased = erasure.erase_person(session, case_id, reason, who.actor, who.clock)
+        clean = forget_deleted(who.store.engine)
+    out.print(
+        f"{escape(case_id)} erased: "
+        + ", ".join(f"{n:,} {kind}" for kind, n in erased.removed.items())
+    )
+    if not clean:
+        err.print(
+            "[yellow]note[/] a reader held the write-ahead log: run `accord db checkpoint` when"
+            " the server is quiet, so no old page keeps the erased values"
+        )
 
 
 case_app = new_app(

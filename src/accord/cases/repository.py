@@ -14,7 +14,7 @@ from accord.bulk import in_lists
 from accord.cases.families import MemberState
 from accord.clock import as_utc
 from accord.db import table_of
-from accord.models import Family, Person
+from accord.models import Erasure, Family, Person
 from accord.queries import page_of
 
 
@@ -165,4 +165,13 @@ def families_of(session: Session, case_ids: Iterable[str]) -> set[str]:
     for chunk in in_lists(case_ids):
         query = select(Person.family_id).where(Person.case_id.in_(chunk))
         found.update(session.execute(query).scalars())
+    return found
+
+
+def erased_among(session: Session, case_ids: Iterable[str]) -> dict[str, dt.date]:
+    """Which of the case ids were erased, and on which day (UTC)."""
+    found: dict[str, dt.date] = {}
+    for chunk in in_lists(case_ids):
+        query = select(Erasure.case_id, Erasure.erased_at).where(Erasure.case_id.in_(chunk))
+        found.update({case_id: as_utc(at).date() for case_id, at in session.execute(query)})
     return found

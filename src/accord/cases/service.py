@@ -158,6 +158,7 @@ def _import(
         ).items()
     }
     _refuse_unassessed(rows, stored, role, source)
+    _refuse_erased(session, rows, known, source)
     for n in differing:  # what the file would drop of the stored protective facts stays
         merged, kept = keep_protective(stored[columns[n]["case_id"]], rows[n].record)
         if kept:
@@ -227,6 +228,27 @@ def _import(
     )
     record_many(session, actor, entries, at=now)
     return report
+
+
+def _refuse_erased(
+    session: Session, rows: Sequence[Row], known: dict[str, str], source: str
+) -> None:
+    """An erased person's case id is never taken again: a file that brings it is refused whole,
+    naming each row (the source system still holds what was erased here, or reused the id)."""
+    erased = repository.erased_among(
+        session, [row.record.case_id for row in rows if row.record.case_id not in known]
+    )
+    problems = [
+        Problem(
+            f"{row.place} case_id",
+            f"{row.record.case_id} was erased here on {erased[row.record.case_id]}: its record"
+            " is not taken again (a new person needs a new case id)",
+        )
+        for row in rows
+        if row.record.case_id in erased
+    ]
+    if problems:
+        raise InvalidInput(source, problems)
 
 
 def _refuse_unassessed(

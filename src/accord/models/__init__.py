@@ -2,12 +2,12 @@
 
 from accord.models.account import ApiToken, LoginAttempt, User, UserSession
 from accord.models.agreement import Agreement, AgreementCap, AgreementCriterion, Source, StatusEvent
-from accord.models.audit import AuditEvent, AuditHead
+from accord.models.audit import AuditEvent, AuditHead, PersonalValue
 from accord.models.document import NoticeTemplateRecord
 from accord.models.idempotency import IdempotentRequest
 from accord.models.party import Party
 from accord.models.payment import Payment
-from accord.models.person import Family, Person
+from accord.models.person import Erasure, Family, Person
 from accord.models.proposal import (
     CheckIn,
     FearClaimRecord,
@@ -29,6 +29,7 @@ __all__ = [
     "AuditEvent",
     "AuditHead",
     "CheckIn",
+    "Erasure",
     "Family",
     "FearClaimRecord",
     "IdempotentRequest",
@@ -42,6 +43,7 @@ __all__ = [
     "Party",
     "Payment",
     "Person",
+    "PersonalValue",
     "Proposal",
     "ProposalItem",
     "ReportRelease",

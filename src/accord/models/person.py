@@ -42,3 +42,18 @@ class Person(Base):
     """SHA-256 of `record`: a re-import of the same record changes nothing."""
     created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+
+
+class Erasure(Base):
+    """A person erased: their record and every personal value of theirs are gone, and this row
+    is what stays, so a case id is never reused for someone else and the ledger's counts keep
+    their subject. The reason is in the audit event `person.erased`."""
+
+    __tablename__ = "erasures"
+
+    case_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    family_id: Mapped[str] = mapped_column(String(64), index=True)
+    erased_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    erased_by: Mapped[str] = mapped_column(String(128))
+    ground: Mapped[str] = mapped_column(String(16))
+    """`request` (a supervisor's erasure) or `retention` (the schedule's)."""

@@ -115,7 +115,8 @@ class NoticeRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("proposal_items.id"), index=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("people.case_id"))
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    """The person (no foreign key: an erased person's row is gone, the notice stays)."""
     recipient: Mapped[str] = mapped_column(String(8))
     served_on: Mapped[dt.date] = mapped_column(Date)
     language: Mapped[str] = mapped_column(String(8))
@@ -139,7 +140,8 @@ class FearClaimRecord(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("proposal_items.id"), index=True)
-    case_id: Mapped[str] = mapped_column(ForeignKey("people.case_id"))
+    case_id: Mapped[str] = mapped_column(String(64), index=True)
+    """The person (no foreign key: an erased person's row is gone, the claim stays)."""
     receiver: Mapped[str] = mapped_column(String(16))
     asserted_on: Mapped[dt.date] = mapped_column(Date)
     interview_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime)

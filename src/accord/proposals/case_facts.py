@@ -17,6 +17,7 @@ from typing import Literal
 from sqlalchemy.orm import Session
 
 from accord.access import Actor
+from accord.audit.personal import Personal, person_subject
 from accord.audit.service import Entry, record
 from accord.cases import repository as cases
 from accord.cases.protective import LiftableFact, NotLiftable, lift
@@ -150,7 +151,12 @@ def lift_fact(
             "person.fact_lifted",
             "person",
             case_id,
-            {"fact": fact, "detail": detail, "reason": reason, "role": actor.role},
+            {
+                "fact": fact,
+                "detail": Personal(person_subject(case_id), detail),
+                "reason": Personal(person_subject(case_id), reason),
+                "role": actor.role,
+            },
         ),
         at=now,
     )
@@ -181,7 +187,12 @@ def assess(
     record(
         session,
         actor.name,
-        Entry("person.assessed", "person", case_id, {"rule": rule, "reason": reason}),
+        Entry(
+            "person.assessed",
+            "person",
+            case_id,
+            {"rule": rule, "reason": Personal(person_subject(case_id), reason)},
+        ),
         at=now,
     )
     return assessment

@@ -21,6 +21,7 @@ from starlette.datastructures import FormData
 
 from accord.access import Actor, acts_for_sender, may_see, may_use, sees_claims
 from accord.agreements.service import stored_agreement, stored_agreements
+from accord.audit.personal import Personal, family_subject
 from accord.audit.service import Entry, record_many
 from accord.clock import today
 from accord.db import one_transaction, unit_of_work
@@ -233,7 +234,11 @@ async def builder_send(request: Request, caller: PageCaller) -> Response:
                     "proposal.pinned",
                     "proposal",
                     str(proposal.id),
-                    {"family_id": family, "pin": kind, "reason": reason},
+                    {
+                        "family_id": family,
+                        "pin": kind,
+                        "reason": Personal(family_subject(family), reason),
+                    },
                 )
                 for kind, pins in (("in", pinned_in), ("out", pinned_out))
                 for family, reason in pins

@@ -29,6 +29,7 @@ from accord.access import (
 )
 from accord.agreements import repository as agreements
 from accord.agreements.service import to_schema
+from accord.audit.personal import Personal, family_subject
 from accord.audit.service import Entry, record
 from accord.cases.repository import family_changed_at
 from accord.cases.service import replace_record, stored_people
@@ -202,6 +203,20 @@ def _awaiting_notice(session: Session, item: ProposalItem, day: dt.date) -> str:
     return f"it waits for written notice, not yet validly served: {', '.join(missing)}"
 
 
+FREE_TEXT_KEYS = frozenset({"detail"})
+"""Keys of a move's data that hold words written about the family (an onward outcome's
+detail): the audit log holds them as personal values, so an erasure removes them."""
+
+
+def _audited(data: dict[str, Any], family_id: str) -> dict[str, Any]:
+    return {
+        key: Personal(family_subject(family_id), value)
+        if key in FREE_TEXT_KEYS and value is not None
+        else value
+        for key, value in data.items()
+    }
+
+
 def update_person(
     session: Session, record_: PersonRecord, actor: Actor, clock: Clock, what: str
 ) -> None:
@@ -364,7 +379,7 @@ def move(
                 "role": actor.role,
                 "reason_code": reason_code,
                 "guards": list(row.guards),
-                **(data or {}),
+                **_audited(data or {}, item.family_id),
             },
         ),
         at=now,

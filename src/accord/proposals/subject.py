@@ -30,6 +30,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from accord.access import Actor, may_use
+from accord.audit import personal
 from accord.audit import repository as audit_log
 from accord.audit.service import Entry, record
 from accord.cases import repository as people
@@ -80,7 +81,7 @@ def subject_export(session: Session, case_id: str, actor: Actor, clock: Clock) -
         raise NotFound(f"no person with case id {case_id!r}")
     now = clock.now()
     about = audit_log.subject_events(session, "person", case_id)
-    items = _items_of(session, case_id, person.family_id, about)
+    items = items_of(session, case_id, person.family_id, about)
     item_ids = [str(item.id) for item in items]
     notices = repository.notices_of_person(session, case_id)
     events = [(item.id, e) for item in items for e in repository.events(session, item.id)]
@@ -138,7 +139,7 @@ def counts(export: dict[str, Any]) -> dict[str, int]:
 # --- What is gathered ----------------------------------------------------------------------------
 
 
-def _items_of(
+def items_of(
     session: Session, case_id: str, family_id: str, about: list[AuditEvent]
 ) -> list[ProposalItem]:
     """The items with the person as a member: of their family now, and of any family the
@@ -173,7 +174,9 @@ def _access_log(
         if notice_ids & set((e.data or {}).get("notices", []))
     ]
     by_seq = {e.seq: e for e in [*about, *naming, *reads]}
-    return [_event(by_seq[seq]) for seq in sorted(by_seq)]
+    events = [by_seq[seq] for seq in sorted(by_seq)]
+    datas = personal.reveal(session, [e.data or {} for e in events])
+    return [_event(e, data) for e, data in zip(events, datas, strict=True)]
 
 
 # --- As plain JSON values -----------------------------------------------------------------------
@@ -273,8 +276,7 @@ def _check_in(check_in: CheckIn) -> dict[str, Any]:
     }
 
 
-def _event(event: AuditEvent) -> dict[str, Any]:
-    data = dict(event.data or {})
+def _event(event: AuditEvent, data: dict[str, Any]) -> dict[str, Any]:
     return {
         "seq": event.seq,
         "at": _moment(event.at),
