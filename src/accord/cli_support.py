@@ -40,6 +40,7 @@ from accord.errors import AccordError, InvalidInput
 from accord.records.vocabulary import AUDIENCE_HELP, Audience
 
 if TYPE_CHECKING:
+    from sqlalchemy import Engine
     from sqlalchemy.orm import Session
 
     from accord.access import Actor
@@ -185,6 +186,18 @@ def signed_in(rule: str) -> Iterator[SignedIn]:
             principal = cli_session.principal(session, store.settings)
             check(rule, principal.role, principal.scopes)
         yield SignedIn(store, principal)
+
+
+def forget_erased(engine: Engine) -> None:
+    """After a commit that erased personal values: empty SQLite's write-ahead log of the old
+    pages, or say how to when a reader held it."""
+    from accord.db import forget_deleted
+
+    if not forget_deleted(engine):
+        err.print(
+            "[yellow]note[/] a reader held the write-ahead log: run `accord db checkpoint` when"
+            " the server is quiet, so no old page keeps the erased values"
+        )
 
 
 @contextmanager

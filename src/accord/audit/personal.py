@@ -19,10 +19,10 @@ import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, delete, insert, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from accord.bulk import in_lists
 from accord.db import table_of
@@ -129,18 +129,19 @@ def reveal(session: Session, datas: Sequence[dict[str, Any]]) -> list[dict[str, 
 
 def erase(session: Session, subjects: Iterable[str]) -> int:
     """Delete every value of the subjects; how many went."""
-    erased = 0
-    for chunk in in_lists(sorted(set(subjects))):
-        result = session.execute(delete(PersonalValue).where(PersonalValue.subject.in_(chunk)))
-        erased += result.rowcount  # type: ignore[attr-defined]
-    return erased
+    return _delete(session, PersonalValue.subject, subjects)
 
 
 def erase_refs(session: Session, refs: Iterable[str]) -> int:
+    """Delete these values (the retention schedule's, by age); how many went."""
+    return _delete(session, PersonalValue.ref, refs)
+
+
+def _delete(session: Session, column: InstrumentedAttribute[str], keys: Iterable[str]) -> int:
     erased = 0
-    for chunk in in_lists(sorted(set(refs))):
-        result = session.execute(delete(PersonalValue).where(PersonalValue.ref.in_(chunk)))
-        erased += result.rowcount  # type: ignore[attr-defined]
+    for chunk in in_lists(sorted(set(keys))):
+        result = session.execute(delete(PersonalValue).where(column.in_(chunk)))
+        erased += cast(CursorResult[Any], result).rowcount
     return erased
 
 

@@ -14,8 +14,8 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from accord.cases.reader import read_people
 from accord.cases.service import ImportReport
-from accord.cli_support import acting, err, new_app, out, signed_in
-from accord.db import forget_deleted, unit_of_work
+from accord.cli_support import acting, err, forget_erased, new_app, out, signed_in
+from accord.db import unit_of_work
 from accord.proposals import case_facts, erasure, subject
 from accord.proposals.case_facts import assess, import_case_files, lift_fact
 from accord.proposals.render import moved_text
@@ -140,16 +140,11 @@ def erase_command(
     with signed_in(erasure.RULE) as who:
         with unit_of_work(who.store.sessions) as session:
             erased = erasure.erase_person(session, case_id, reason, who.actor, who.clock)
-        clean = forget_deleted(who.store.engine)
+        forget_erased(who.store.engine)
     out.print(
         f"{escape(case_id)} erased: "
         + ", ".join(f"{n:,} {kind}" for kind, n in erased.removed.items())
     )
-    if not clean:
-        err.print(
-            "[yellow]note[/] a reader held the write-ahead log: run `accord db checkpoint` when"
-            " the server is quiet, so no old page keeps the erased values"
-        )
 
 
 case_app = new_app(

@@ -8,8 +8,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from accord.cli_support import err, new_app, out, signed_in
-from accord.db import forget_deleted, unit_of_work
+from accord.cli_support import forget_erased, new_app, out, signed_in
+from accord.db import unit_of_work
 from accord.operations import retention
 from accord.proposals.erasure import RULE
 
@@ -40,7 +40,8 @@ def run_command(
                 kept: list[str] = []
             else:
                 due, kept = retention.apply(session, schedule, who.actor, who.clock)
-        clean = dry_run or forget_deleted(who.store.engine)
+        if not dry_run:
+            forget_erased(who.store.engine)
     verb = "due" if dry_run else "removed"
     out.print(f"{verb}: " + ", ".join(f"{n:,} {kind}" for kind, n in due.counts().items()))
     for case_id in due.people[:20]:
@@ -49,8 +50,3 @@ def run_command(
         out.print(f"  … and {len(due.people) - 20:,} more")
     for why in kept:
         out.print(f"kept: {escape(why)}")
-    if not clean:
-        err.print(
-            "[yellow]note[/] a reader held the write-ahead log: run `accord db checkpoint` when"
-            " the server is quiet, so no old page keeps the erased values"
-        )
