@@ -18,6 +18,7 @@ from accord.db import (
     MIGRATIONS_DIR,
     Base,
     downgrade,
+    ours,
     schema_revision,
     upgrade,
 )
@@ -52,7 +53,8 @@ def test_migrations_create_every_table(store: Store) -> None:
 
 def test_models_and_migrations_agree(store: Store) -> None:
     with store.engine.connect() as connection:
-        differences = compare_metadata(MigrationContext.configure(connection), Base.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": ours})
+        differences = compare_metadata(context, Base.metadata)
     assert differences == []
 
 

@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     """ACCORD_MAX_SOLVE_SECONDS: the most solver time one request may ask for (and what it gets
     when it asks for none): each second holds one of the server's threads."""
 
+    job_above_pairs: int = Field(default=10_000, ge=0)
+    """ACCORD_JOB_ABOVE_PAIRS: a matcher run over at least this many eligible (person,
+    agreement) pairs is done as a job, never inside the request that asked for it (half a
+    second to a few seconds of work on a 2-core machine, more with many agreements:
+    docs/benchmarks.md, "Matcher jobs"); 0 makes every run a job."""
     retention_case_years: int = Field(default=6, ge=1, le=100)
     """ACCORD_RETENTION_CASE_YEARS: a person whose items have all ended is erased by `accord
     retention run` this many years after the last thing recorded on their record or items

@@ -9,7 +9,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
 import accord.models  # noqa: F401
-from accord.db import Base, downgrade, upgrade
+from accord.db import Base, downgrade, ours, upgrade
 from accord.store import Store
 
 TABLES = {"users", "user_sessions", "api_tokens", "login_attempts"}
@@ -39,10 +39,10 @@ def test_the_account_tables_match_the_models(store: Store) -> None:
 
 
 def test_the_account_migration_goes_down_and_up_again(store: Store) -> None:
-    before = set(inspect(store.engine).get_table_names())
+    before = {t for t in inspect(store.engine).get_table_names() if ours(t, "table", None)}
     assert before >= TABLES
     downgrade(store.engine, "0002")
-    after = set(inspect(store.engine).get_table_names())
+    after = {t for t in inspect(store.engine).get_table_names() if ours(t, "table", None)}
     later = {
         "idempotent_requests",
         "notice_templates",
@@ -50,7 +50,8 @@ def test_the_account_migration_goes_down_and_up_again(store: Store) -> None:
         "report_releases",
         "personal_values",
         "erasures",
+        "matcher_jobs",
     }
     assert after == before - TABLES - later  # 0004 and after rest on 0003
     upgrade(store.engine)
-    assert set(inspect(store.engine).get_table_names()) == before
+    assert {t for t in inspect(store.engine).get_table_names() if ours(t, "table", None)} == before

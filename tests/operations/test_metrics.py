@@ -385,3 +385,25 @@ def test_readyz_when_the_database_does_not_answer_in_time(
     assert down.json()["failed"] == ["database"]
     assert "within 0.5 s" in down.json()["database_detail"]
     assert took < 5
+
+
+def test_matcher_jobs_by_state(world: World) -> None:
+    """A preview done as a job (every run is one with ACCORD_JOB_ABOVE_PAIRS=0) is counted
+    queued or running, then done."""
+    with served(world, job_above_pairs=0) as client:
+        assert value(samples(client), "accord_matcher_jobs", state="done") == 0
+        answer = client.post(
+            "/api/v1/matching/preview",
+            headers=bearer(world, "olga"),
+            json={"agreement_ids": [AGREEMENT]},
+        )
+        assert answer.status_code == 202, answer.text
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            found = samples(client)
+            if value(found, "accord_matcher_jobs", state="done") == 1:
+                break
+            time.sleep(0.1)
+    assert value(found, "accord_matcher_jobs", state="done") == 1
+    assert value(found, "accord_matcher_jobs", state="failed") == 0
+    assert value(found, "accord_matcher_jobs", state="queued") == 0

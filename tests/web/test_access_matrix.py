@@ -42,6 +42,7 @@ EXPECTED: dict[str, set[str]] = {
     "pools.get": {"officer", "supervisor", "reviewer"},
     "pools.propose": SENDER,
     "pools.preview": SENDER,
+    "pools.job": SENDER,
     "pools.decide": {"reviewer"},
     "pools.dossier": {"officer", "supervisor", "reviewer"},
     "items.get": {"officer", "supervisor", "reviewer"},
@@ -116,6 +117,7 @@ def call(world: World, route: Operation, user: str | None, *, missing: bool = Fa
         "username": "olga",
         "token_id": 999_999,
         "notice_id": world.notices["A2"],
+        "job_id": 1,  # none was queued: an allowed caller is answered 404
     }
     if missing:
         values |= MISSING

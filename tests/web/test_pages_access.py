@@ -55,6 +55,7 @@ def open_page(
         "case_id": "A1",
         "notice_id": world.notices["A2"],
         "release_id": 1,  # none is published: an allowed reader is answered 404
+        "job_id": 1,  # no matcher job was queued: an allowed reader is answered 404
         "name": "report-2026-Q1-all.csv",
     }
     path = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), page.path)

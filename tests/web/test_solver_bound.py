@@ -30,8 +30,8 @@ def solves(monkeypatch: pytest.MonkeyPatch) -> list[float]:
 
         return match
 
-    monkeypatch.setattr(proposals_api, "match_stored", recording(proposals_api.match_stored))
-    monkeypatch.setattr(proposal_pages, "match_stored", recording(proposal_pages.match_stored))
+    monkeypatch.setattr(proposals_api, "match", recording(proposals_api.match))
+    monkeypatch.setattr(proposal_pages, "match", recording(proposal_pages.match))
     return asked
 
 

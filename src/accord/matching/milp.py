@@ -1,14 +1,16 @@
 """The matching MILP in HiGHS, built from the constraint rows, over all pairs or a subset.
 
-The matcher uses it on the few pairs reduced-cost fixing leaves open; tests and the benchmark
-use it on the full model as the reference optimum.
-"""
+The matcher uses it on the few pairs reduced-cost fixing leaves open, and on the whole model
+for the small instances where HiGHS's cuts beat reduced-cost fixing (`solver.choose_method`);
+tests and the benchmark use it on the full model as the reference optimum."""
 
 from __future__ import annotations
 
 import contextlib
 import functools
 import os
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -33,6 +35,10 @@ class MilpResult:
     """An upper bound on the best objective over the pairs given."""
     optimal: bool
     timed_out: bool
+    seconds: float = 0.0
+    found_seconds: float = 0.0
+    """When HiGHS found the answer it returns (0 when the start was never improved): the rest
+    of `seconds` went to proving it."""
 
 
 @contextlib.contextmanager
@@ -65,25 +71,12 @@ def new_highs(time_limit: float) -> highspy.Highs:
     return highs
 
 
-def solve_milp(
-    problem: Problem,
-    *,
-    columns: IntArray | None = None,
-    start: IntArray | None = None,
-    fixed: IntArray | None = None,
-    time_limit: float = 60.0,
-    relative_gap: float = 0.0,
-) -> MilpResult:
-    """Maximize the chosen pairs' scores over `columns` (default: every pair), all rows kept.
-
-    `start` (pair indices, a feasible choice within `columns`) is handed to HiGHS as its first
-    incumbent. `fixed` pairs (outside `columns`) are taken as chosen: their share of every
-    row is used up before the model is built, and they are part of the answer.
-    """
-    columns = np.arange(problem.n_pairs) if columns is None else columns
-    fixed = np.zeros(0, dtype=np.int64) if fixed is None else fixed
-    blocks = [rows for rows in all_rows(problem) if rows.count]
-    matrix = sp.vstack([rows.matrix[:, columns] for rows in blocks], format="csc")
+def _model(
+    problem: Problem, columns: IntArray, fixed: IntArray, *, integral: bool
+) -> highspy.HighsLp:
+    """Maximize the scores of `columns` under every row, less what the `fixed` pairs use."""
+    blocks = all_rows(problem)
+    matrix = sp.csr_array(sp.vstack([rows.matrix[:, columns] for rows in blocks], format="csr"))
     upper: FloatArray = np.concatenate([rows.upper for rows in blocks])
     if len(fixed):
         taken = np.zeros(problem.n_pairs)
@@ -91,13 +84,9 @@ def solve_milp(
         upper = upper - np.concatenate([rows.matrix @ taken for rows in blocks])
         if (upper < -1e-9).any():
             raise FixedOverflow("the fixed pairs alone break a constraint")
-    used = np.flatnonzero(np.diff(matrix.tocsr().indptr) > 0)
-    matrix = sp.csc_array(matrix.tocsr()[used].tocsc())
+    used = np.flatnonzero(np.diff(matrix.indptr) > 0)
+    kept = sp.csc_array(matrix[used].tocsc())
     upper = upper[used]
-
-    highs = new_highs(time_limit)
-    highs.setOptionValue("mip_rel_gap", relative_gap)
-    highs.setOptionValue("mip_abs_gap", 1e-9)
     lp = highspy.HighsLp()
     n = len(columns)
     lp.num_col_ = n
@@ -108,10 +97,48 @@ def solve_milp(
     lp.row_lower_ = np.full(len(upper), -highspy.kHighsInf)
     lp.row_upper_ = upper
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
-    lp.a_matrix_.start_ = matrix.indptr.astype(np.int32)
-    lp.a_matrix_.index_ = matrix.indices.astype(np.int32)
-    lp.a_matrix_.value_ = matrix.data
-    lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    lp.a_matrix_.start_ = kept.indptr.astype(np.int32)
+    lp.a_matrix_.index_ = kept.indices.astype(np.int32)
+    lp.a_matrix_.value_ = kept.data
+    if integral:
+        lp.integrality_ = [highspy.HighsVarType.kInteger] * n
+    return lp
+
+
+def solve_milp(
+    problem: Problem,
+    *,
+    columns: IntArray | None = None,
+    start: IntArray | None = None,
+    fixed: IntArray | None = None,
+    time_limit: float = 60.0,
+    relative_gap: float = 0.0,
+    presolve: bool = True,
+    stop: threading.Event | None = None,
+) -> MilpResult:
+    """Maximize the chosen pairs' scores over `columns` (default: every pair), all rows kept.
+
+    `start` (pair indices, a feasible choice within `columns`) is handed to HiGHS as its first
+    incumbent. `fixed` pairs (outside `columns`) are taken as chosen: their share of every
+    row is used up before the model is built, and they are part of the answer. Without
+    `presolve` HiGHS goes straight to its root cuts, which is faster on the small, tightly
+    capacitated instances the matcher hands it whole. Setting `stop` (from another thread)
+    ends the search early with what HiGHS has: its best answer and its bound stay valid.
+    """
+    started = time.perf_counter()
+    columns = np.arange(problem.n_pairs) if columns is None else columns
+    fixed = np.zeros(0, dtype=np.int64) if fixed is None else fixed
+    lp = _model(problem, columns, fixed, integral=True)
+    n = len(columns)
+    highs = new_highs(time_limit)
+    highs.setOptionValue("mip_rel_gap", relative_gap)
+    highs.setOptionValue("mip_abs_gap", 1e-9)
+    highs.setOptionValue("presolve", "on" if presolve else "off")
+    improved: list[float] = []
+    highs.cbMipImprovingSolution.subscribe(lambda _: improved.append(time.perf_counter()))
+    if stop is not None:
+        for interrupt in (highs.cbSimplexInterrupt, highs.cbIpmInterrupt, highs.cbMipInterrupt):
+            interrupt.subscribe(lambda event: event.interrupt(stop.is_set()))
     highs.passModel(lp)
     if start is not None:
         values = np.zeros(n)
@@ -123,8 +150,10 @@ def solve_milp(
     highs.run()
     status = highs.getModelStatus()
     info = highs.getInfo()
+    seconds = time.perf_counter() - started
+    found = improved[-1] - started if improved else 0.0
     if info.primal_solution_status == 0:  # no feasible point found in time
-        return MilpResult(np.zeros(0, dtype=np.int64), -np.inf, np.inf, False, True)
+        return MilpResult(np.zeros(0, dtype=np.int64), -np.inf, np.inf, False, True, seconds)
     values = np.asarray(highs.getSolution().col_value)
     chosen = np.sort(np.concatenate([fixed, columns[values > 0.5]]))
     return MilpResult(
@@ -133,4 +162,6 @@ def solve_milp(
         bound=-float(info.mip_dual_bound) + float(problem.pair_score[fixed].sum()),
         optimal=status == highspy.HighsModelStatus.kOptimal,
         timed_out=status == highspy.HighsModelStatus.kTimeLimit,
+        seconds=seconds,
+        found_seconds=found,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_FLOOR, Decimal
 from typing import Any
@@ -33,6 +33,10 @@ class Balance:
     """At most this share of each pool from one nationality (the head's first)."""
     pace_monthly: bool = False
     """Spread a period's cap evenly across its months: only the months begun so far count."""
+
+
+Progress = Callable[[float, float], None]
+"""Told the best plan's objective and the proven bound as a long solve improves either."""
 
 
 @dataclass(frozen=True)
@@ -187,8 +191,10 @@ def propose(
     pinned_in: Sequence[tuple[str, str]] = (),
     pinned_out: Sequence[tuple[str, str]] = (),
     time_limit: float = 30.0,
+    progress: Progress | None = None,
 ) -> Proposal:
-    """The best pools for these agreements on `on`, from screening results already made."""
+    """The best pools for these agreements on `on`, from screening results already made;
+    `progress` hears how the solve goes."""
     families: dict[str, list[PersonRecord]] = defaultdict(list)
     for record in records:
         families[record.family_id].append(record)
@@ -241,7 +247,7 @@ def propose(
         pinned_in=pinned_in,
         pinned_out=pinned_out,
     )
-    solution = solve(problem, time_limit=time_limit)
+    solution = solve(problem, time_limit=time_limit, progress=progress)
     chosen: dict[str, list[ProposedFamily]] = defaultdict(list)
     pins = set(pinned_in)
     for index in [i for i in range(problem.n_families) if solution.assignment[i] >= 0]:

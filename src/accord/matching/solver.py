@@ -8,11 +8,18 @@ subproblem's answer, trimmed to fit and topped up greedily, is a feasible soluti
 answer carries a certified gap `(bound − objective) / bound`. Pairs whose reduced score proves
 they cannot be in any better solution are then fixed out, and HiGHS solves the MILP over the
 rest, which proves optimality (or improves the gap) within the time limit.
+
+Where pools hold only a few families each, or the scores tie a lot, the Lagrangian bound
+(the LP bound) leaves almost every pair free; there HiGHS's own cuts win, so `choose_method`
+hands the whole MILP to HiGHS (a measured rule, see `DIRECT_MAX_PAIRS`). A third route races
+the two in two threads. Whatever the route, the answer carries a proven bound and is validated.
 """
 
 from __future__ import annotations
 
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -21,10 +28,11 @@ import numpy as np
 import scipy.sparse as sp
 
 from accord.matching.constraints import all_rows, violations
-from accord.matching.milp import FixedOverflow, new_highs, solve_milp
+from accord.matching.milp import FixedOverflow, MilpResult, new_highs, solve_milp
 from accord.matching.problem import BoolArray, FloatArray, IntArray, Problem, ProblemError
 
 Status = Literal["optimal", "within_gap", "time_limit"]
+Method = Literal["decomposed", "direct", "race"]
 
 OPTIMALITY_TOLERANCE = 1e-9
 """Relative gap under which an answer counts as proven optimal (floating-point scores)."""
@@ -39,7 +47,9 @@ class Solution:
     status: Status
     seconds: float
     stages: dict[str, float] = field(default_factory=dict)
-    """Where the time went, and counters (iterations, pairs left to the MILP)."""
+    """Where the time went (`*_seconds`, see `STAGES`), and counters (iterations, pairs left
+    to the MILP)."""
+    method: Method = "decomposed"
 
     @property
     def gap(self) -> float:
@@ -336,6 +346,68 @@ def _initial_multipliers(relaxation: _Relaxation) -> FloatArray:
     return guess * 0.5
 
 
+STAGES = ("build", "relaxation", "primal", "reduction", "search", "proof", "validate")
+"""The stages a solve reports, in order: building the rows, the Lagrangian (bound and
+multipliers), the repaired primal, reduced-cost fixing, the MILP until it found its answer,
+the MILP proving it, and the independent check. In a race the own method's stages and the
+direct MILP's (search, proof) ran at the same time."""
+
+DIRECT_MAX_PAIRS = 150_000
+DIRECT_MAX_FAMILIES_PER_POOL = 6.0
+"""The whole MILP goes to HiGHS alone up to this many pairs when pools hold on average at most
+this many families. Measured with bench/matching.py: at 1,000 x 200 (random shape, 3 families a
+pool; features shape, 1.3) HiGHS without presolve proves the optimum in 14 s and 2 s where the
+decomposition needs 36 s and 4 s: its bound leaves every pair free."""
+
+TIED_MAX_PAIRS = 1_000_000
+TIED_MAX_DISTINCT_SHARE = 0.01
+"""Also direct, up to this many pairs, when the scores take few distinct values (at most this
+share of the pairs): ties make the Lagrangian subproblem degenerate, so its primal is poor and
+fixing removes nothing. Measured: features shape 10,000 x 50 (25 distinct scores), HiGHS alone
+7 s, the decomposition over 60 s; random shape 10,000 x 50 (all distinct), the decomposition
+3 s, HiGHS without presolve no proof in 60 s (117 s with presolve)."""
+
+
+def choose_method(problem: Problem) -> Method:
+    """The route expected to prove the optimum soonest (see the limits above).
+
+    The race is never chosen here: on two cores shared with other work, its two threads slowed
+    each other about twofold (10,000 x 50, both shapes); it is there for machines with cores
+    to spare.
+    """
+    if problem.n_pairs == 0 or problem.n_pairs > max(DIRECT_MAX_PAIRS, TIED_MAX_PAIRS):
+        return "decomposed"
+    mean_size = float(problem.family_size.mean()) if problem.n_families else 1.0
+    capacity = np.minimum(
+        problem.person_limit / mean_size,
+        np.where(problem.family_limit >= 0, problem.family_limit, np.inf),
+    )
+    if problem.n_pairs <= DIRECT_MAX_PAIRS and capacity.mean() <= DIRECT_MAX_FAMILIES_PER_POOL:
+        return "direct"
+    distinct = len(np.unique(problem.pair_score))
+    if problem.n_pairs <= TIED_MAX_PAIRS and distinct <= TIED_MAX_DISTINCT_SHARE * problem.n_pairs:
+        return "direct"
+    return "decomposed"
+
+
+@dataclass
+class _Answer:
+    """The best answer so far and the best proven bound, merged from whichever route."""
+
+    incumbent: IntArray
+    objective: float
+    bound: float = float(np.inf)
+    listener: Callable[[float, float], None] | None = None
+    """Told the objective and the bound after every offer (a job's progress)."""
+
+    def offer(self, chosen: IntArray, objective: float, bound: float) -> None:
+        if objective > self.objective:
+            self.incumbent, self.objective = chosen, objective
+        self.bound = min(self.bound, max(bound, self.objective))
+        if self.listener is not None:
+            self.listener(self.objective, self.bound)
+
+
 def solve(
     problem: Problem,
     *,
@@ -343,30 +415,165 @@ def solve(
     time_limit: float = 60.0,
     close_with_milp: bool = True,
     max_milp_pairs: int = 400_000,
+    method: Method | None = None,
+    progress: Callable[[float, float], None] | None = None,
 ) -> Solution:
-    """The best proposal pools found within `time_limit`, with the certified gap.
+    """The best proposal pools found within `time_limit`, with the certified gap; `progress`
+    is told the best objective and the proven bound each time either moves.
 
     Stops as soon as the gap is at most `gap` (0: proven optimal, up to floating point).
-    Deterministic for the same problem and options, as long as the time limit is not hit.
+    Deterministic for the same problem and options, as long as the time limit is not hit and
+    the route is not a race (a race returns an answer just as good, but among equally good
+    answers which one depends on timing). `method` overrides `choose_method`; without
+    `close_with_milp` only the decomposition runs.
     """
     started = time.perf_counter()
-    stages: dict[str, float] = {}
+    route = "decomposed" if not close_with_milp else method or choose_method(problem)
+    stages = {f"{stage}_seconds": 0.0 for stage in STAGES}
     target = max(gap, OPTIMALITY_TOLERANCE)
     relaxation = _Relaxation(problem)
+    clock = time.perf_counter()
+    stages["build_seconds"] = clock - started
+    multipliers = _initial_multipliers(relaxation)
+    first = relaxation.evaluate(multipliers)
+    first_bound, _, reduced = first
+    stages["relaxation_seconds"] = time.perf_counter() - clock
+    clock = time.perf_counter()
+    start = _primal(relaxation, reduced)
+    answer = _Answer(start, float(problem.pair_score[start].sum()), first_bound, progress)
+    if progress is not None:
+        progress(answer.objective, answer.bound)
+    stages["primal_seconds"] = time.perf_counter() - clock
+
+    def direct(stop: threading.Event | None) -> MilpResult:
+        result = solve_milp(
+            problem,
+            start=start,
+            time_limit=max(0.01, time_limit - (time.perf_counter() - started)),
+            relative_gap=gap,
+            presolve=False,
+            stop=stop,
+        )
+        if stop is not None and _proven(result, gap):
+            stop.set()
+        return result
+
+    if route == "direct":
+        result = direct(None)
+        _take_milp(answer, result, gap, stages)
+        stages["milp_pairs"] = problem.n_pairs
+    elif route == "race":
+        stop = threading.Event()
+        raced: list[MilpResult] = []
+        thread = threading.Thread(target=lambda: raced.append(direct(stop)), daemon=True)
+        thread.start()
+        own = _Answer(answer.incumbent, answer.objective, answer.bound, progress)
+        own_stages = dict(stages)
+        _decompose(
+            relaxation,
+            multipliers,
+            first,
+            own,
+            own_stages,
+            gap,
+            time_limit,
+            started,
+            close_with_milp=True,
+            max_milp_pairs=max_milp_pairs,
+            stop=stop,
+        )
+        if _gap(own.objective, own.bound) <= target:
+            stop.set()
+        thread.join()
+        result = raced[0]
+        stages = own_stages
+        stages["direct_won"] = float(
+            _proven(result, gap) and _gap(own.objective, own.bound) > target
+        )
+        if stages["direct_won"]:
+            stages["search_seconds"] = result.found_seconds
+            stages["proof_seconds"] = result.seconds - result.found_seconds
+        answer = own
+        if result.objective > -np.inf:
+            answer.offer(result.chosen, result.objective, _milp_bound(result, gap))
+    else:
+        _decompose(
+            relaxation,
+            multipliers,
+            first,
+            answer,
+            stages,
+            gap,
+            time_limit,
+            started,
+            close_with_milp=close_with_milp,
+            max_milp_pairs=max_milp_pairs,
+            stop=None,
+        )
+    return _checked(problem, answer, target, started, stages, route)
+
+
+def _gap(objective: float, bound: float) -> float:
+    return 0.0 if bound <= 0 else (bound - objective) / bound
+
+
+def _proven(result: MilpResult, gap: float) -> bool:
+    """Whether HiGHS proved its answer optimal, or within `gap`."""
+    return result.optimal or (
+        result.objective > -np.inf and _gap(result.objective, result.bound) <= gap
+    )
+
+
+def _milp_bound(result: MilpResult, gap: float) -> float:
+    """HiGHS's bound; at `gap` 0 a proven optimum is its own bound (no floating-point slack)."""
+    return result.objective if result.optimal and gap == 0.0 else result.bound
+
+
+def _take_milp(answer: _Answer, result: MilpResult, gap: float, stages: dict[str, float]) -> None:
+    stages["search_seconds"] += result.found_seconds
+    stages["proof_seconds"] += result.seconds - result.found_seconds
+    if result.objective > -np.inf:
+        answer.offer(result.chosen, result.objective, _milp_bound(result, gap))
+
+
+def _decompose(
+    relaxation: _Relaxation,
+    center: FloatArray,
+    evaluated: tuple[float, FloatArray, FloatArray],
+    answer: _Answer,
+    stages: dict[str, float],
+    gap: float,
+    time_limit: float,
+    started: float,
+    *,
+    close_with_milp: bool,
+    max_milp_pairs: int,
+    stop: threading.Event | None,
+) -> None:
+    """The own method: the Lagrangian dual, repaired primals, fixing, the MILP over the rest.
+
+    Starts from `center`, already `evaluated` (bound, subgradient, reduced scores); improves
+    `answer` in place; returns early once `stop` is set (the other route proved).
+    """
+    problem = relaxation.problem
     scores = problem.pair_score
+    target = max(gap, OPTIMALITY_TOLERANCE)
 
     def elapsed() -> float:
         return time.perf_counter() - started
 
-    def gap_of(objective: float, bound: float) -> float:
-        return 0.0 if bound <= 0 else (bound - objective) / bound
+    def stopped() -> bool:
+        return stop is not None and stop.is_set()
+
+    def lap(stage: str, since: float) -> float:
+        now = time.perf_counter()
+        stages[f"{stage}_seconds"] += now - since
+        return now
 
     # Dual: proximal bundle over the multipliers; `step` is the proximal parameter t.
-    center = _initial_multipliers(relaxation)
-    center_value, gradient, reduced = relaxation.evaluate(center)
-    best_bound, best_reduced, best_multipliers = center_value, reduced, center
-    incumbent = _primal(relaxation, reduced)
-    objective = float(scores[incumbent].sum())
+    clock = time.perf_counter()
+    center_value, gradient, reduced = evaluated
+    best_bound, best_reduced = center_value, reduced
     cuts = [(center_value, gradient, center)]
     step = 1.0 / max(1.0, float(np.abs(relaxation.upper).max(initial=1.0)))
     iterations = serious_steps = 0
@@ -374,20 +581,19 @@ def solve(
     dual_budget = time_limit * (0.6 if close_with_milp else 0.95)
     while (
         len(center)
-        and gap_of(objective, best_bound) > target
+        and _gap(answer.objective, best_bound) > target
         and elapsed() < dual_budget
         and iterations < 2000
+        and not stopped()
     ):
         iterations += 1
-        before = time.perf_counter()
         master = _master(cuts, center, step, min(1.0, max(0.01, dual_budget - elapsed())))
-        stages["master_seconds"] = stages.get("master_seconds", 0.0) + time.perf_counter() - before
         if master is None:
             stages["master_unsolved"] = 1
             break
         candidate, model_value = master
         history.append(best_bound)
-        stalled = max(1e-8 * abs(best_bound), 0.001 * (best_bound - objective))
+        stalled = max(1e-8 * abs(best_bound), 0.001 * (best_bound - answer.objective))
         if len(history) > 15 and history[-16] - best_bound <= stalled:
             break  # the bound moves too slowly to close the gap: the MILP closes it
         predicted = center_value - model_value
@@ -398,61 +604,79 @@ def solve(
         if len(cuts) > 4 * len(center) + 50:
             cuts.pop(1)
         if value < best_bound:
-            best_bound, best_reduced, best_multipliers = value, reduced, candidate
+            best_bound, best_reduced = value, reduced
         if center_value - value >= 0.1 * predicted:
             if center_value - value >= 0.5 * predicted:
                 step *= 2.0
             center, center_value = candidate, value
             serious_steps += 1
             if serious_steps % 8 == 0:
+                clock = lap("relaxation", clock)
                 trial = _primal(relaxation, reduced)
-                if (trial_objective := float(scores[trial].sum())) > objective:
-                    incumbent, objective = trial, trial_objective
+                answer.offer(trial, float(scores[trial].sum()), best_bound)
+                clock = lap("primal", clock)
         else:
             step = max(step * 0.7, 1e-12)
+    clock = lap("relaxation", clock)
     trial = _primal(relaxation, best_reduced)
-    if (trial_objective := float(scores[trial].sum())) > objective:
-        incumbent, objective = trial, trial_objective
+    answer.offer(trial, float(scores[trial].sum()), best_bound)
+    clock = lap("primal", clock)
     stages["dual_iterations"] = iterations
-    stages["dual_seconds"] = elapsed()
-    bound = best_bound
 
     # Close the gap: reduced-cost fixing, then a MILP over the pairs that can still matter.
-    status: Status = "within_gap"
-    if gap_of(objective, bound) > target and close_with_milp and elapsed() < time_limit:
-        fixed, free = _fixings(relaxation, best_reduced, bound - objective)
-        stages["milp_pairs"] = len(free)
-        stages["fixed_pairs"] = len(fixed)
-        if len(free) <= max_milp_pairs:
-            try:
-                result = solve_milp(
-                    problem,
-                    columns=free,
-                    start=np.setdiff1d(incumbent, fixed),
-                    fixed=fixed,
-                    time_limit=time_limit - elapsed(),
-                    relative_gap=gap,
-                )
-            except FixedOverflow:
-                bound = objective  # no better answer can hold every forced pair
-            else:
-                if result.objective > objective:
-                    incumbent, objective = result.chosen, result.objective
-                bound = min(bound, max(result.bound, objective))
-                if result.optimal and gap == 0.0:
-                    bound = min(bound, objective)
-        stages["milp_seconds"] = elapsed() - stages["dual_seconds"]
-    del best_multipliers
+    if (
+        _gap(answer.objective, answer.bound) <= target
+        or not close_with_milp
+        or elapsed() >= time_limit
+        or stopped()
+    ):
+        return
+    fixed, free = _fixings(relaxation, best_reduced, answer.bound - answer.objective)
+    stages["milp_pairs"] = len(free)
+    stages["fixed_pairs"] = len(fixed)
+    clock = lap("reduction", clock)
+    if len(free) > max_milp_pairs:
+        return
+    try:
+        result = solve_milp(
+            problem,
+            columns=free,
+            start=np.setdiff1d(answer.incumbent, fixed),
+            fixed=fixed,
+            time_limit=time_limit - elapsed(),
+            relative_gap=gap,
+            stop=stop,
+        )
+    except FixedOverflow:
+        answer.bound = answer.objective  # no better answer can hold every forced pair
+        return
+    # Over the free pairs only: its bound counts because fixing kept every better answer.
+    _take_milp(answer, result, gap, stages)
 
-    assignment = _assignment(problem, incumbent)
+
+def _checked(
+    problem: Problem,
+    answer: _Answer,
+    target: float,
+    started: float,
+    stages: dict[str, float],
+    method: Method,
+) -> Solution:
+    """The answer with its status, once the independent validator has passed it."""
+    clock = time.perf_counter()
+    assignment = _assignment(problem, answer.incumbent)
     problems = violations(problem, assignment)
     if problems:
         raise AssertionError(f"the matcher produced an infeasible answer: {problems[:5]}")
-    final_gap = gap_of(objective, bound)
+    objective, bound = answer.objective, max(answer.bound, answer.objective)
+    final_gap = _gap(objective, bound)
+    status: Status
     if final_gap <= OPTIMALITY_TOLERANCE:
         status = "optimal"
     elif final_gap <= target:
         status = "within_gap"
     else:
         status = "time_limit"
-    return Solution(assignment, objective, max(bound, objective), status, elapsed(), stages)
+    stages["validate_seconds"] = time.perf_counter() - clock
+    seconds = time.perf_counter() - started
+    return Solution(assignment, objective, bound, status, seconds, stages, method)

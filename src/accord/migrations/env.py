@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic import context
 
 import accord.models  # noqa: F401  (registers every table on Base.metadata)
-from accord.db import Base
+from accord.db import Base, ours
 
 engine = context.config.attributes["engine"]
 
@@ -15,6 +15,7 @@ with engine.connect() as connection:
         target_metadata=Base.metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=ours,
     )
     with context.begin_transaction():
         context.run_migrations()

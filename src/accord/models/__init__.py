@@ -5,6 +5,7 @@ from accord.models.agreement import Agreement, AgreementCap, AgreementCriterion,
 from accord.models.audit import AuditEvent, AuditHead, PersonalValue
 from accord.models.document import NoticeTemplateRecord
 from accord.models.idempotency import IdempotentRequest
+from accord.models.job import MatcherJob
 from accord.models.party import Party
 from accord.models.payment import Payment
 from accord.models.person import Erasure, Family, Person
@@ -37,6 +38,7 @@ __all__ = [
     "ItemEvent",
     "LedgerEntry",
     "LoginAttempt",
+    "MatcherJob",
     "Movement",
     "NoticeRecord",
     "NoticeTemplateRecord",

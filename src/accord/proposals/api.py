@@ -9,6 +9,7 @@ import inspect
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
+from anyio import from_thread
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -24,11 +25,11 @@ from accord.errors import MalformedInput, Problem
 from accord.matching.proposal import Balance
 from accord.models import Proposal, ProposalItem
 from accord.monitoring.moves import BINDINGS
-from accord.proposals import repository, views
+from accord.proposals import jobs, repository, views
 from accord.proposals.batch import Decision, review_pool
 from accord.proposals.moves import Binding, InterviewSet, NoticeRecorded
 from accord.proposals.notices import served_document
-from accord.proposals.pools import match_stored, propose_pool, record_computed
+from accord.proposals.pools import match, matcher_input, propose_pool, record_computed
 from accord.proposals.repository import PoolRow
 from accord.proposals.service import Moved
 from accord.records.moves import DecisionsIn
@@ -38,7 +39,7 @@ from accord.web.auth import Caller, authorize
 from accord.web.files import pdf_response
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page, page
-from accord.web.paths import ItemId, NoticeId, PoolId
+from accord.web.paths import ItemId, JobId, NoticeId, PoolId
 from accord.web.problems import SERVER_BOUND, responses
 from accord.web.state import state_of
 from accord.workflow.audience import Audience
@@ -468,36 +469,109 @@ class PreviewOut(BaseModel):
     agreements: list[PreviewPool]
 
 
+class JobPoint(BaseModel):
+    t: float = Field(description="Seconds since the solve began.")
+    best: float = Field(description="The best plan's objective so far.")
+    bound: float = Field(description="The proven bound: no plan scores more.")
+    gap: float | None = Field(description="(bound - best) / bound: how far from optimal at most.")
+
+
+class JobOut(BaseModel):
+    """A matcher run done as a job: how far it got, and its answer when done."""
+
+    id: int
+    state: Literal["queued", "running", "done", "failed"]
+    url: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    progress: list[JobPoint]
+    result: PreviewOut | None
+    error: str | None
+
+
+def job_out(view: jobs.JobView) -> JobOut:
+    return JobOut(
+        id=view.id,
+        state=view.state,
+        url=f"/api/v1/matching/jobs/{view.id}",
+        created_at=view.created_at,
+        started_at=view.started_at,
+        finished_at=view.finished_at,
+        progress=[JobPoint.model_validate(p) for p in view.progress],
+        result=None if view.result is None else PreviewOut.model_validate(view.result),
+        error=view.error,
+    )
+
+
 @router.post(
     "/matching/preview",
     name="pools.preview",
     summary="What the matcher would propose now (nothing is stored; the run is audited)",
+    description="A run over more eligible pairs than the server answers within a request"
+    " (`ACCORD_JOB_ABOVE_PAIRS`) is done as a job: the answer is then 202 with the job, whose"
+    " `url` gives its progress and, when done, the same answer.",
     response_model=PreviewOut,
-    responses=WRITE,
+    responses={**WRITE, 202: {"model": JobOut, "description": "Queued as a job."}},
 )
 def preview(
     request: Request, body: PreviewIn, caller: Annotated[Caller, Depends(authorize)]
-) -> PreviewOut:
+) -> Any:
     state = state_of(request)
     seconds = solve_seconds(request, body.time_limit)
+    pinned_in = [(p.family_id, p.agreement_id) for p in body.pin_in]
+    pinned_out = [(p.family_id, p.agreement_id) for p in body.pin_out]
+    balance = Balance(body.max_nationality_share, body.pace_monthly)
     with unit_of_work(state.store.sessions) as session:
         agreements = [stored_agreement(session, a) for a in body.agreement_ids]
         for agreement in agreements:
             may_read(caller.actor, agreement, f"no agreement {agreement.id!r}")
         day = today(state.clock)
-        proposal = match_stored(
-            session,
-            agreements,
-            day,
-            pinned_in=[(p.family_id, p.agreement_id) for p in body.pin_in],
-            pinned_out=[(p.family_id, p.agreement_id) for p in body.pin_out],
-            balance=Balance(body.max_nationality_share, body.pace_monthly),
-            time_limit=seconds,
+        given = matcher_input(session, agreements, day)
+        queued = None
+        if given.pairs >= state.store.settings.job_above_pairs:
+            ask = jobs.PreviewAsk(
+                tuple(body.agreement_ids),
+                tuple((f, a, "") for f, a in pinned_in),
+                tuple((f, a, "") for f, a in pinned_out),
+                balance.max_nationality_share,
+                balance.pace_monthly,
+                seconds,
+            )
+            queued = jobs.submit(session, ask, caller.actor, state.clock).id
+    if queued is not None:
+        from_thread.run(state.jobs.enqueue, queued)
+        with unit_of_work(state.store.sessions) as session:
+            view = jobs.job_view(session, queued, caller.actor, state.clock.now())
+        answer = job_out(view)
+        return JSONResponse(
+            answer.model_dump(mode="json"), status_code=202, headers={"Location": answer.url}
         )
+    proposal = match(
+        given, pinned_in=pinned_in, pinned_out=pinned_out, balance=balance, time_limit=seconds
+    )
+    with unit_of_work(state.store.sessions) as session:
         record_computed(session, caller.principal.name, proposal, day)
-        document = proposal.to_json()
+    document = proposal.to_json()
     return PreviewOut(
         objective=document["objective"],
         gap=proposal.solution.gap,
         agreements=document["agreements"],
     )
+
+
+@router.get(
+    "/matching/jobs/{job_id}",
+    name="pools.job",
+    summary="A matcher run done as a job: its progress, and its answer when done",
+    response_model=JobOut,
+    responses=responses(401, 403, 404),
+)
+def matcher_job(
+    request: Request,
+    job_id: JobId,
+    caller: Annotated[Caller, Depends(authorize)],
+) -> JobOut:
+    state = state_of(request)
+    with unit_of_work(state.store.sessions) as session:
+        return job_out(jobs.job_view(session, job_id, caller.actor, state.clock.now()))

@@ -6,12 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    SpinnerColumn,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from accord.agreements.loader import load_registry_file
@@ -21,6 +30,7 @@ from accord.cases.service import stored_people
 from accord.cli_support import (
     ScreeningDayOption,
     command_clock,
+    err,
     out,
     signed_in,
     without_database,
@@ -29,7 +39,7 @@ from accord.clock import SetClock, today
 from accord.db import unit_of_work
 from accord.errors import InvalidInput, Problem
 from accord.matching.learned import LearnedScorer
-from accord.matching.proposal import Balance, Proposal, gap_text, propose
+from accord.matching.proposal import Balance, Progress, Proposal, gap_text, propose
 from accord.matching.score_files import FileScorer, read_outcomes, read_scores
 from accord.matching.scoring import Scorer
 from accord.matching.transparent import TransparentScorer
@@ -148,6 +158,38 @@ def report(proposal: Proposal, out_file: Path | None) -> None:
         out.print(f"{out_file}: proposal written")
 
 
+@contextmanager
+def solving() -> Iterator[Progress]:
+    """A progress bar on standard error while the matcher works: how much of the gap between
+    the best plan and the proven bound is closed, and both figures."""
+    bar = RichProgress(
+        SpinnerColumn(),
+        TextColumn("matching"),
+        BarColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[news]}"),
+        TimeElapsedColumn(),
+        console=err,
+        transient=True,
+    )
+    with bar:
+        task = bar.add_task("matching", total=1.0, news="")
+        first: list[float] = []
+
+        def heard(best: float, bound: float) -> None:
+            gap = bound - best
+            if not first and bound < float("inf"):
+                first.append(max(gap, 1e-12))
+            closed = 1.0 - gap / first[0] if first else 0.0
+            bar.update(
+                task,
+                completed=max(0.0, min(1.0, closed)),
+                news=f"best {best:,.3f}, bound {bound:,.3f}",
+            )
+
+        yield heard
+
+
 def _run(
     agreements: Sequence[AgreementIn],
     records: Sequence[PersonRecord],
@@ -159,17 +201,19 @@ def _run(
     time_limit: float,
 ) -> Proposal:
     results = screen_population(records, [Screen.of(a) for a in agreements], day)
-    return propose(
-        agreements,
-        records,
-        results,
-        day,
-        scorer,
-        balance=balance,
-        pinned_in=_pins(pin_in, "--pin-in"),
-        pinned_out=_pins(pin_out, "--pin-out"),
-        time_limit=time_limit,
-    )
+    with solving() as progress:
+        return propose(
+            agreements,
+            records,
+            results,
+            day,
+            scorer,
+            balance=balance,
+            pinned_in=_pins(pin_in, "--pin-in"),
+            pinned_out=_pins(pin_out, "--pin-out"),
+            time_limit=time_limit,
+            progress=progress,
+        )
 
 
 @without_database
@@ -249,30 +293,34 @@ def propose_command(
         balance = Balance(max_nationality_share, pace_monthly)
         pins_in, pins_out = _pins(pin_in, "--pin-in"), _pins(pin_out, "--pin-out")
         if dry_run:
-            proposal = match_stored(
-                session,
-                specs,
-                day,
-                scorer=scorer,
-                pinned_in=pins_in,
-                pinned_out=pins_out,
-                balance=balance,
-                time_limit=time_limit,
-            )
+            with solving() as progress:
+                proposal = match_stored(
+                    session,
+                    specs,
+                    day,
+                    scorer=scorer,
+                    pinned_in=pins_in,
+                    pinned_out=pins_out,
+                    balance=balance,
+                    time_limit=time_limit,
+                    progress=progress,
+                )
             record_computed(session, who.name, proposal, day)
             created: list[str] = []
         else:
-            proposal, stored = propose_pools(
-                session,
-                [a.id for a in specs],
-                who.actor,
-                clock,
-                scorer=scorer,
-                pinned_in=pins_in,
-                pinned_out=pins_out,
-                balance=balance,
-                time_limit=time_limit,
-            )
+            with solving() as progress:
+                proposal, stored = propose_pools(
+                    session,
+                    [a.id for a in specs],
+                    who.actor,
+                    clock,
+                    scorer=scorer,
+                    pinned_in=pins_in,
+                    pinned_out=pins_out,
+                    balance=balance,
+                    time_limit=time_limit,
+                    progress=progress,
+                )
             created = [matched_pool_text(m) for m in stored]
     report(proposal, out_file)
     if dry_run:

@@ -12,6 +12,7 @@ refusals a reviewer may read. Each move's form is built from its declaration
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Query, Request
@@ -29,11 +30,11 @@ from accord.documents.service import approved_languages
 from accord.errors import AccordError, Forbidden, InvalidInput, MalformedInput, NotFound, Problem
 from accord.matching.proposal import Balance
 from accord.monitoring.moves import BINDINGS
-from accord.proposals import repository, views
+from accord.proposals import jobs, repository, views
 from accord.proposals.batch import Decision, review_pool
 from accord.proposals.moves import Binding, InterviewSet, NoticeRecorded
 from accord.proposals.notices import served_document
-from accord.proposals.pools import match_stored, propose_pools, record_computed
+from accord.proposals.pools import match, matcher_input, propose_pools, record_computed
 from accord.proposals.service import Moved
 from accord.records.agreement import AgreementIn
 from accord.records.countries import country_label
@@ -51,7 +52,7 @@ from accord.web.pages import (
     local,
     render,
 )
-from accord.web.paths import ROW_ID, ItemId, NoticeId, PoolId
+from accord.web.paths import ROW_ID, ItemId, JobId, NoticeId, PoolId
 from accord.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
@@ -148,12 +149,15 @@ def _balance(form: FormData) -> Balance:
 @router.post("/pools/new/preview", name="pages.builder_preview", response_class=HTMLResponse)
 async def builder_preview(request: Request, caller: PageCaller) -> HTMLResponse:
     """The matcher's pool for the agreement now, with the pins given; nothing is stored (the
-    run is audited, as the API's preview)."""
+    run is audited, as the API's preview). A run over more eligible pairs than a request may
+    hold (`ACCORD_JOB_ABOVE_PAIRS`) is done as a job: the page then follows its progress."""
     form = await request.form()
     state = state_of(request)
     agreement_id = _text(form, "agreement_id") or ""
     pinned_in, pinned_out = _pins(form, "in"), _pins(form, "out")
     balance = _balance(form)
+    pins_in = [(f, agreement_id) for f, _ in pinned_in]
+    pins_out = [(f, agreement_id) for f, _ in pinned_out]
     with unit_of_work(state.store.sessions) as session:
         agreement = _visible_agreement(session, caller, agreement_id)
         if not acts_for_sender(caller.principal.role, caller.principal.party, agreement):
@@ -161,32 +165,125 @@ async def builder_preview(request: Request, caller: PageCaller) -> HTMLResponse:
                 f"{caller.principal.name} does not act for the sender of {agreement_id}"
             )
         day = today(state.clock)
-        proposal = match_stored(
-            session,
-            [agreement],
-            day,
-            pinned_in=[(f, agreement_id) for f, _ in pinned_in],
-            pinned_out=[(f, agreement_id) for f, _ in pinned_out],
-            balance=balance,
-            time_limit=state.store.settings.max_solve_seconds,
-        )
+        given = matcher_input(session, [agreement], day)
+        job_id = None
+        if given.pairs >= state.store.settings.job_above_pairs:
+            ask = jobs.PreviewAsk(
+                (agreement_id,),
+                tuple((f, agreement_id, r) for f, r in pinned_in),
+                tuple((f, agreement_id, r) for f, r in pinned_out),
+                balance.max_nationality_share,
+                balance.pace_monthly,
+                state.store.settings.max_solve_seconds,
+            )
+            job_id = jobs.submit(session, ask, caller.actor, state.clock).id
+    if job_id is not None:
+        card = _job_fragment(request, caller, job_id)  # queued: the card, whatever comes next
+        await state.jobs.enqueue(job_id)
+        return card
+    proposal = match(
+        given,
+        pinned_in=pins_in,
+        pinned_out=pins_out,
+        balance=balance,
+        time_limit=state.store.settings.max_solve_seconds,
+    )
+    with unit_of_work(state.store.sessions) as session:
         record_computed(session, caller.principal.name, proposal, day)
-    pool = next((p for p in proposal.pools if p.agreement_id == agreement_id), None)
+    return _preview(
+        request,
+        caller,
+        agreement,
+        jobs.preview_result(proposal),
+        pinned_in,
+        pinned_out,
+        _text(form, "max_share") or "",
+        form.get("pace") == "on",
+    )
+
+
+def _preview(
+    request: Request,
+    caller: PageCaller,
+    agreement: AgreementIn,
+    result: dict[str, Any],
+    pinned_in: Sequence[tuple[str, str]],
+    pinned_out: Sequence[tuple[str, str]],
+    max_share: str,
+    pace: bool,
+    job: jobs.JobView | None = None,
+) -> HTMLResponse:
+    """The pool the matcher answered (inline, or as a job's result, with how its run went) in
+    the builder's form."""
+    pool = next((p for p in result["agreements"] if p["agreement_id"] == agreement.id), None)
     return render(
         request,
         "_builder_preview.html",
         {
             "agreement": agreement,
             "pool": pool,
-            "gap": proposal.solution.gap,
+            "gap": result["gap"],
             "pinned_in": pinned_in,
             "pinned_out": pinned_out,
-            "max_share": _text(form, "max_share") or "",
-            "pace": form.get("pace") == "on",
-            "skipped": [s.note for s in proposal.skipped if s.agreement_id == agreement_id],
+            "max_share": max_share,
+            "pace": pace,
+            "skipped": [s["note"] for s in result["skipped"] if s["agreement_id"] == agreement.id],
+            "job": job,
+            "curve": curve(job.progress) if job else None,
         },
         caller=caller,
     )
+
+
+def _job_fragment(request: Request, caller: PageCaller, job_id: int) -> HTMLResponse:
+    state = state_of(request)
+    with unit_of_work(state.store.sessions) as session:
+        view = jobs.job_view(session, job_id, caller.actor, state.clock.now())
+        agreement = _visible_agreement(session, caller, view.ask.agreement_ids[0])
+    if view.state == "done" and view.result is not None:
+        ask = view.ask
+        return _preview(
+            request,
+            caller,
+            agreement,
+            view.result,
+            [(f, r) for f, _, r in ask.pinned_in],
+            [(f, r) for f, _, r in ask.pinned_out],
+            "" if ask.max_share >= 1 else f"{ask.max_share * 100:g}",
+            ask.pace,
+            view,
+        )
+    return render(
+        request,
+        "_builder_job.html",
+        {"job": view, "agreement": agreement, "curve": curve(view.progress)},
+        caller=caller,
+    )
+
+
+def curve(points: Sequence[dict[str, Any]], width: int = 320, height: int = 80) -> dict[str, str]:
+    """The run's best plan and proven bound over time as two SVG polylines (no script)."""
+    values = [v for p in points for v in (p["best"], p["bound"]) if v is not None and v < 1e300]
+    if len(points) < 2 or not values:
+        return {"best": "", "bound": ""}
+    low, high = min(values), max(values)
+    span_t = max(points[-1]["t"], 1e-9)
+    span_v = max(high - low, 1e-9)
+
+    def line(key: str) -> str:
+        return " ".join(
+            f"{p['t'] / span_t * width:.1f},{height - (p[key] - low) / span_v * height:.1f}"
+            for p in points
+            if p[key] is not None and p[key] < 1e300
+        )
+
+    return {"best": line("best"), "bound": line("bound")}
+
+
+@router.get("/pools/new/jobs/{job_id}", name="pages.builder_job", response_class=HTMLResponse)
+def builder_job(request: Request, caller: PageCaller, job_id: JobId) -> HTMLResponse:
+    """A matcher job's progress (the page asks again every second), then its pool."""
+    return _job_fragment(request, caller, job_id)
 
 
 @router.post("/pools/new/send", name="pages.builder_send")

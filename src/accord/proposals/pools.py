@@ -25,6 +25,7 @@ from accord.clock import Clock, today
 from accord.errors import Conflict, Forbidden, NotFound
 from accord.matching.proposal import (
     Balance,
+    Progress,
     Proposal,
     ProposedPool,
     Used,
@@ -44,6 +45,7 @@ from accord.proposals.service import GuardFailed, _agreement, _authorize, agreem
 from accord.records.agreement import AgreementIn
 from accord.records.person import PersonRecord
 from accord.screening.batch import screen_population
+from accord.screening.results import ScreeningResult
 from accord.screening.single import Screen
 from accord.workflow.guards import (
     family_eligible,
@@ -74,20 +76,28 @@ def used_places(session: Session, agreement: AgreementIn, day: dt.date) -> Used:
     return Used(persons=persons, families=families)
 
 
-def match_stored(
-    session: Session,
-    agreements: Sequence[AgreementIn],
-    day: dt.date,
-    *,
-    scorer: Scorer | None = None,
-    pinned_in: Sequence[tuple[str, str]] = (),
-    pinned_out: Sequence[tuple[str, str]] = (),
-    balance: Balance = Balance(),
-    time_limit: float = 20.0,
-) -> Proposal:
-    """The matcher on the store: agreements open on the day (S12), each limited by what its
-    ledger leaves in the current period, over the families in no open item and never
-    transferred, screened on the day. Chooses; stores nothing."""
+@dataclass(frozen=True)
+class MatcherInput:
+    """What the matcher works on, read from the store in one transaction: a long solve then
+    runs outside it (on SQLite a transaction holds the one write lock)."""
+
+    agreements: tuple[AgreementIn, ...]
+    day: dt.date
+    records: tuple[PersonRecord, ...]
+    results: tuple[ScreeningResult, ...]
+    used: dict[str, Used]
+
+    @property
+    def pairs(self) -> int:
+        """Eligible (person, agreement) pairs: what a solve's time grows with."""
+        return sum(1 for r in self.results if r.eligible)
+
+
+def matcher_input(
+    session: Session, agreements: Sequence[AgreementIn], day: dt.date
+) -> MatcherInput:
+    """Agreements open on the day (S12), each limited by what its ledger leaves in the current
+    period, over the families in no open item and never transferred, screened on the day."""
     problems = [
         f"{a.id}: S12: {reason}"
         for a in agreements
@@ -99,17 +109,56 @@ def match_stored(
     taken = repository.open_families(session) | set(transferred_families(session))
     records = [r for r in stored_people(session) if r.family_id not in taken]
     results = screen_population(records, [Screen.of(a) for a in agreements], day)
+    return MatcherInput(tuple(agreements), day, tuple(records), tuple(results), used)
+
+
+def match(
+    given: MatcherInput,
+    *,
+    scorer: Scorer | None = None,
+    pinned_in: Sequence[tuple[str, str]] = (),
+    pinned_out: Sequence[tuple[str, str]] = (),
+    balance: Balance = Balance(),
+    time_limit: float = 20.0,
+    progress: Progress | None = None,
+) -> Proposal:
+    """The matcher's pools on what was read; touches no store."""
     return propose(
-        agreements,
-        records,
-        results,
-        day,
+        given.agreements,
+        given.records,
+        given.results,
+        given.day,
         scorer or TransparentScorer(),
-        used=used,
+        used=given.used,
         balance=balance,
         pinned_in=pinned_in,
         pinned_out=pinned_out,
         time_limit=time_limit,
+        progress=progress,
+    )
+
+
+def match_stored(
+    session: Session,
+    agreements: Sequence[AgreementIn],
+    day: dt.date,
+    *,
+    scorer: Scorer | None = None,
+    pinned_in: Sequence[tuple[str, str]] = (),
+    pinned_out: Sequence[tuple[str, str]] = (),
+    balance: Balance = Balance(),
+    time_limit: float = 20.0,
+    progress: Progress | None = None,
+) -> Proposal:
+    """The matcher on the store (`matcher_input`, then `match`). Chooses; stores nothing."""
+    return match(
+        matcher_input(session, agreements, day),
+        scorer=scorer,
+        pinned_in=pinned_in,
+        pinned_out=pinned_out,
+        balance=balance,
+        time_limit=time_limit,
+        progress=progress,
     )
 
 
@@ -156,6 +205,7 @@ def propose_pools(
     pinned_out: Sequence[tuple[str, str]] = (),
     balance: Balance = Balance(),
     time_limit: float = 20.0,
+    progress: Progress | None = None,
 ) -> tuple[Proposal, list[MatchedPool]]:
     """The matcher's pools for several agreements at once (a family goes to one pool at most),
     each stored as a proposal through the workflow."""
@@ -172,6 +222,7 @@ def propose_pools(
         pinned_out=pinned_out,
         balance=balance,
         time_limit=time_limit,
+        progress=progress,
     )
     used = {a.id: used_places(session, a, day) for a in agreements}
     return matched, store_pools(session, matched, actor, clock, used=used, balance=balance)

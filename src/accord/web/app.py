@@ -37,6 +37,7 @@ from accord.proposals import dossier_pages
 from accord.proposals import pages as proposal_pages
 from accord.proposals.api import router as proposals_router
 from accord.proposals.dossier_api import router as dossier_router
+from accord.proposals.job_runner import runner_for
 from accord.store import open_store
 from accord.transparency import pages as transparency_pages
 from accord.web import metrics, pages, probes, problems
@@ -150,10 +151,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         store = open_store(settings)
         to_thread.current_default_thread_limiter().total_tokens = settings.threads
-        app.state.accord = AppState(store, clock or clock_for(settings.now))
+        now = clock or clock_for(settings.now)
+        jobs = runner_for(store, now)
+        app.state.accord = AppState(store, now, jobs)
+        await jobs.resume()
         try:
             yield
         finally:
+            await jobs.stop()
             store.close()
 
     app = FastAPI(

@@ -6,8 +6,8 @@ format (docs/operations.md, "Watching it").
   `/api/v1/items/7`, so no id reaches the metrics and their number stays that of the routes
   (a request no route matched counts as `unmatched`).
 - The ledger of each agreement, read from the database at each scrape (so every server tells
-  the same): its rows by kind, the people present, the items by state; and the failed
-  sign-in attempts recorded, in all and within the rate limits' window.
+  the same): its rows by kind, the people present, the items by state; the matcher's jobs by
+  state; and the failed sign-in attempts recorded, in all and within the rate limits' window.
 
 Only clients in `ACCORD_METRICS_ALLOW` (networks, comma-separated; the loopback by default)
 are answered; anyone else gets the 404 of a path that does not exist. A request that a proxy
@@ -55,7 +55,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from accord.accounts.policy import ATTEMPT_WINDOW
 from accord.clock import Clock
 from accord.db import unit_of_work
-from accord.models import LedgerEntry, LoginAttempt, ProposalItem
+from accord.models import LedgerEntry, LoginAttempt, MatcherJob, ProposalItem
 from accord.web.state import state_of
 
 MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
@@ -235,6 +235,16 @@ def _database_families(session: Session, now: dt.datetime) -> Iterator[Metric]:
     ):
         items.add_metric([agreement, state], count)
     yield items
+    jobs = GaugeMetricFamily(
+        "accord_matcher_jobs",
+        "Matcher runs done as jobs, by state (queued, running, done, failed).",
+        labels=["state"],
+    )
+    query = select(MatcherJob.state, func.count()).group_by(MatcherJob.state)
+    counted: dict[str, int] = {state: count for state, count in session.execute(query)}
+    for state in ("queued", "running", "done", "failed"):
+        jobs.add_metric([state], counted.get(state, 0))
+    yield jobs
     failed = LoginAttempt.succeeded.is_(False)
     every, recent = session.execute(
         select(

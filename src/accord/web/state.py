@@ -1,4 +1,5 @@
-"""What the application holds while it runs: the store and the clock."""
+"""What the application holds while it runs: the store, the clock and the matcher's job
+runner."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from starlette.requests import Request
 
 from accord.clock import Clock
+from accord.proposals.job_runner import JobRunner
 from accord.store import Store
 
 
@@ -14,6 +16,7 @@ from accord.store import Store
 class AppState:
     store: Store
     clock: Clock
+    jobs: JobRunner
 
 
 def state_of(request: Request) -> AppState:

@@ -1,0 +1,149 @@
+"""Who runs the matcher's jobs (`accord.proposals.jobs`) in a server process.
+
+- On PostgreSQL, a real job queue (procrastinate, its schema applied by migration 0013): a job
+  is deferred in the database and whichever server's worker is free takes it, so a job outlives
+  the request and the process that queued it, and two servers share the work.
+- On the embedded SQLite, one worker thread in the server process; at start it takes the jobs
+  still queued.
+
+Either way a job that dies with its worker is reaped by its missing heartbeat and reported as
+failed (`jobs.reap`), never left running.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from concurrent.futures import ThreadPoolExecutor
+from typing import Protocol
+
+import procrastinate
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import SQLAlchemyError
+
+from accord.clock import Clock
+from accord.db import unit_of_work
+from accord.proposals import jobs
+from accord.store import Store
+
+log = logging.getLogger(__name__)
+
+QUEUE = "matcher"
+TASK = "accord.matcher_job"
+
+
+def matcher_job(context: procrastinate.JobContext, job_id: int) -> None:
+    """The queue's one task: run the matcher job (its row holds what was asked)."""
+    extra = context.additional_context
+    jobs.run(extra["store"].sessions, job_id, extra["clock"])
+
+
+class JobRunner(Protocol):
+    """Starts its worker with the first job this process queues, or at `resume` when jobs
+    wait: a server that runs no job pays nothing for it."""
+
+    async def resume(self) -> None: ...
+
+    async def enqueue(self, job_id: int) -> None: ...
+
+    async def stop(self) -> None: ...
+
+
+def _waiting(store: Store) -> list[int]:
+    """The jobs waiting for a worker; none if the database cannot be read now (a server starts
+    without its database, and /readyz says so: its worker then starts with the next job)."""
+    try:
+        with unit_of_work(store.sessions) as session:
+            return jobs.queued(session)
+    except SQLAlchemyError:
+        log.warning("the jobs waiting could not be read at start", exc_info=True)
+        return []
+
+
+class ThreadRunner:
+    """One worker thread in this process: the embedded SQLite's runner."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store, self.clock = store, clock
+        self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-job")
+
+    async def resume(self) -> None:
+        for job_id in await asyncio.to_thread(_waiting, self.store):
+            await self.enqueue(job_id)
+
+    async def enqueue(self, job_id: int) -> None:
+        self.pool.submit(self._run, job_id)
+
+    def _run(self, job_id: int) -> None:
+        try:
+            jobs.run(self.store.sessions, job_id, self.clock)
+        except Exception:  # run writes every outcome it can; this is the database gone
+            log.exception("job %s could not be run", job_id)
+
+    async def stop(self) -> None:
+        await asyncio.to_thread(self.pool.shutdown, wait=True, cancel_futures=True)
+
+
+def conninfo(database_url: str) -> str:
+    """The libpq connection string of a SQLAlchemy PostgreSQL URL."""
+    url = make_url(database_url).set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
+
+
+class QueueRunner:
+    """A procrastinate worker in this process's event loop, on the deployment's PostgreSQL."""
+
+    def __init__(self, store: Store, clock: Clock) -> None:
+        self.store, self.clock = store, clock
+        self.app = procrastinate.App(
+            connector=procrastinate.PsycopgConnector(
+                conninfo=conninfo(store.settings.database_url),
+                kwargs={"application_name": "accord-jobs"},
+                min_size=1,
+                max_size=3,
+            )
+        )
+        self.app.task(name=TASK, queue=QUEUE, pass_context=True)(matcher_job)
+        self.worker: asyncio.Task[None] | None = None
+        self.starting = asyncio.Lock()
+
+    async def resume(self) -> None:
+        if await asyncio.to_thread(_waiting, self.store):
+            await self._start()
+
+    async def _start(self) -> None:
+        async with self.starting:
+            if self.worker is not None:
+                return
+            await self.app.open_async()
+            self.worker = asyncio.create_task(self._work())
+
+    async def _work(self) -> None:
+        await self.app.run_worker_async(
+            queues=[QUEUE],
+            name=jobs.worker_name(),
+            concurrency=1,
+            install_signal_handlers=False,
+            delete_jobs="always",
+            additional_context={"store": self.store, "clock": self.clock},
+            fetch_job_polling_interval=1.0,
+        )
+
+    async def enqueue(self, job_id: int) -> None:
+        await self._start()
+        await self.app.configure_task(TASK).defer_async(job_id=job_id)
+
+    async def stop(self) -> None:
+        if self.worker is None:
+            return
+        self.worker.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.worker
+        await self.app.close_async()
+
+
+def runner_for(store: Store, clock: Clock) -> JobRunner:
+    if store.engine.dialect.name == "postgresql":
+        return QueueRunner(store, clock)
+    return ThreadRunner(store, clock)
