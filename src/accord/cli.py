@@ -113,7 +113,7 @@ COMMANDS = {
     ),
     "retention": Lazy(
         "accord.operations.retention_cli:app",
-        "The retention schedule: what it would remove today, and removing it.",
+        "The retention schedule: personal data goes when its purpose ends.",
     ),
     "report": Lazy(
         "accord.transparency.cli:app",

@@ -7,10 +7,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.orm import Session
 
 from accord.audit import personal, repository
 from accord.audit.chain import Break, first_break, link_hash
+from accord.models import PersonalValue
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,6 +118,10 @@ def verify(session: Session) -> Verification:
             yield link
 
     broken = first_break(counted(), head_seq, head_hash)
+    # A database restored from before personal values were held apart (schema 0011 or older)
+    # has no such table, and nothing held there.
+    if not inspect(session.connection()).has_table(PersonalValue.__tablename__):
+        return Verification(events=count, head_hash=head_hash, broken=broken)
     held, altered = personal.first_altered(session)
     if altered is not None and (broken is None or altered.seq < broken.seq):
         broken = Break(altered.seq, altered.problem)
