@@ -643,7 +643,7 @@ def plan_month(
     started = time.perf_counter()
     model = _build(problem, discount=discount, integral_later=integral_later)
     values, objective, _, optimal = _solve(model, time_limit, relative_gap)
-    chosen = _placements(problem, model, values, scenario=-1)
+    chosen = _bring_forward(problem, model, values, _placements(problem, model, values, -1))
     found = month_violations(problem, chosen)
     if found:
         raise AssertionError(f"the planner chose an infeasible pool: {found[:5]}")
@@ -659,6 +659,75 @@ def plan_month(
         optimal,
         time.perf_counter() - started,
     )
+
+
+def _bring_forward(
+    problem: PlanningProblem, model: _Model, values: FloatArray, chosen: tuple[Placement, ...]
+) -> tuple[Placement, ...]:
+    """Nobody waits for nothing: a family eligible now that the plan places later, in every
+    scenario, within the very caps that cover this month, takes the same place now, when those
+    caps keep room for another family like it in every scenario (the caps' totals and the
+    plan's value are unchanged; the plan gives up no choice it may need when news comes)."""
+    scenarios = problem.forecast.scenarios
+    total_weight = sum(s.weight for s in scenarios) or 1.0
+    weights = [s.weight / total_weight for s in scenarios] or [1.0]
+
+    def covering(agreement_id: str, month: int) -> frozenset[int]:
+        return frozenset(
+            i
+            for i, cap in enumerate(problem.caps)
+            if cap.agreement_id == agreement_id and cap.first_month <= month <= cap.last_month
+        )
+
+    taken = {p.family_id for p in chosen}
+    columns = np.flatnonzero(values > 1e-6)
+    in_scenarios = sorted({model.scenario[c] for c in columns if model.scenario[c] >= 0}) or [0]
+
+    def slack(agreement_id: str) -> float:
+        """The least room any cap covering this month keeps, over the scenarios."""
+        a = problem.agreements.index(agreement_id)
+        least = float("inf")
+        for i in covering(agreement_id, 0):
+            cap = problem.caps[i]
+            if cap.persons is None:
+                continue
+            for scenario in in_scenarios:
+                used = sum(
+                    float(values[c]) * model.size[c]
+                    for c in columns
+                    if model.agreement[c] == a
+                    and model.scenario[c] in (-1, scenario)
+                    and cap.first_month <= model.month[c] <= cap.last_month
+                )
+                least = min(least, cap.persons - used)
+        return least
+
+    later: dict[tuple[int, int], float] = defaultdict(float)
+    for c in columns:
+        f, a, month = model.family[c], model.agreement[c], model.month[c]
+        if f < 0 or model.scenario[c] < 0 or month == 0:
+            continue
+        family = problem.families[f]
+        agreement_id = problem.agreements[a]
+        if family.eligible_from != 0 or family.family_id in taken:
+            continue
+        if covering(agreement_id, month) == covering(agreement_id, 0):
+            later[(f, a)] += weights[model.scenario[c]] * float(values[c])
+    moved = list(chosen)
+    room: dict[str, float] = {}
+    for (f, a), share in sorted(later.items(), key=lambda kv: -kv[1]):
+        family, agreement_id = problem.families[f], problem.agreements[a]
+        if agreement_id not in room:
+            room[agreement_id] = slack(agreement_id)  # moving keeps the caps' totals: once
+        if share < 1 - 1e-6 or family.family_id in taken or room[agreement_id] < family.size:
+            continue
+        trial = [
+            *moved,
+            Placement(family.family_id, agreement_id, 0, family.size, family.scores[agreement_id]),
+        ]
+        if not month_violations(problem, trial):
+            moved, taken = trial, taken | {family.family_id}
+    return tuple(moved)
 
 
 def _explain(

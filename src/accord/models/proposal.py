@@ -31,7 +31,8 @@ class Proposal(Base):
     proposed_on: Mapped[dt.date] = mapped_column(Date)
     proposed_by: Mapped[str] = mapped_column(String(128))
     method: Mapped[str] = mapped_column(String(16))
-    """`matcher` (optimal pool with its gap) or `screening` (families chosen by a person)."""
+    """`matcher` (optimal pool with its gap), `planner` (this month's pool of a plan over a
+    horizon) or `screening` (families chosen by a person)."""
     pool_limit: Mapped[int] = mapped_column(Integer)
     objective: Mapped[float | None] = mapped_column(Float)
     gap: Mapped[float | None] = mapped_column(Float)

@@ -43,6 +43,7 @@ from accord.matching.proposal import Balance, Progress, Proposal, gap_text, prop
 from accord.matching.score_files import FileScorer, read_outcomes, read_scores
 from accord.matching.scoring import Scorer
 from accord.matching.transparent import TransparentScorer
+from accord.proposals import planning
 from accord.proposals.pools import (
     agreements_to_propose,
     match_stored,
@@ -271,6 +272,14 @@ def propose_command(
         ),
     ] = False,
     out_file: OutOption = None,
+    horizon: Annotated[
+        str | None,
+        typer.Option(
+            metavar="DURATION",
+            help="Plan over this many months (P12M, P1Y): this month's pools leave places for"
+            " the families the months ahead are expected to bring, and say what they held back.",
+        ),
+    ] = None,
 ) -> None:
     """Propose pools for agreements in force from the stored people.
 
@@ -279,6 +288,14 @@ def propose_command(
     out, one pool at most per family. Each pool is created through the workflow (every family
     screened again), or, with --dry-run, only computed and audited. Every agreement that cannot
     take a pool is listed, with every reason, before anything is computed."""
+    if horizon is not None:
+        if pin_in or pin_out or max_nationality_share < 1 or pace_monthly or scores or outcomes:
+            raise InvalidInput(
+                "the command",
+                [Problem("--horizon", "a planned proposal takes no pins, balance or score files")],
+            )
+        _propose_planned(agreement, horizon, at, dry_run)
+        return
     with (
         signed_in("pools.preview" if dry_run else "pools.propose") as who,
         unit_of_work(who.store.sessions) as session,
@@ -329,3 +346,43 @@ def propose_command(
         out.print("no pool created: no eligible family fits, outside open items and pins")
     for text in created:
         out.print(text, soft_wrap=True)
+
+
+def _propose_planned(
+    agreement_ids: Sequence[str], horizon: str, at: dt.datetime | None, dry_run: bool
+) -> None:
+    """`accord propose --horizon`: this month's pools of a plan over the horizon."""
+    months = planning.horizon_months(horizon)
+    with (
+        signed_in("pools.preview" if dry_run else "pools.propose") as who,
+        unit_of_work(who.store.sessions) as session,
+    ):
+        clock = who.clock if at is None else SetClock(at.replace(tzinfo=dt.UTC))
+        specs = agreements_to_propose(session, agreement_ids, who.actor, today(clock))
+        planned = planning.propose_planned(
+            session, [a.id for a in specs], who.actor, clock, months, dry_run=dry_run
+        )
+    plan = planned.plan
+    out.print(
+        f"planned over {months} months from {plan.month}: this month scores"
+        f" {plan.score_now:,.3f}, the months ahead are expected to add {plan.expected_later:,.3f}"
+        f" ({'proven' if plan.optimal else 'not proven'} within 0.1 %)"
+    )
+    for agreement_id, families in sorted(plan.pools().items()):
+        people = sum(planned.sizes.get(f, 0) for f in families)
+        out.print(
+            f"{agreement_id}: {len(families)} families, {people} people: {', '.join(families)}"
+        )
+    for held in plan.held_back:
+        out.print(f"held back: {escape(held.reason)}", soft_wrap=True)
+    if plan.deferred:
+        out.print(
+            f"{len(plan.deferred)} families eligible now are planned for a later month"
+            f" (e.g. {plan.deferred[0].family_id} in {plan.deferred[0].month})"
+        )
+    for agreement_id, why in planned.skipped:
+        out.print(f"{agreement_id}: {why}")
+    if dry_run:
+        out.print("dry run: no pool created")
+    for stored in planned.stored:
+        out.print(f"pool {stored.id} proposed to {stored.agreement_id}")

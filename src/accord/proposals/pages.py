@@ -30,7 +30,7 @@ from accord.documents.service import approved_languages
 from accord.errors import AccordError, Forbidden, InvalidInput, MalformedInput, NotFound, Problem
 from accord.matching.proposal import Balance
 from accord.monitoring.moves import BINDINGS
-from accord.proposals import jobs, repository, views
+from accord.proposals import jobs, planning, repository, views
 from accord.proposals.batch import Decision, review_pool
 from accord.proposals.moves import Binding, InterviewSet, NoticeRecorded
 from accord.proposals.notices import served_document
@@ -154,6 +154,9 @@ async def builder_preview(request: Request, caller: PageCaller) -> HTMLResponse:
     form = await request.form()
     state = state_of(request)
     agreement_id = _text(form, "agreement_id") or ""
+    horizon = _text(form, "horizon")
+    if horizon:
+        return _planned_preview(request, caller, agreement_id, horizon)
     pinned_in, pinned_out = _pins(form, "in"), _pins(form, "out")
     balance = _balance(form)
     pins_in = [(f, agreement_id) for f, _ in pinned_in]
@@ -202,6 +205,74 @@ async def builder_preview(request: Request, caller: PageCaller) -> HTMLResponse:
     )
 
 
+def _sender_agreement(session: Session, caller: PageCaller, agreement_id: str) -> AgreementIn:
+    agreement = _visible_agreement(session, caller, agreement_id)
+    if not acts_for_sender(caller.principal.role, caller.principal.party, agreement):
+        raise Forbidden(f"{caller.principal.name} does not act for the sender of {agreement_id}")
+    return agreement
+
+
+def _planned_preview(
+    request: Request, caller: PageCaller, agreement_id: str, horizon: str
+) -> HTMLResponse:
+    """This month's pool of a plan over the horizon, with what it held back and why; nothing is
+    stored (the run is audited as `proposal.planned`)."""
+    state = state_of(request)
+    months = planning.horizon_months(horizon)
+    with unit_of_work(state.store.sessions) as session:
+        agreement = _sender_agreement(session, caller, agreement_id)
+        day = today(state.clock)
+        planned = planning.plan_pools(session, [agreement], day, months)
+        planning.record_computed_plan(session, caller.principal.name, planned, day)
+    plan = planned.plan
+    placed = sorted(
+        (p for p in plan.chosen if p.agreement_id == agreement_id),
+        key=lambda p: (-p.score, p.family_id),
+    )
+    families: list[dict[str, Any]] = [
+        {
+            "family_id": p.family_id,
+            "size": p.size,
+            "score": p.score,
+            "why": f"planned over {months} months",
+            "pinned": False,
+        }
+        for p in placed
+    ]
+    result: dict[str, Any] = {
+        "agreements": [
+            {
+                "agreement_id": agreement_id,
+                "pool_limit": sum(p.size for p in placed),
+                "families": families,
+            }
+        ]
+        if families
+        else [],
+        "gap": None,
+        "skipped": [{"agreement_id": a, "note": why} for a, why in planned.skipped],
+    }
+    return _preview(
+        request,
+        caller,
+        agreement,
+        result,
+        [],
+        [],
+        "",
+        False,
+        horizon=horizon,
+        planned={
+            "months": months,
+            "month": plan.month,
+            "score_now": plan.score_now,
+            "expected_later": plan.expected_later,
+            "held_back": [h.reason for h in plan.held_back if h.agreement_id == agreement_id],
+            "deferred": [d for d in plan.deferred if d.agreement_id == agreement_id],
+        },
+    )
+
+
 def _preview(
     request: Request,
     caller: PageCaller,
@@ -212,6 +283,9 @@ def _preview(
     max_share: str,
     pace: bool,
     job: jobs.JobView | None = None,
+    *,
+    horizon: str | None = None,
+    planned: dict[str, Any] | None = None,
 ) -> HTMLResponse:
     """The pool the matcher answered (inline, or as a job's result, with how its run went) in
     the builder's form."""
@@ -230,6 +304,8 @@ def _preview(
             "skipped": [s["note"] for s in result["skipped"] if s["agreement_id"] == agreement.id],
             "job": job,
             "curve": curve(job.progress) if job else None,
+            "horizon": horizon,
+            "planned": planned,
         },
         caller=caller,
     )
@@ -293,6 +369,24 @@ async def builder_send(request: Request, caller: PageCaller) -> Response:
     form = await request.form()
     state = state_of(request)
     agreement_id = _text(form, "agreement_id") or ""
+    horizon = _text(form, "horizon")
+    if horizon:
+        months = planning.horizon_months(horizon)
+        with unit_of_work(state.store.sessions) as session:
+            _visible_agreement(session, caller, agreement_id)
+            planned = planning.propose_planned(
+                session, [agreement_id], caller.actor, state.clock, months
+            )
+            receiver = stored_agreement(session, agreement_id).receiver
+        if not planned.stored:
+            raise InvalidInput(
+                "the proposal",
+                [Problem(agreement_id, "the plan proposes no family this month")],
+            )
+        pool_id = planned.stored[0].id
+        return done(
+            f"/pools/{pool_id}", f"Pool {pool_id} sent to {country_label(receiver)} for review."
+        )
     pinned_in, pinned_out = _pins(form, "in"), _pins(form, "out")
     balance = _balance(form)
     with unit_of_work(state.store.sessions) as session:

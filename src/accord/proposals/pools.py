@@ -355,7 +355,7 @@ def create_pool(
     actor: Actor,
     clock: Clock,
     *,
-    method: Literal["matcher", "screening"],
+    method: Literal["matcher", "planner", "screening"],
     pool_limit: int,
     objective: float | None = None,
     gap: float | None = None,
