@@ -918,6 +918,7 @@ class Ids:
             "token_id": [MISSING_ID],
             "notice_id": [*(n for found in self.notices.values() for n in found), MISSING_ID],
             "release_id": [MISSING_ID],  # no transparency release is published here
+            "job_id": [MISSING_ID],  # no matcher job is queued here (the sender's alone)
             "name": ["report-2026-Q1-all.csv"],
         }[parameter]
 

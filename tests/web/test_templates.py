@@ -8,6 +8,8 @@ from typing import Any
 
 import pytest
 
+from accord.db import unit_of_work
+from accord.models import MatcherJob
 from accord.web.pages import HERE, templates
 from tests.web.pages_support import signed_in
 from tests.web.support import World
@@ -31,9 +33,35 @@ def rendered() -> Iterator[set[str]]:
         env.get_template = original  # type: ignore[method-assign]
 
 
+def running_job(world: World) -> int:
+    """A matcher job of olga's, its worker half-way: two points of its curve."""
+    now = world.clock.now()
+    with unit_of_work(world.store.sessions) as session:
+        job = MatcherJob(
+            kind="preview",
+            params={"agreement_ids": ["demo-xk-year"]},
+            requested_by="olga",
+            requested_role="officer",
+            requested_party="US",
+            state="running",
+            progress=[
+                {"t": 0.1, "best": 10.0, "bound": 14.0, "gap": 0.2857},
+                {"t": 0.9, "best": 12.5, "bound": 13.0, "gap": 0.0385},
+            ],
+            created_at=now,
+            started_at=now,
+            heartbeat_at=now,
+            worker="test:1",
+        )
+        session.add(job)
+        session.flush()
+        return job.id
+
+
 def test_every_template_is_rendered(world: World, rendered: set[str]) -> None:
     olga, sam, rita = (signed_in(world, user) for user in ("olga", "sam", "rita"))
     pool, a3 = world.pool, world.items["F-A3"]
+    job = running_job(world)
     assert olga.post("/reports/publish", {"period": "2025-Q4"}).status_code == 303  # ended
     full_pages = [
         olga.get("/login"),
@@ -66,7 +94,12 @@ def test_every_template_is_rendered(world: World, rendered: set[str]) -> None:
         "_people_rows.html": olga.client.get("/people?q=A", headers={"HX-Request": "true"}),
         "_audit_rows.html": sam.client.get("/audit", headers={"HX-Request": "true"}),
         "_audit_verify.html": sam.client.get("/audit/verify", headers={"HX-Request": "true"}),
+        "_builder_job.html": olga.client.get(
+            f"/pools/new/jobs/{job}", headers={"HX-Request": "true"}
+        ),
     }
+    assert "12.500" in fragments["_builder_job.html"].text  # the best plan so far
+    assert "<polyline" in fragments["_builder_job.html"].text  # and the curve (_job_curve.html)
     for name, answer in fragments.items():
         assert "<html" not in answer.text, f"{name}: an htmx answer is a fragment"
         assert answer.text.strip(), name
