@@ -56,7 +56,8 @@ class Used:
     families: int = 0
 
 
-def _months(period: str | None) -> int | None:
+def period_months(period: str | None) -> int | None:
+    """An ISO 8601 duration of years and months (`P1Y`, `P18M`) in months; None otherwise."""
     match = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?", period or "")
     if not match or not (match.group(1) or match.group(2)):
         return None
@@ -91,7 +92,7 @@ def pool_limit(
                 agreement.id, None, None, f"{kind} cap not known as a figure: no pool proposed"
             )
         allowance = Decimal(cap.limit)
-        months = _months(cap.period)
+        months = period_months(cap.period)
         if balance.pace_monthly and months:
             begun = _months_begun(agreement, cap, on, months)
             allowance = (allowance * begun / months).to_integral_value(ROUND_FLOOR)

@@ -18,7 +18,6 @@ Pins and the nationality share are not part of the plan: a planned proposal has 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,7 +33,7 @@ from accord.cases.service import stored_people
 from accord.clock import Clock, today
 from accord.errors import Forbidden, InvalidInput, Problem
 from accord.matching import planning
-from accord.matching.proposal import Used, eligible_families
+from accord.matching.proposal import Used, eligible_families, period_months
 from accord.matching.scoring import Scorer
 from accord.matching.transparent import TransparentScorer
 from accord.models import Person
@@ -53,8 +52,7 @@ HISTORY_MONTHS = 12
 
 def horizon_months(text: str) -> int:
     """`P12M`, `P1Y`, `P18M`: the horizon in months (1 to 36)."""
-    match = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?", text.strip().upper())
-    months = 0 if not match else int(match.group(1) or 0) * 12 + int(match.group(2) or 0)
+    months = period_months(text.strip().upper()) or 0
     if not 1 <= months <= 36:
         raise InvalidInput(
             "the horizon", [Problem("--horizon", f"{text!r}: a duration of 1 to 36 months (P12M)")]
@@ -67,15 +65,10 @@ def month_label(day: dt.date, ahead: int) -> str:
     return f"{index // 12:04d}-{index % 12 + 1:02d}"
 
 
-def _period_months(cap: CapIn) -> int | None:
-    match = re.fullmatch(r"P(?:(\d+)Y)?(?:(\d+)M)?", cap.period or "")
-    if not match or not (match.group(1) or match.group(2)):
-        return None
-    return int(match.group(1) or 0) * 12 + int(match.group(2) or 0)
-
-
 def _begun(agreement: AgreementIn, cap: CapIn, day: dt.date, months: int) -> int:
-    """Months of the current period begun on `day` (1 in its first month)."""
+    """Months of the current period begun on `day` (1 in its first month). With no start to
+    count from, the period is taken to begin now (pacing, `proposal.pool_limit`, takes it as
+    all begun instead: it must not hold places back, a plan must not spend a year's at once)."""
     if cap.anchor == "calendar":
         start = dt.date(day.year, 1, 1)
     elif agreement.term and agreement.term.start:
@@ -101,7 +94,7 @@ def caps_over(
     for kind, cap in kinds.items():
         if cap.limit is None or cap.lower_bound:
             return [], f"{kind} cap not known as a figure: no pool planned"
-        period = _period_months(cap) or months
+        period = period_months(cap.period) or months
         first_end = period - _begun(agreement, cap, day, period)
         left = max(0, cap.limit - (used.persons if kind == "persons_per_period" else used.families))
         start, limit = 0, left
