@@ -281,3 +281,91 @@ def test_an_empty_problem_is_solved() -> None:
     assert list(solution.assignment) == [-1, -1, -1]
     assert solution.objective == 0.0
     assert solution.status == "optimal"
+
+
+# Closing the gap: reduced-cost fixing at any slack, and the neighbourhood MILP.
+
+
+def _lagrangian(problem: Problem) -> tuple[Any, float, np.ndarray]:
+    from accord.matching.solver import _initial_multipliers, _Relaxation
+
+    relaxation = _Relaxation(problem)
+    bound, _, reduced = relaxation.evaluate(_initial_multipliers(relaxation))
+    return relaxation, bound, reduced
+
+
+@pytest.mark.parametrize("seed", [5, 6, 7])
+def test_fixing_at_a_slack_keeps_every_answer_scoring_above_bound_minus_slack(seed: int) -> None:
+    from accord.matching.solver import _fixings, _losses
+
+    problem = random_problem(60, 4, seed, balance=seed == 6)
+    reference = solve_milp(problem, time_limit=60)
+    relaxation, bound, reduced = _lagrangian(problem)
+    losses = _losses(relaxation, reduced)
+    slack = bound - reference.objective
+    fixed, free = _fixings(relaxation, losses, slack)
+    assert set(fixed) <= set(reference.chosen)
+    assert set(reference.chosen) <= set(fixed) | set(free)
+    # A smaller slack never frees more, and never fixes fewer.
+    fewer_fixed, fewer_free = _fixings(relaxation, losses, slack / 4)
+    assert set(fewer_free) <= set(free)
+    assert set(fixed) <= set(fewer_fixed)
+
+
+@pytest.mark.parametrize("seed", [8, 9])
+@pytest.mark.parametrize("share", [0.02, 0.2, 1.0])
+def test_a_neighbourhood_milp_gives_a_proven_bound(seed: int, share: float) -> None:
+    from accord.matching.milp import FixedOverflow
+    from accord.matching.solver import _fixings, _losses
+
+    problem = random_problem(60, 4, seed)
+    reference = solve_milp(problem, time_limit=60)
+    relaxation, bound, reduced = _lagrangian(problem)
+    slack = share * (bound - reference.objective)
+    fixed, free = _fixings(relaxation, _losses(relaxation, reduced), slack)
+    try:
+        result = solve_milp(problem, columns=free, fixed=fixed, time_limit=60, heuristics=False)
+    except FixedOverflow:
+        assert bound - slack >= reference.objective - 1e-9
+        return
+    assert violations(problem, _assign(problem, result.chosen)) == []
+    proven = max(result.bound, bound - slack)
+    assert proven >= reference.objective - 1e-9
+    if result.optimal and result.objective >= bound - slack:
+        assert result.objective == pytest.approx(reference.objective, abs=1e-9)
+
+
+def _assign(problem: Problem, chosen: np.ndarray) -> np.ndarray:
+    answer = np.full(problem.n_families, -1, dtype=np.int64)
+    answer[problem.pair_family[chosen]] = problem.pair_pool[chosen]
+    return answer
+
+
+@pytest.mark.parametrize(("seed", "balance"), [(10, False), (11, True), (12, False)])
+def test_a_tiny_neighbourhood_still_ends_proven_optimal(
+    seed: int, balance: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import accord.matching.solver as solver
+
+    monkeypatch.setattr(solver, "NEIGHBOURHOOD_PAIRS", 3)
+    problem = random_problem(300, 6, seed, balance=balance)
+    reference = solve_milp(problem, time_limit=60)
+    solution = solve(problem, method="decomposed")
+    assert violations(problem, solution.assignment) == []
+    assert solution.status == "optimal"
+    assert solution.objective == pytest.approx(reference.objective, abs=1e-9)
+    assert solution.bound == pytest.approx(reference.objective, abs=1e-6)
+
+
+def test_a_milp_without_heuristics_or_over_a_subset_finds_the_same_optimum() -> None:
+    problem = random_problem(150, 5, 13, balance=True)
+    reference = solve_milp(problem, time_limit=60)
+    plain = solve_milp(problem, time_limit=60, heuristics=False)
+    assert plain.objective == pytest.approx(reference.objective, abs=1e-9)
+    # The reference's own pairs plus a few others, with one pair fixed: the same optimum.
+    others = np.setdiff1d(np.arange(problem.n_pairs), reference.chosen)[::7]
+    columns = np.union1d(reference.chosen[1:], others)
+    subset = solve_milp(problem, columns=columns, fixed=reference.chosen[:1], time_limit=60)
+    assert subset.optimal
+    assert subset.objective == pytest.approx(reference.objective, abs=1e-9)
+    assert violations(problem, _assign(problem, subset.chosen)) == []
