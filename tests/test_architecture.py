@@ -34,6 +34,7 @@ FEATURES = {
     "accord.proposals",
     "accord.monitoring",
     "accord.transparency",
+    "accord.exchange",
     "accord.operations",
 }
 ADAPTER_NAMES = {"api", "pages", "cli"}

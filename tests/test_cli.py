@@ -36,7 +36,15 @@ HEAVY = (
 """What `accord --help` must not import: the database, the solver, the web, the validation
 libraries, and the commands' own modules."""
 
-NO_DATABASE = {"version", "match", "scenario people", "scenario agreements"}
+NO_DATABASE = {
+    "version",
+    "match",
+    "scenario people",
+    "scenario agreements",
+    "keys init",
+    "keys rotate",
+    "keys export",
+}
 """The commands that touch no database, and so take no --db (demo takes its own)."""
 
 

@@ -120,6 +120,10 @@ COMMANDS = {
         "The transparency report: per agreement and in total, for a quarter and cumulatively,"
         " small counts suppressed.",
     ),
+    "keys": Lazy(
+        "accord.exchange.cli:app",
+        "This deployment's own keys for the exchange with its peers (kept in a file).",
+    ),
     "ledger": Lazy(
         "accord.agreements.cli:ledger_app",
         "The quota ledger (S13): what each cap holds and every row.",

@@ -18,6 +18,11 @@ def default_database_url() -> str:
     return f"sqlite:///{Path('accord.db').resolve()}"
 
 
+def default_keys_file() -> Path:
+    """Where this deployment's exchange keys live unless ACCORD_KEYS_FILE says."""
+    return Path("~/.config/accord/keys.json").expanduser()
+
+
 def default_token_file() -> Path:
     """Where `accord login` keeps the command line's token: the user's own configuration."""
     return Path("~/.config/accord/token").expanduser()
@@ -38,6 +43,9 @@ class Settings(BaseSettings):
     token_file: Path = Field(default_factory=default_token_file)
     """ACCORD_TOKEN_FILE: where `accord login` writes its token and every command reads it,
     a file only its owner may read (default ~/.config/accord/token)."""
+    keys_file: Path = Field(default_factory=default_keys_file)
+    """ACCORD_KEYS_FILE: this deployment's own signing and encryption keys for the exchange
+    with its peers (`accord keys init`): a file only its owner may read, never the database."""
     threads: int = Field(default=8, ge=1, le=256)
     """ACCORD_THREADS: requests one server process works on at once, each with its own database
     connection. More threads than cores only queue on the interpreter: under load a few

@@ -1,0 +1,1 @@
+"""Exchange between two deployments: signed, encrypted messages and the keys behind them."""
