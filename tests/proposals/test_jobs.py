@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -247,3 +248,54 @@ def test_the_command_line_shows_the_solve_as_a_bar(monkeypatch: pytest.MonkeyPat
     shown = screen.getvalue()
     assert "matching" in shown and "best 19.000, bound 20.000" in shown
     assert "90%" in shown  # nine tenths of the first gap closed
+
+
+def test_a_proposal_over_the_threshold_is_a_job_that_stores_the_pool(
+    jobs_app: tuple[TestClient, dict[str, str]], caseload: Store
+) -> None:
+    client, tokens = jobs_app
+    headers = {"Authorization": f"Bearer {tokens['olga']}", "Idempotency-Key": "propose-1"}
+    body = {"agreement_id": AGREEMENT, "pin_out": ["F-A3"]}
+    answer = client.post("/api/v1/pools", headers=headers, json=body)
+    assert answer.status_code == 202, answer.text
+    job = wait_done(client, answer.headers["location"], headers)
+    assert job["state"] == "done", job
+    [pool_id] = job["pools"]
+    pool = client.get(f"/api/v1/pools/{pool_id}", headers=headers).json()
+    assert sorted(i["family_id"] for i in pool["items"]) == ["F-A1", "F-A2"]
+    again = client.post("/api/v1/pools", headers=headers, json=body)  # the same key: replayed
+    assert again.status_code == 202 and again.json()["id"] == answer.json()["id"]
+    assert len(actions(caseload, "proposal.created")) == 1
+
+
+def test_the_builder_sends_through_a_job_to_the_pool_page(
+    jobs_app: tuple[TestClient, dict[str, str]], caseload: Store
+) -> None:
+    client, _ = jobs_app
+    form = client.get("/login")
+    client.post(
+        "/login",
+        data={"username": "olga", "password": PASSWORD, "login_token": login_token(form.text)},
+        follow_redirects=False,
+    )
+    browser = Browser(client, "olga")
+    sent = browser.post(
+        "/pools/new/send",
+        {"agreement_id": AGREEMENT, "pinned_out": "F-A3::asked to wait for counsel"},
+    )
+    assert sent.status_code == 303, sent.text
+    assert sent.headers["location"].startswith("/pools/new/jobs/")
+    deadline = time.monotonic() + 60
+    target = None
+    while target is None and time.monotonic() < deadline:
+        page = browser.get(sent.headers["location"], follow_redirects=False)
+        if page.status_code == 303:  # done: the whole page goes on to the pool
+            target = page.headers["location"]
+            break
+        assert page.status_code == 200 and 'id="matcher-job"' in page.text  # a whole page
+        polled = client.get(sent.headers["location"], headers={"HX-Request": "true"})
+        target = polled.headers.get("HX-Redirect")  # done: htmx goes on to the pool
+        time.sleep(0.1)
+    assert target is not None and re.fullmatch(r"/pools/\d+", target), target
+    [pinned] = actions(caseload, "proposal.pinned")
+    assert pinned.entity_id == target.rsplit("/", 1)[1] and pinned.data["pin"] == "out"

@@ -78,6 +78,7 @@ def test_every_template_is_rendered(world: World, rendered: set[str]) -> None:
         olga.get("/reports/1"),
         sam.get("/audit"),
         sam.get("/audit/verify"),
+        olga.get(f"/pools/new/jobs/{job}"),  # builder_job.html: a running job as a whole page
         olga.get("/no-such-page"),  # error.html
     ]
     assert [p.status_code for p in full_pages[:-1]] == [200] * (len(full_pages) - 1)

@@ -29,7 +29,13 @@ from accord.proposals import jobs, repository, views
 from accord.proposals.batch import Decision, review_pool
 from accord.proposals.moves import Binding, InterviewSet, NoticeRecorded
 from accord.proposals.notices import served_document
-from accord.proposals.pools import match, matcher_input, propose_pool, record_computed
+from accord.proposals.pools import (
+    match,
+    matcher_input,
+    proposable,
+    propose_pool,
+    record_computed,
+)
 from accord.proposals.repository import PoolRow
 from accord.proposals.service import Moved
 from accord.records.moves import DecisionsIn
@@ -268,6 +274,45 @@ def solve_seconds(request: Request, asked: float | None) -> float:
     return asked
 
 
+class JobPoint(BaseModel):
+    t: float = Field(description="Seconds since the solve began.")
+    best: float = Field(description="The best plan's objective so far.")
+    bound: float = Field(description="The proven bound: no plan scores more.")
+    gap: float | None = Field(description="(bound - best) / bound: how far from optimal at most.")
+
+
+class JobOut(BaseModel):
+    """A matcher run done as a job: how far it got, and its answer when done."""
+
+    id: int
+    state: Literal["queued", "running", "done", "failed"]
+    url: str
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+    progress: list[JobPoint]
+    result: PreviewOut | None
+    pools: list[int] | None = Field(
+        None, description="The pools a proposal job stored, once done (a preview stores none)."
+    )
+    error: str | None
+
+
+def job_out(view: jobs.JobView) -> JobOut:
+    return JobOut(
+        id=view.id,
+        state=view.state,
+        url=f"/api/v1/matching/jobs/{view.id}",
+        created_at=view.created_at,
+        started_at=view.started_at,
+        finished_at=view.finished_at,
+        progress=[JobPoint.model_validate(p) for p in view.progress],
+        result=None if view.result is None else PreviewOut.model_validate(view.result),
+        pools=None if view.result is None else view.result.get("pools"),
+        error=view.error,
+    )
+
+
 class ProposeIn(Strict):
     agreement_id: FreeText = Field(max_length=64, examples=["demo-xk-year"])
     pin_out: list[Annotated[FreeText, Field(max_length=64)]] = Field(
@@ -282,7 +327,10 @@ class ProposeIn(Strict):
     summary="Propose the matcher's pool for an agreement in force",
     status_code=201,
     response_model=PoolOut,
-    responses=WRITE,
+    description="A run over at least `ACCORD_JOB_ABOVE_PAIRS` eligible pairs is done as a job:"
+    " the answer is then 202 with the job, whose `url` gives its progress and, when done, the"
+    " pools it stored (`pools`).",
+    responses={**WRITE, 202: {"model": JobOut, "description": "Queued as a job."}},
 )
 def propose(
     request: Request,
@@ -296,6 +344,18 @@ def propose(
     def work(session: Session) -> tuple[int, BaseModel]:
         agreement = stored_agreement(session, body.agreement_id)
         may_read(actor, agreement, f"no agreement {body.agreement_id!r}")
+        day = today(state.clock)
+        proposable(session, agreement, actor, day)
+        given = matcher_input(session, [agreement], day)
+        if given.pairs >= state.store.settings.job_above_pairs:
+            ask = jobs.PreviewAsk(
+                (agreement.id,),
+                pinned_out=tuple((f, agreement.id, "") for f in sorted(set(body.pin_out))),
+                time_limit=seconds,
+                store=True,
+            )
+            job = jobs.submit(session, ask, actor, state.clock)
+            return 202, job_out(jobs.job_view(session, job.id, actor, state.clock.now()))
         matched = propose_pool(
             session,
             body.agreement_id,
@@ -307,7 +367,12 @@ def propose(
         items = repository.items(session, proposal_id=matched.proposal.id)
         return 201, _pool_out(matched.proposal, items, actor)
 
-    return answer_once(request, caller.principal.name, idempotency_key, body, work)
+    answer = answer_once(request, caller.principal.name, idempotency_key, body, work)
+    if answer.status_code == 202:  # queued as a job: a replayed answer queues nothing new
+        queued = JobOut.model_validate_json(bytes(answer.body))
+        from_thread.run(state.jobs.enqueue, queued.id)
+        answer.headers["Location"] = queued.url
+    return answer
 
 
 # --- Moves ------------------------------------------------------------------------------------
@@ -467,41 +532,6 @@ class PreviewOut(BaseModel):
     objective: float
     gap: float | None
     agreements: list[PreviewPool]
-
-
-class JobPoint(BaseModel):
-    t: float = Field(description="Seconds since the solve began.")
-    best: float = Field(description="The best plan's objective so far.")
-    bound: float = Field(description="The proven bound: no plan scores more.")
-    gap: float | None = Field(description="(bound - best) / bound: how far from optimal at most.")
-
-
-class JobOut(BaseModel):
-    """A matcher run done as a job: how far it got, and its answer when done."""
-
-    id: int
-    state: Literal["queued", "running", "done", "failed"]
-    url: str
-    created_at: dt.datetime
-    started_at: dt.datetime | None
-    finished_at: dt.datetime | None
-    progress: list[JobPoint]
-    result: PreviewOut | None
-    error: str | None
-
-
-def job_out(view: jobs.JobView) -> JobOut:
-    return JobOut(
-        id=view.id,
-        state=view.state,
-        url=f"/api/v1/matching/jobs/{view.id}",
-        created_at=view.created_at,
-        started_at=view.started_at,
-        finished_at=view.finished_at,
-        progress=[JobPoint.model_validate(p) for p in view.progress],
-        result=None if view.result is None else PreviewOut.model_validate(view.result),
-        error=view.error,
-    )
 
 
 @router.post(

@@ -28,14 +28,22 @@ from accord.agreements.service import stored_agreement
 from accord.audit.service import Entry, record
 from accord.clock import Clock, today
 from accord.db import unit_of_work
-from accord.errors import AccordError, NotFound
+from accord.errors import AccordError, Conflict, NotFound
 from accord.matching.proposal import Balance, Proposal
 from accord.models import MatcherJob
-from accord.proposals.pools import match, matcher_input, record_computed
+from accord.proposals.pools import (
+    MatcherInput,
+    match,
+    matcher_input,
+    record_computed,
+    record_pins,
+    store_pools,
+)
 
 log = logging.getLogger(__name__)
 
 PREVIEW = "preview"
+PROPOSE = "propose"
 HEARTBEAT_SECONDS = 2.0
 """How often a running job says it is alive."""
 STALE_AFTER = dt.timedelta(seconds=20)
@@ -56,6 +64,9 @@ class PreviewAsk:
     max_share: float = 1.0
     pace: bool = False
     time_limit: float = 10.0
+    store: bool = False
+    """Store the pools it finds through the workflow and send them (a proposal), or only show
+    them (a preview)."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -65,6 +76,7 @@ class PreviewAsk:
             "max_share": self.max_share,
             "pace": self.pace,
             "time_limit": self.time_limit,
+            "store": self.store,
         }
 
     @classmethod
@@ -79,6 +91,7 @@ class PreviewAsk:
             max_share=float(data.get("max_share", 1.0)),
             pace=bool(data.get("pace", False)),
             time_limit=float(data.get("time_limit", 10.0)),
+            store=bool(data.get("store", False)),
         )
 
 
@@ -91,7 +104,7 @@ def submit(session: Session, ask: PreviewAsk, actor: Actor, clock: Clock) -> Mat
     `matcher.job_queued`."""
     now = clock.now()
     job = MatcherJob(
-        kind=PREVIEW,
+        kind=PROPOSE if ask.store else PREVIEW,
         params=ask.to_json(),
         requested_by=actor.name,
         requested_role=actor.role,
@@ -105,7 +118,9 @@ def submit(session: Session, ask: PreviewAsk, actor: Actor, clock: Clock) -> Mat
     record(
         session,
         actor.name,
-        Entry("matcher.job_queued", "matcher_job", str(job.id), {"kind": PREVIEW, **ask.to_json()}),
+        Entry(
+            "matcher.job_queued", "matcher_job", str(job.id), {"kind": job.kind, **ask.to_json()}
+        ),
         at=now,
     )
     return job
@@ -241,15 +256,19 @@ def run(
                 progress=heard,
             )
             heard(proposal.objective, proposal.solution.bound)
+        result = preview_result(proposal)
         with unit_of_work(sessions) as session:
-            record_computed(session, actor.name, proposal, given.day)
+            if ask.store:
+                result["pools"] = _stored(session, proposal, given, ask, actor, clock)
+            else:
+                record_computed(session, actor.name, proposal, given.day)
             session.execute(
                 update(MatcherJob)
                 .where(MatcherJob.id == job_id, MatcherJob.state == "running")
                 .values(
                     state="done",
                     progress=beat.points,
-                    result=preview_result(proposal),
+                    result=result,
                     finished_at=clock.now(),
                     heartbeat_at=clock.now(),
                 )
@@ -267,6 +286,34 @@ def run(
             error=f"the run failed ({type(crashed).__name__}): nothing was stored; run it again",
         )
     return "failed"
+
+
+def _stored(
+    session: Session,
+    proposal: Proposal,
+    given: MatcherInput,
+    ask: PreviewAsk,
+    actor: Actor,
+    clock: Clock,
+) -> list[int]:
+    """The pools found, stored through the workflow now (every family screened again on the
+    day: a caseload that changed while the matcher ran refuses the pool, and the job fails
+    with the reason), with the pins a person made and their reasons."""
+    stored = store_pools(
+        session, proposal, actor, clock, used=given.used, balance=Balance(ask.max_share, ask.pace)
+    )
+    if not stored:
+        raise Conflict("no eligible family fits the pool limit today")
+    for matched in stored:
+        agreement_id = matched.proposal.agreement_id
+        record_pins(
+            session,
+            actor.name,
+            matched.proposal.id,
+            [(f, r) for f, a, r in ask.pinned_in if a == agreement_id],
+            [(f, r) for f, a, r in ask.pinned_out if a == agreement_id],
+        )
+    return [matched.proposal.id for matched in stored]
 
 
 def reap(session: Session, now: dt.datetime) -> list[int]:

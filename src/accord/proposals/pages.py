@@ -22,8 +22,6 @@ from starlette.datastructures import FormData
 
 from accord.access import Actor, acts_for_sender, may_see, may_use, sees_claims
 from accord.agreements.service import stored_agreement, stored_agreements
-from accord.audit.personal import Personal, family_subject
-from accord.audit.service import Entry, record_many
 from accord.clock import today
 from accord.db import one_transaction, unit_of_work
 from accord.documents.service import approved_languages
@@ -34,7 +32,13 @@ from accord.proposals import jobs, planning, repository, views
 from accord.proposals.batch import Decision, review_pool
 from accord.proposals.moves import Binding, InterviewSet, NoticeRecorded
 from accord.proposals.notices import served_document
-from accord.proposals.pools import match, matcher_input, propose_pools, record_computed
+from accord.proposals.pools import (
+    match,
+    matcher_input,
+    propose_pools,
+    record_computed,
+    record_pins,
+)
 from accord.proposals.service import Moved
 from accord.records.agreement import AgreementIn
 from accord.records.countries import country_label
@@ -147,7 +151,7 @@ def _balance(form: FormData) -> Balance:
 
 
 @router.post("/pools/new/preview", name="pages.builder_preview", response_class=HTMLResponse)
-async def builder_preview(request: Request, caller: PageCaller) -> HTMLResponse:
+async def builder_preview(request: Request, caller: PageCaller) -> Response:
     """The matcher's pool for the agreement now, with the pins given; nothing is stored (the
     run is audited, as the API's preview). A run over more eligible pairs than a request may
     hold (`ACCORD_JOB_ABOVE_PAIRS`) is done as a job: the page then follows its progress."""
@@ -311,11 +315,16 @@ def _preview(
     )
 
 
-def _job_fragment(request: Request, caller: PageCaller, job_id: int) -> HTMLResponse:
+def _job_fragment(request: Request, caller: PageCaller, job_id: int) -> Response:
     state = state_of(request)
     with unit_of_work(state.store.sessions) as session:
         view = jobs.job_view(session, job_id, caller.actor, state.clock.now())
         agreement = _visible_agreement(session, caller, view.ask.agreement_ids[0])
+    if view.state == "done" and view.result is not None and view.ask.store:
+        pool_id = view.result["pools"][0]
+        if is_htmx(request):
+            return HTMLResponse("", headers={"HX-Redirect": f"/pools/{pool_id}"})
+        return done(f"/pools/{pool_id}", f"Pool {pool_id} sent for review.")
     if view.state == "done" and view.result is not None:
         ask = view.ask
         return _preview(
@@ -331,8 +340,8 @@ def _job_fragment(request: Request, caller: PageCaller, job_id: int) -> HTMLResp
         )
     return render(
         request,
-        "_builder_job.html",
-        {"job": view, "agreement": agreement, "curve": curve(view.progress)},
+        "_builder_job.html" if is_htmx(request) else "builder_job.html",
+        {"job": view, "agreement": agreement, "curve": curve(view.progress), "nav": "review"},
         caller=caller,
     )
 
@@ -357,7 +366,7 @@ def curve(points: Sequence[dict[str, Any]], width: int = 320, height: int = 80) 
 
 
 @router.get("/pools/new/jobs/{job_id}", name="pages.builder_job", response_class=HTMLResponse)
-def builder_job(request: Request, caller: PageCaller, job_id: JobId) -> HTMLResponse:
+def builder_job(request: Request, caller: PageCaller, job_id: JobId) -> Response:
     """A matcher job's progress (the page asks again every second), then its pool."""
     return _job_fragment(request, caller, job_id)
 
@@ -401,6 +410,24 @@ async def builder_send(request: Request, caller: PageCaller) -> Response:
             ],
         )
     with unit_of_work(state.store.sessions) as session:
+        agreement = _sender_agreement(session, caller, agreement_id)
+        given = matcher_input(session, [agreement], today(state.clock))
+        job_id = None
+        if given.pairs >= state.store.settings.job_above_pairs:
+            ask = jobs.PreviewAsk(
+                (agreement_id,),
+                tuple((f, agreement_id, r) for f, r in pinned_in),
+                tuple((f, agreement_id, r) for f, r in pinned_out),
+                balance.max_nationality_share,
+                balance.pace_monthly,
+                state.store.settings.max_solve_seconds,
+                store=True,
+            )
+            job_id = jobs.submit(session, ask, caller.actor, state.clock).id
+    if job_id is not None:
+        await state.jobs.enqueue(job_id)
+        return done(f"/pools/new/jobs/{job_id}", f"Matching as job {job_id}: the pool follows.")
+    with unit_of_work(state.store.sessions) as session:
         _, stored = propose_pools(
             session,
             [agreement_id],
@@ -417,24 +444,7 @@ async def builder_send(request: Request, caller: PageCaller) -> Response:
                 [Problem(agreement_id, "no eligible family fits the pool limit today")],
             )
         proposal = stored[0].proposal
-        record_many(
-            session,
-            caller.principal.name,
-            [
-                Entry(
-                    "proposal.pinned",
-                    "proposal",
-                    str(proposal.id),
-                    {
-                        "family_id": family,
-                        "pin": kind,
-                        "reason": Personal(family_subject(family), reason),
-                    },
-                )
-                for kind, pins in (("in", pinned_in), ("out", pinned_out))
-                for family, reason in pins
-            ],
-        )
+        record_pins(session, caller.principal.name, proposal.id, pinned_in, pinned_out)
         pool_id, receiver = proposal.id, stored_agreement(session, agreement_id).receiver
     return done(
         f"/pools/{pool_id}", f"Pool {pool_id} sent to {country_label(receiver)} for review."

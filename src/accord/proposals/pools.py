@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from accord.access import Actor, acts_for_sender, may_make
 from accord.agreements.service import stored_agreement
+from accord.audit.personal import Personal, family_subject
 from accord.audit.service import Entry, record_many
 from accord.cases.repository import family_changed_at
 from accord.cases.service import stored_people
@@ -25,6 +26,7 @@ from accord.clock import Clock, today
 from accord.errors import Conflict, Forbidden, NotFound
 from accord.matching.proposal import (
     Balance,
+    PoolLimit,
     Progress,
     Proposal,
     ProposedPool,
@@ -228,6 +230,22 @@ def propose_pools(
     return matched, store_pools(session, matched, actor, clock, used=used, balance=balance)
 
 
+def proposable(session: Session, agreement: AgreementIn, actor: Actor, day: dt.date) -> PoolLimit:
+    """The pool limit, refused with the reason when no pool can be formed today (the actor may
+    not propose, S12, an unknown cap, no place left): checked before any matcher work."""
+    if not may_make(actor.role, PROPOSE):
+        raise Forbidden(f"{actor.name} ({actor.role}) may not propose a pool")
+    problems = agreement_problems(session, agreement, day)
+    if problems:
+        raise GuardFailed(f"cannot propose to {agreement.id}: S12: " + "; S12: ".join(problems))
+    limit = pool_limit(agreement, day, used_places(session, agreement, day))
+    if limit.persons is None:
+        raise Conflict(f"cannot propose to {agreement.id}: {limit.note}")
+    if limit.persons == 0:
+        raise Conflict(f"cannot propose to {agreement.id}: no places left ({limit.note})")
+    return limit
+
+
 def propose_pool(
     session: Session,
     agreement_id: str,
@@ -243,18 +261,9 @@ def propose_pool(
     `pinned_out` names families a person decided to leave out of this pool (e.g. families the
     receiver turned down before); the matcher keeps that decision.
     """
-    if not may_make(actor.role, PROPOSE):
-        raise Forbidden(f"{actor.name} ({actor.role}) may not propose a pool")
     agreement = stored_agreement(session, agreement_id)
     day = today(clock)
-    problems = agreement_problems(session, agreement, day)
-    if problems:
-        raise GuardFailed(f"cannot propose to {agreement_id}: S12: " + "; S12: ".join(problems))
-    limit = pool_limit(agreement, day, used_places(session, agreement, day))
-    if limit.persons is None:
-        raise Conflict(f"cannot propose to {agreement_id}: {limit.note}")
-    if limit.persons == 0:
-        raise Conflict(f"cannot propose to {agreement_id}: no places left ({limit.note})")
+    limit = proposable(session, agreement, actor, day)
     _, stored = propose_pools(
         session,
         [agreement_id],
@@ -270,6 +279,35 @@ def propose_pool(
             f" of {limit.persons} ({limit.note}) outside open items and families left out"
         )
     return stored[0]
+
+
+def record_pins(
+    session: Session,
+    actor: str,
+    proposal_id: int,
+    pinned_in: Sequence[tuple[str, str]],
+    pinned_out: Sequence[tuple[str, str]],
+) -> None:
+    """Each family a person added to a stored pool or left out of it, with its reason (a
+    personal value of the family's: an erasure removes it)."""
+    record_many(
+        session,
+        actor,
+        [
+            Entry(
+                "proposal.pinned",
+                "proposal",
+                str(proposal_id),
+                {
+                    "family_id": family,
+                    "pin": kind,
+                    "reason": Personal(family_subject(family), reason),
+                },
+            )
+            for kind, pins in (("in", pinned_in), ("out", pinned_out))
+            for family, reason in pins
+        ],
+    )
 
 
 def record_computed(session: Session, actor: str, proposal: Proposal, day: dt.date) -> None:
