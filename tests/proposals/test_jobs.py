@@ -299,3 +299,24 @@ def test_the_builder_sends_through_a_job_to_the_pool_page(
     assert target is not None and re.fullmatch(r"/pools/\d+", target), target
     [pinned] = actions(caseload, "proposal.pinned")
     assert pinned.entity_id == target.rsplit("/", 1)[1] and pinned.data["pin"] == "out"
+
+
+def test_a_job_reaped_while_it_ran_stores_nothing(
+    caseload: Store, clock: SetClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker too slow to beat is reported failed; when it finishes after all, its pools
+    are not stored: the report stands."""
+    job = run(caseload, jobs.submit, jobs.PreviewAsk((AGREEMENT,), store=True), OFFICER, clock)
+    real = jobs.match
+
+    def slow(*args: Any, **kwargs: Any) -> Any:
+        with unit_of_work(caseload.sessions) as session:  # reaped while the solve runs
+            jobs.reap(session, clock.now() + jobs.STALE_AFTER + dt.timedelta(seconds=1))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(jobs, "match", slow)
+    assert jobs.run(caseload.sessions, job.id, clock) == "failed"
+    with unit_of_work(caseload.sessions) as session:
+        view = jobs.job_view(session, job.id, OFFICER, clock.now())
+    assert view.state == "failed" and "stopped while it ran" in (view.error or "")
+    assert actions(caseload, "proposal.created") == []

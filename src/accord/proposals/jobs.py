@@ -262,7 +262,7 @@ def run(
                 result["pools"] = _stored(session, proposal, given, ask, actor, clock)
             else:
                 record_computed(session, actor.name, proposal, given.day)
-            session.execute(
+            ended = session.execute(
                 update(MatcherJob)
                 .where(MatcherJob.id == job_id, MatcherJob.state == "running")
                 .values(
@@ -273,6 +273,8 @@ def run(
                     heartbeat_at=clock.now(),
                 )
             )
+            if not getattr(ended, "rowcount", 0):  # reaped meanwhile: store nothing after all
+                raise Conflict(f"job {job_id} was reported failed while it ran; nothing stored")
         return "done"
     except AccordError as refused:
         _finish(sessions, job_id, clock, state="failed", error=refused.detail)
