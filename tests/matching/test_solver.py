@@ -342,12 +342,15 @@ def _assign(problem: Problem, chosen: np.ndarray) -> np.ndarray:
 
 
 @pytest.mark.parametrize(("seed", "balance"), [(10, False), (11, True), (12, False)])
+@pytest.mark.parametrize("growth", [0, 16])
 def test_a_tiny_neighbourhood_still_ends_proven_optimal(
-    seed: int, balance: bool, monkeypatch: pytest.MonkeyPatch
+    seed: int, balance: bool, growth: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """Whether the rounds grow fourfold or jump to the proof (`PROOF_GROWTH`)."""
     import accord.matching.solver as solver
 
     monkeypatch.setattr(solver, "NEIGHBOURHOOD_PAIRS", 3)
+    monkeypatch.setattr(solver, "PROOF_GROWTH", growth)
     problem = random_problem(300, 6, seed, balance=balance)
     reference = solve_milp(problem, time_limit=60)
     solution = solve(problem, method="decomposed")
@@ -369,3 +372,61 @@ def test_a_milp_without_heuristics_or_over_a_subset_finds_the_same_optimum() -> 
     assert subset.optimal
     assert subset.objective == pytest.approx(reference.objective, abs=1e-9)
     assert violations(problem, _assign(problem, subset.chosen)) == []
+
+
+# The dual's windows and the primal's fit test, against every pair.
+
+
+@pytest.mark.parametrize(("seed", "balance"), [(14, False), (15, True)])
+def test_a_window_evaluates_exactly_like_every_pair(seed: int, balance: bool) -> None:
+    import dataclasses
+
+    from accord.matching.solver import _initial_multipliers, _Relaxation, _Window
+
+    problem = random_problem(300, 6, seed, balance=balance)
+    pins = problem.pinned_in.copy()
+    pins[problem.family_starts[3]] = True  # a pinned family keeps its pin in every window
+    problem = dataclasses.replace(problem, pinned_in=pins)
+    relaxation = _Relaxation(problem)
+    center = _initial_multipliers(relaxation) * 1.3
+    _, _, reduced = relaxation.evaluate(center)
+    window = _Window(relaxation, center, reduced)
+    assert 0 < window.size < problem.n_pairs
+    rng = np.random.default_rng(seed)
+    moves = [rng.uniform(-1, 1, len(center)) for _ in range(20)] + [np.ones(len(center))]
+    for move in moves:
+        point = np.maximum(center + 0.999 * window.radius * move, 0.0)
+        assert window.holds(point)
+        bound, gradient = window.evaluate(point)
+        full_bound, full_gradient, _ = relaxation.evaluate(point)
+        assert bound == full_bound
+        assert np.array_equal(gradient, full_gradient)
+    assert not window.holds(center + 2 * window.radius + 1e-6)
+
+
+@pytest.mark.parametrize("balance", [False, True])
+def test_fits_agrees_with_each_rows_residual(balance: bool) -> None:
+    from accord.matching.solver import _fits, _Relaxation
+
+    problem = random_problem(120, 5, 16, balance=balance)
+    relaxation = _Relaxation(problem)
+    assert relaxation.one_entry_each is not balance
+    dense = relaxation.matrix.toarray()
+    residual = np.random.default_rng(16).uniform(0, 6, len(relaxation.upper))
+    expected = (dense <= residual[:, None] + 1e-9).all(axis=0)
+    assert np.array_equal(_fits(relaxation, residual), expected)
+    some = np.arange(0, problem.n_pairs, 3)
+    assert np.array_equal(_fits(relaxation, residual, some), expected[some])
+
+
+def test_with_a_gap_asked_primals_wait_until_the_bound_has_settled() -> None:
+    from accord.matching.solver import PRIMAL_EVERY, _primal_due
+
+    moving = [100.0 - i for i in range(20)]  # one unit a step on a bound near 80
+    settled = [80.0 + 1e-9 * i for i in range(20)][::-1]
+    assert _primal_due(PRIMAL_EVERY, moving, 81.0, 0.0)
+    assert not _primal_due(PRIMAL_EVERY - 1, moving, 81.0, 0.0)
+    assert not _primal_due(PRIMAL_EVERY, moving, 81.0, 1e-6)
+    assert _primal_due(2, settled, 80.0, 1e-6)
+    assert not _primal_due(1, settled, 80.0, 1e-6)
+    assert not _primal_due(PRIMAL_EVERY, moving[:3], 98.0, 1e-6)  # too few steps to tell
