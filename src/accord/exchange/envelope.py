@@ -23,7 +23,7 @@ import json
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 import rfc8785
 from joserfc import jwe, jws
@@ -36,19 +36,6 @@ KEY_WRAP, CONTENT = "ECDH-ES+A256KW", "A256GCM"
 GENESIS = "0" * 64
 """The previous hash of a channel's first message."""
 
-KINDS = (
-    "pool.proposed",
-    "decision",
-    "family.withdrawn",
-    "transfer.scheduled",
-    "arrival",
-    "onward.outcome",
-    "check_in",
-    "incident",
-    "ledger.statement",
-    "refusal",
-)
-"""Every step that crosses the border, and the sender's refusal of a received one."""
 Kind = Literal[
     "pool.proposed",
     "decision",
@@ -61,6 +48,8 @@ Kind = Literal[
     "ledger.statement",
     "refusal",
 ]
+KINDS: tuple[Kind, ...] = get_args(Kind)
+"""Every step that crosses the border, and the sender's refusal of a received one."""
 FIELDS = ("format", "id", "kind", "from", "to", "agreement", "seq", "prev", "sent_at", "body")
 
 

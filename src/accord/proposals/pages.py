@@ -175,14 +175,7 @@ async def builder_preview(request: Request, caller: PageCaller) -> Response:
         given = matcher_input(session, [agreement], day)
         job_id = None
         if given.pairs >= state.store.settings.job_above_pairs:
-            ask = jobs.PreviewAsk(
-                (agreement_id,),
-                tuple((f, agreement_id, r) for f, r in pinned_in),
-                tuple((f, agreement_id, r) for f, r in pinned_out),
-                balance.max_nationality_share,
-                balance.pace_monthly,
-                state.store.settings.max_solve_seconds,
-            )
+            ask = _ask(request, agreement_id, pinned_in, pinned_out, balance, store=False)
             job_id = jobs.submit(session, ask, caller.actor, state.clock).id
     if job_id is not None:
         card = _job_fragment(request, caller, job_id)  # queued: the card, whatever comes next
@@ -206,6 +199,27 @@ async def builder_preview(request: Request, caller: PageCaller) -> Response:
         pinned_out,
         _text(form, "max_share") or "",
         form.get("pace") == "on",
+    )
+
+
+def _ask(
+    request: Request,
+    agreement_id: str,
+    pinned_in: Sequence[tuple[str, str]],
+    pinned_out: Sequence[tuple[str, str]],
+    balance: Balance,
+    *,
+    store: bool,
+) -> jobs.PreviewAsk:
+    """The builder's question as a job asks it: one agreement, the pins with their reasons."""
+    return jobs.PreviewAsk(
+        (agreement_id,),
+        tuple((f, agreement_id, r) for f, r in pinned_in),
+        tuple((f, agreement_id, r) for f, r in pinned_out),
+        balance.max_nationality_share,
+        balance.pace_monthly,
+        state_of(request).store.settings.max_solve_seconds,
+        store=store,
     )
 
 
@@ -414,15 +428,7 @@ async def builder_send(request: Request, caller: PageCaller) -> Response:
         given = matcher_input(session, [agreement], today(state.clock))
         job_id = None
         if given.pairs >= state.store.settings.job_above_pairs:
-            ask = jobs.PreviewAsk(
-                (agreement_id,),
-                tuple((f, agreement_id, r) for f, r in pinned_in),
-                tuple((f, agreement_id, r) for f, r in pinned_out),
-                balance.max_nationality_share,
-                balance.pace_monthly,
-                state.store.settings.max_solve_seconds,
-                store=True,
-            )
+            ask = _ask(request, agreement_id, pinned_in, pinned_out, balance, store=True)
             job_id = jobs.submit(session, ask, caller.actor, state.clock).id
     if job_id is not None:
         await state.jobs.enqueue(job_id)
