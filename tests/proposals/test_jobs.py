@@ -320,3 +320,21 @@ def test_a_job_reaped_while_it_ran_stores_nothing(
         view = jobs.job_view(session, job.id, OFFICER, clock.now())
     assert view.state == "failed" and "stopped while it ran" in (view.error or "")
     assert actions(caseload, "proposal.created") == []
+
+
+def test_a_job_left_queued_is_taken_when_a_server_starts(
+    caseload: Store, clock: SetClock, database_url: str
+) -> None:
+    """Queued, and its server stopped before it was handed to a worker: the next server to
+    start takes it."""
+    job = run(caseload, jobs.submit, ASK, OFFICER, clock)
+    app = create_app(Settings(database_url=database_url), clock=clock)
+    with TestClient(app, base_url="https://testserver"):
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            with unit_of_work(caseload.sessions) as session:
+                state = session.get(MatcherJob, job.id).state  # type: ignore[union-attr]
+            if state == "done":
+                break
+            time.sleep(0.1)
+    assert state == "done"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -41,7 +42,8 @@ def matcher_job(context: procrastinate.JobContext, job_id: int) -> None:
 
 class JobRunner(Protocol):
     """Starts its worker with the first job this process queues, or at `resume` when jobs
-    wait: a server that runs no job pays nothing for it."""
+    wait: a server that runs no job pays nothing for it. `resume` never holds the server's
+    start: it reads the waiting jobs in a thread of its own (the database may not answer)."""
 
     async def resume(self) -> None: ...
 
@@ -69,8 +71,11 @@ class ThreadRunner:
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-job")
 
     async def resume(self) -> None:
-        for job_id in await asyncio.to_thread(_waiting, self.store):
-            await self.enqueue(job_id)
+        def take_waiting() -> None:
+            for job_id in _waiting(self.store):
+                self.pool.submit(self._run, job_id)
+
+        threading.Thread(target=take_waiting, name="matcher-jobs-resume", daemon=True).start()
 
     async def enqueue(self, job_id: int) -> None:
         self.pool.submit(self._run, job_id)
@@ -109,8 +114,15 @@ class QueueRunner:
         self.starting = asyncio.Lock()
 
     async def resume(self) -> None:
-        if await asyncio.to_thread(_waiting, self.store):
-            await self._start()
+        loop = asyncio.get_running_loop()
+
+        def defer_waiting() -> None:
+            # Deferred again: a server stopped between queueing a job and deferring it must
+            # not leave it waiting for good (a job already taken is not run twice).
+            for job_id in _waiting(self.store):
+                asyncio.run_coroutine_threadsafe(self.enqueue(job_id), loop)
+
+        threading.Thread(target=defer_waiting, name="matcher-jobs-resume", daemon=True).start()
 
     async def _start(self) -> None:
         async with self.starting:
