@@ -4,9 +4,9 @@ a few of them."""
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import CursorResult, Delete, Select, Update, func, select
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -16,6 +16,11 @@ def count_of(session: Session, query: Select[Any]) -> int:
     """How many rows `query` gives (its order plays no part in the count)."""
     counted = select(func.count()).select_from(query.order_by(None).subquery())
     return session.execute(counted).scalar_one()
+
+
+def affected(session: Session, statement: Update | Delete) -> int:
+    """Run a bulk UPDATE or DELETE; how many rows it changed."""
+    return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 
 def page_of(session: Session, query: Select[T], *, limit: int, offset: int) -> tuple[list[T], int]:

@@ -19,14 +19,15 @@ import json
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, delete, insert, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from accord.bulk import in_lists
 from accord.db import table_of
 from accord.models import AuditEvent, PersonalValue
+from accord.queries import affected
 
 REF_KEY = "$personal"
 ERASED = "[erased]"
@@ -140,8 +141,7 @@ def erase_refs(session: Session, refs: Iterable[str]) -> int:
 def _delete(session: Session, column: InstrumentedAttribute[str], keys: Iterable[str]) -> int:
     erased = 0
     for chunk in in_lists(sorted(set(keys))):
-        result = session.execute(delete(PersonalValue).where(column.in_(chunk)))
-        erased += cast(CursorResult[Any], result).rowcount
+        erased += affected(session, delete(PersonalValue).where(column.in_(chunk)))
     return erased
 
 

@@ -16,9 +16,8 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Delete, delete, func, select
+from sqlalchemy import ColumnElement, delete, func, select
 from sqlalchemy.orm import Session
 
 from accord.access import Actor
@@ -39,6 +38,7 @@ from accord.models import (
 )
 from accord.proposals.erasure import RULE, erase_record
 from accord.proposals.service import senders_staff
+from accord.queries import affected
 from accord.workflow.transitions import State, moves_from
 
 
@@ -173,10 +173,10 @@ def apply(
         done.people.append(case_id)
     sign_in = now - dt.timedelta(days=schedule.sign_in_days)
     done.sign_in_values = personal.erase_refs(session, _sign_in_refs(session, sign_in))
-    done.login_attempts = _deleted(session, delete(LoginAttempt).where(LoginAttempt.at < sign_in))
-    done.sessions = _deleted(session, delete(UserSession).where(UserSession.expires_at < sign_in))
+    done.login_attempts = affected(session, delete(LoginAttempt).where(LoginAttempt.at < sign_in))
+    done.sessions = affected(session, delete(UserSession).where(UserSession.expires_at < sign_in))
     replay = now - dt.timedelta(days=schedule.replay_days)
-    done.replays = _deleted(
+    done.replays = affected(
         session, delete(IdempotentRequest).where(IdempotentRequest.created_at < replay)
     )
     record(
@@ -198,7 +198,3 @@ def apply(
         at=now,
     )
     return done, kept
-
-
-def _deleted(session: Session, statement: Delete) -> int:
-    return cast(CursorResult[Any], session.execute(statement)).rowcount

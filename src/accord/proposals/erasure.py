@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Any, Literal, cast
+from typing import Literal
 
-from sqlalchemy import CursorResult, Update, update
+from sqlalchemy import update
 from sqlalchemy.orm import Session
 
 from accord.access import Actor
@@ -41,6 +41,7 @@ from accord.models import CheckIn, Erasure, ItemEvent, Movement, NoticeRecord, P
 from accord.proposals import repository
 from accord.proposals.service import FREE_TEXT_KEYS, senders_staff
 from accord.proposals.subject import items_of
+from accord.queries import affected
 from accord.workflow.transitions import State, moves_from
 
 RULE = "people.erase"
@@ -100,7 +101,7 @@ def erase_record(
         "audit values": personal.erase(
             session, [personal.person_subject(case_id), personal.family_subject(family_id)]
         ),
-        "notice documents": _blank(
+        "notice documents": affected(
             session,
             update(NoticeRecord)
             .where(NoticeRecord.case_id == case_id, NoticeRecord.document_inputs.is_not(None))
@@ -109,26 +110,26 @@ def erase_record(
     }
     if item_ids:
         removed["item texts"] = (
-            _blank(
+            affected(
                 session,
                 update(ItemEvent)
                 .where(ItemEvent.item_id.in_(item_ids), ItemEvent.reason_text.is_not(None))
                 .values(reason_text=None),
             )
             + _blank_event_details(session, item_ids)
-            + _blank(
+            + affected(
                 session,
                 update(CheckIn)
                 .where(CheckIn.item_id.in_(item_ids), CheckIn.note.is_not(None))
                 .values(note=None),
             )
-            + _blank(
+            + affected(
                 session,
                 update(Movement)
                 .where(Movement.item_id.in_(item_ids), Movement.detail.is_not(None))
                 .values(detail=None),
             )
-            + _blank(
+            + affected(
                 session,
                 update(ProposalItem)
                 .where(ProposalItem.id.in_(item_ids), ProposalItem.why != "")
@@ -152,10 +153,6 @@ def erase_record(
         at=now,
     )
     return Erased(case_id, family_id, removed)
-
-
-def _blank(session: Session, statement: Update) -> int:
-    return cast(CursorResult[Any], session.execute(statement)).rowcount
 
 
 def _blank_event_details(session: Session, item_ids: list[int]) -> int:

@@ -39,6 +39,7 @@ from accord.proposals.pools import (
     record_pins,
     store_pools,
 )
+from accord.queries import affected
 
 log = logging.getLogger(__name__)
 
@@ -151,12 +152,13 @@ def _claim(sessions: sessionmaker[Session], job_id: int, clock: Clock) -> Matche
     """Take a queued job for this worker; None if another took it or it ended."""
     with unit_of_work(sessions) as session:
         now = clock.now()
-        taken = session.execute(
+        taken = affected(
+            session,
             update(MatcherJob)
             .where(MatcherJob.id == job_id, MatcherJob.state == "queued")
-            .values(state="running", started_at=now, heartbeat_at=now, worker=worker_name())
+            .values(state="running", started_at=now, heartbeat_at=now, worker=worker_name()),
         )
-        if not getattr(taken, "rowcount", 0):
+        if not taken:
             return None
         job = session.get(MatcherJob, job_id)
         assert job is not None
@@ -262,7 +264,8 @@ def run(
                 result["pools"] = _stored(session, proposal, given, ask, actor, clock)
             else:
                 record_computed(session, actor.name, proposal, given.day)
-            ended = session.execute(
+            ended = affected(
+                session,
                 update(MatcherJob)
                 .where(MatcherJob.id == job_id, MatcherJob.state == "running")
                 .values(
@@ -271,9 +274,9 @@ def run(
                     result=result,
                     finished_at=clock.now(),
                     heartbeat_at=clock.now(),
-                )
+                ),
             )
-            if not getattr(ended, "rowcount", 0):  # reaped meanwhile: store nothing after all
+            if not ended:  # reaped meanwhile: store nothing after all
                 raise Conflict(f"job {job_id} was reported failed while it ran; nothing stored")
         return "done"
     except AccordError as refused:
