@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import logging
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Protocol
 
@@ -52,6 +53,23 @@ class JobRunner(Protocol):
     async def stop(self) -> None: ...
 
 
+RESUME_JOIN_WITHIN = 5.0
+"""How long a stopping server waits for its start's read of the waiting jobs: the read's
+connection must be back in the pool before the store closes it (a silent database is not
+waited for longer: its connection never opened)."""
+
+
+def _in_background(work: Callable[[], None]) -> threading.Thread:
+    thread = threading.Thread(target=work, name="matcher-jobs-resume", daemon=True)
+    thread.start()
+    return thread
+
+
+async def _finish(thread: threading.Thread | None) -> None:
+    if thread is not None:
+        await asyncio.to_thread(thread.join, RESUME_JOIN_WITHIN)
+
+
 def _waiting(store: Store) -> list[int]:
     """The jobs waiting for a worker; none if the database cannot be read now (a server starts
     without its database, and /readyz says so: its worker then starts with the next job)."""
@@ -69,13 +87,14 @@ class ThreadRunner:
     def __init__(self, store: Store, clock: Clock) -> None:
         self.store, self.clock = store, clock
         self.pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="matcher-job")
+        self.resuming: threading.Thread | None = None
 
     async def resume(self) -> None:
         def take_waiting() -> None:
             for job_id in _waiting(self.store):
                 self.pool.submit(self._run, job_id)
 
-        threading.Thread(target=take_waiting, name="matcher-jobs-resume", daemon=True).start()
+        self.resuming = _in_background(take_waiting)
 
     async def enqueue(self, job_id: int) -> None:
         self.pool.submit(self._run, job_id)
@@ -87,6 +106,7 @@ class ThreadRunner:
             log.exception("job %s could not be run", job_id)
 
     async def stop(self) -> None:
+        await _finish(self.resuming)
         await asyncio.to_thread(self.pool.shutdown, wait=True, cancel_futures=True)
 
 
@@ -112,6 +132,7 @@ class QueueRunner:
         self.app.task(name=TASK, queue=QUEUE, pass_context=True)(matcher_job)
         self.worker: asyncio.Task[None] | None = None
         self.starting = asyncio.Lock()
+        self.resuming: threading.Thread | None = None
 
     async def resume(self) -> None:
         loop = asyncio.get_running_loop()
@@ -120,9 +141,13 @@ class QueueRunner:
             # Deferred again: a server stopped between queueing a job and deferring it must
             # not leave it waiting for good (a job already taken is not run twice).
             for job_id in _waiting(self.store):
-                asyncio.run_coroutine_threadsafe(self.enqueue(job_id), loop)
+                deferred = asyncio.run_coroutine_threadsafe(self.enqueue(job_id), loop)
+                try:
+                    deferred.result()  # done before `stop` closes the queue
+                except Exception:
+                    log.exception("job %s could not be deferred again", job_id)
 
-        threading.Thread(target=defer_waiting, name="matcher-jobs-resume", daemon=True).start()
+        self.resuming = _in_background(defer_waiting)
 
     async def _start(self) -> None:
         async with self.starting:
@@ -147,6 +172,7 @@ class QueueRunner:
         await self.app.configure_task(TASK).defer_async(job_id=job_id)
 
     async def stop(self) -> None:
+        await _finish(self.resuming)
         if self.worker is None:
             return
         self.worker.cancel()
