@@ -31,7 +31,7 @@ NAMING_CONVENTION = {
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
-HEAD_REVISION = "0013"
+HEAD_REVISION = "0014"
 """The newest migration's revision (tests/test_migrations.py checks it against Alembic's script
 directory): a database whose alembic_version says so needs no upgrade, and Alembic, slow to
 import, is imported only when one is due."""

@@ -4,6 +4,15 @@ from accord.models.account import ApiToken, LoginAttempt, User, UserSession
 from accord.models.agreement import Agreement, AgreementCap, AgreementCriterion, Source, StatusEvent
 from accord.models.audit import AuditEvent, AuditHead, PersonalValue
 from accord.models.document import NoticeTemplateRecord
+from accord.models.exchange import (
+    ExchangeMessage,
+    ItemMark,
+    LedgerStatement,
+    Peer,
+    PeerKey,
+    ReceivedItem,
+    ReceivedPerson,
+)
 from accord.models.idempotency import IdempotentRequest
 from accord.models.job import MatcherJob
 from accord.models.party import Party
@@ -31,12 +40,15 @@ __all__ = [
     "AuditHead",
     "CheckIn",
     "Erasure",
+    "ExchangeMessage",
     "Family",
     "FearClaimRecord",
     "IdempotentRequest",
     "Incident",
+    "ItemMark",
     "ItemEvent",
     "LedgerEntry",
+    "LedgerStatement",
     "LoginAttempt",
     "MatcherJob",
     "Movement",
@@ -44,10 +56,14 @@ __all__ = [
     "NoticeTemplateRecord",
     "Party",
     "Payment",
+    "Peer",
+    "PeerKey",
     "Person",
     "PersonalValue",
     "Proposal",
     "ProposalItem",
+    "ReceivedItem",
+    "ReceivedPerson",
     "ReportRelease",
     "Source",
     "StatusEvent",
