@@ -71,6 +71,10 @@ class Settings(BaseSettings):
     agreement) pairs is done as a job, never inside the request that asked for it (half a
     second to a few seconds of work on a 2-core machine, more with many agreements:
     docs/benchmarks.md, "Matcher jobs"); 0 makes every run a job."""
+    exchange_every: float = Field(default=5, ge=0, le=3600)
+    """ACCORD_EXCHANGE_EVERY: seconds between the server's exchange rounds (queue what changed
+    for the peers, post the outbox: docs/exchange.md); 0 turns the loop off, leaving it to
+    `accord exchange sync` and `deliver`. A deployment without keys runs no loop."""
     retention_case_years: int = Field(default=6, ge=1, le=100)
     """ACCORD_RETENTION_CASE_YEARS: a person whose items have all ended is erased by `accord
     retention run` this many years after the last thing recorded on their record or items

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from accord.audit.service import Entry, record
@@ -91,7 +91,7 @@ def send(
         token=seal(message, own.signing, peers.encryption_key(session, recipient)),
         state="queued",
         attempts=0,
-        next_attempt_at=now,
+        next_attempt_at=None,  # due at once; a failed delivery sets when to try again
         recorded_at=now,
     )
     session.add(row)
@@ -278,12 +278,15 @@ def _release_held(
 
 
 def outbox(session: Session, now: dt.datetime | None = None) -> list[ExchangeMessage]:
-    """Messages waiting to go, in channel order; those due by `now` when given."""
+    """Messages waiting to go, in channel order; those due by `now` when given (the system's
+    time: a retry waits in real seconds, whatever day the workflow stands on)."""
     query = select(ExchangeMessage).where(
         ExchangeMessage.direction == "out", ExchangeMessage.state == "queued"
     )
     if now is not None:
-        query = query.where(ExchangeMessage.next_attempt_at <= now)
+        query = query.where(
+            or_(ExchangeMessage.next_attempt_at.is_(None), ExchangeMessage.next_attempt_at <= now)
+        )
     return list(
         session.scalars(
             query.order_by(

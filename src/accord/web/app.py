@@ -31,6 +31,7 @@ from accord.cases import pages as people_pages
 from accord.cases.api import router as people_router
 from accord.clock import Clock, clock_for
 from accord.config import Settings
+from accord.exchange.worker import ExchangeLoop
 from accord.monitoring import pages as monitoring_pages
 from accord.monitoring.api import router as monitoring_router
 from accord.proposals import dossier_pages
@@ -155,9 +156,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         jobs = runner_for(store, now)
         app.state.accord = AppState(store, now, jobs)
         await jobs.resume()
+        exchange = ExchangeLoop(store, now, settings.exchange_every)
+        exchange.start()
         try:
             yield
         finally:
+            await exchange.stop()
             await jobs.stop()
             store.close()
 
