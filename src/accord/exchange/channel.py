@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from accord.audit.service import Entry, record
@@ -156,10 +156,14 @@ def receive(
     releases) or hold it. Refusals are answered, audited, and write nothing else."""
     try:
         message = unseal(token, own.decrypting, lambda kid: peers.signer(session, kid), own.party)
-        body = bodies.read(message.kind, dict(message.body))
     except Refused as refused:
         _audit(session, None, "exchange.refused", now, reason=refused.reason)
         return Received(None, None, "refused", refused.reason)
+    try:
+        body = bodies.read(message.kind, dict(message.body))
+    except Refused as refused:  # signed by its sender: refused under its own name
+        _audit(session, message, "exchange.refused", now, reason=refused.reason)
+        return Received(message.id, message.kind, "refused", refused.reason)
     known = session.scalars(
         select(ExchangeMessage).where(
             ExchangeMessage.direction == "in", ExchangeMessage.message_id == message.id
@@ -177,6 +181,10 @@ def receive(
     if admission == "replay":
         _audit(session, message, "exchange.replayed", now, state="applied")
         return Received(message.id, message.kind, "replay", "an earlier number, applied already")
+    if admission == "hold" and _held_at(session, message):
+        reason = f"another message {message.seq} of its channel is held already"
+        _audit(session, message, "exchange.refused", now, reason=reason)
+        return Received(message.id, message.kind, "refused", reason)
     if admission == "hold":
         _store(session, message, "held", None, now)
         _audit(session, message, "exchange.held", now, waiting_for=last_seq + 1)
@@ -190,6 +198,21 @@ def receive(
         return Received(message.id, message.kind, "refused", refused.reason)
     released = _release_held(session, message, appliers, now)
     return Received(message.id, message.kind, "applied", detail, released)
+
+
+def _held_at(session: Session, message: Message) -> bool:
+    return (
+        session.scalars(
+            select(ExchangeMessage.id).where(
+                ExchangeMessage.direction == "in",
+                ExchangeMessage.sender == message.sender,
+                ExchangeMessage.recipient == message.recipient,
+                ExchangeMessage.agreement_id == message.agreement,
+                ExchangeMessage.seq == message.seq,
+            )
+        ).first()
+        is not None
+    )
 
 
 def _store(
@@ -279,21 +302,29 @@ def _release_held(
 
 def outbox(session: Session, now: dt.datetime | None = None) -> list[ExchangeMessage]:
     """Messages waiting to go, in channel order; those due by `now` when given (the system's
-    time: a retry waits in real seconds, whatever day the workflow stands on)."""
+    time: a retry waits in real seconds, whatever day the workflow stands on). A message waiting
+    out its backoff holds back the rest of its channel: none goes before it."""
     query = select(ExchangeMessage).where(
         ExchangeMessage.direction == "out", ExchangeMessage.state == "queued"
     )
-    if now is not None:
-        query = query.where(
-            or_(ExchangeMessage.next_attempt_at.is_(None), ExchangeMessage.next_attempt_at <= now)
-        )
-    return list(
+    rows = list(
         session.scalars(
             query.order_by(
                 ExchangeMessage.recipient, ExchangeMessage.agreement_id, ExchangeMessage.seq
             )
         )
     )
+    if now is None:
+        return rows
+    due: list[ExchangeMessage] = []
+    waiting: set[tuple[str, str]] = set()
+    for row in rows:
+        line = (row.recipient, row.agreement_id)
+        if line not in waiting and (row.next_attempt_at is None or row.next_attempt_at <= now):
+            due.append(row)
+        else:
+            waiting.add(line)
+    return due
 
 
 def counts(session: Session) -> dict[tuple[str, str], int]:
