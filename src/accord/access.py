@@ -136,6 +136,14 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         # the audit log
         "audit.list": _rule("read", "supervisor", "admin"),
         "audit.verify": _rule("read", "supervisor", "admin"),
+        # the exchange: what peers proposed to this deployment's party, reviewed by its own
+        # reviewers (`accord.exchange.receiver` also checks the party), and the channels
+        "received.list": _rule("read", "reviewer"),
+        "received.get": _rule("read", "reviewer"),
+        "received.decide": _rule("write", "reviewer"),
+        "received.arrive": _rule("write", "reviewer"),
+        "received.onward": _rule("write", "reviewer"),
+        "exchange.messages": _rule("read", "supervisor", "admin"),
     }
 )
 """Every authenticated route's rule, by route name. A route without one is refused (and a
@@ -179,10 +187,13 @@ its API route allows."""
 PUBLIC_PAGES = frozenset({"pages.login_form", "pages.login", "static"})
 """Pages anyone may open: the sign-in form, and the static files."""
 
-PUBLIC_ROUTES = frozenset({"session.login", "health", "healthz", "readyz", "metrics"})
+PUBLIC_ROUTES = frozenset(
+    {"session.login", "health", "healthz", "readyz", "metrics", "exchange.inbox"}
+)
 """Routes anyone may call: signing in, and the probes (`accord.web.probes`). And `/metrics`,
 which no sign-in guards either: it answers only the networks of ACCORD_METRICS_ALLOW
-(`accord.web.metrics`), and is a path that does not exist to anyone else."""
+(`accord.web.metrics`), and is a path that does not exist to anyone else. And the exchange's
+inbox, where a peer's own signature on each message stands for a sign-in."""
 
 
 def check(rule_name: str, role: Role, scopes: Iterable[str]) -> None:

@@ -124,6 +124,20 @@ COMMANDS = {
         "accord.exchange.cli:app",
         "This deployment's own keys for the exchange with its peers (kept in a file).",
     ),
+    "peers": Lazy(
+        "accord.exchange.cli:peers_app",
+        "The peers this deployment exchanges messages with, and their public keys.",
+    ),
+    "exchange": Lazy(
+        "accord.exchange.cli:exchange_app",
+        "The channels to the peers: queue what changed, deliver it (HTTPS or files), take in what"
+        " came, and reconcile the ledgers.",
+    ),
+    "received": Lazy(
+        "accord.exchange.cli:received_app",
+        "The families peers proposed to this deployment's party, and our reviewers' steps on them"
+        " (sent to the sender).",
+    ),
     "ledger": Lazy(
         "accord.agreements.cli:ledger_app",
         "The quota ledger (S13): what each cap holds and every row.",
@@ -277,12 +291,26 @@ def demo(
         Path,
         typer.Option(help="Where the demo year's transparency report is written."),
     ] = Path("accord-demo-report"),
+    two_deployments: Annotated[
+        bool,
+        typer.Option(
+            "--two-deployments",
+            help="Play part of the year across two deployments, the sender's and the"
+            " receiver's, each with its own database and keys, exchanging signed, encrypted"
+            " messages as files; print the reconciled ledger.",
+        ),
+    ] = False,
 ) -> None:
     """The built-in scenario end to end: reported arrangements, a synthetic pool, a summary,
     then a year of the workflow under a synthetic Kosovo-style agreement, and its published
     transparency report.
 
     Played by accounts the demo makes in its own database. Needs no sign-in."""
+    if two_deployments:
+        from accord.scenarios.exchange_demo import run_exchange_demo
+
+        run_exchange_demo(out, seed=seed)
+        return
     from accord.scenarios.demo import run_demo
 
     # Its own --db, for another default (a fresh file); `accord --db URL demo` is heard too.

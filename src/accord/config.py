@@ -75,6 +75,9 @@ class Settings(BaseSettings):
     """ACCORD_EXCHANGE_EVERY: seconds between the server's exchange rounds (queue what changed
     for the peers, post the outbox: docs/exchange.md); 0 turns the loop off, leaving it to
     `accord exchange sync` and `deliver`. A deployment without keys runs no loop."""
+    exchange_ca_bundle: Path | None = None
+    """ACCORD_EXCHANGE_CA_BUNDLE: the authorities the peers' TLS certificates are verified
+    against, when not the system's (a private PKI between the parties)."""
     retention_case_years: int = Field(default=6, ge=1, le=100)
     """ACCORD_RETENTION_CASE_YEARS: a person whose items have all ended is erased by `accord
     retention run` this many years after the last thing recorded on their record or items

@@ -303,6 +303,19 @@ SIGNED_IN = {
     "report publish": ["--period", "2025-Q4", "--out", "{file}.d"],
     "report list": [],
     "report explain": ["--period", "2025-Q4", "--cell", "families/all/proposed/period"],
+    "peers add": ["XK", "--keys", "{file}"],
+    "peers list": [],
+    "peers revoke-key": ["0" * 43],
+    "exchange sync": [],
+    "exchange deliver": [],
+    "exchange export": ["--to", "XK", "--out", "{file}.d"],
+    "exchange import": ["{file}"],
+    "exchange status": [],
+    "exchange reconcile": ["--agreement", "demo-xk-year"],
+    "received list": [],
+    "received decide": ["1", "accept"],
+    "received arrive": ["1"],
+    "received onward": ["1", "remained"],
 }
 """Every command that reads or writes the database, with arguments it would accept."""
 

@@ -3,15 +3,19 @@ minimized view, the receiver's decisions come back and are applied by the sender
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from joserfc import jws
+from joserfc.jwk import OKPKey
 from sqlalchemy import select
 
 from accord.db import unit_of_work
 from accord.exchange import receiver
-from accord.models import ReceivedItem, ReceivedPerson
+from accord.models import ExchangeMessage, ReceivedItem, ReceivedPerson
 from accord.store import Store
 from tests.exchange.support import Pair, pair
 from tests.proposals.support import REVIEWER, import_records, propose, single, state
@@ -57,3 +61,19 @@ def test_a_pool_out_and_a_decision_back(two: Pair) -> None:
     assert [o.outcome for o in back] == ["applied", "applied", "applied"], back
     assert state(two.sender.store, a1) == "accepted"
     assert state(two.sender.store, a2) == "rejected"
+
+
+def test_the_receiver_keeps_the_sender_s_signature_on_what_it_applied(two: Pair) -> None:
+    """Proof for a third party: the inbox keeps the JWS, verifiable with the sender's public
+    key alone, over the very bytes whose hash the channel chains."""
+    propose(two.sender.store, two.clock, ["F-A1"])
+    two.to_receiver()
+    public = OKPKey.import_key(two.sender.own.public_set()["keys"][0])
+    with unit_of_work(two.receiver.store.sessions) as session:
+        rows = list(session.scalars(select(ExchangeMessage).order_by(ExchangeMessage.seq)))
+    assert [r.kind for r in rows] == ["pool.proposed", "ledger.statement"]
+    for row in rows:
+        assert row.direction == "in" and row.token is not None
+        verified = jws.deserialize_compact(row.token, public, algorithms=["Ed25519"])
+        assert hashlib.sha256(verified.payload).hexdigest() == row.digest
+        assert json.loads(verified.payload)["id"] == row.message_id

@@ -67,6 +67,12 @@ EXPECTED: dict[str, set[str]] = {
     "checkins.list": {"officer", "supervisor", "reviewer", "monitor"},
     "audit.list": {"supervisor", "admin"},
     "audit.verify": {"supervisor", "admin"},
+    "received.list": {"reviewer"},
+    "received.get": {"reviewer"},
+    "received.decide": {"reviewer"},
+    "received.arrive": {"reviewer"},
+    "received.onward": {"reviewer"},
+    "exchange.messages": {"supervisor", "admin"},
 }
 BODIES: dict[str, dict[str, Any]] = {
     "items.reject": {"reason_code": "criteria", "reason_text": "the matrix"},
@@ -118,6 +124,7 @@ def call(world: World, route: Operation, user: str | None, *, missing: bool = Fa
         "token_id": 999_999,
         "notice_id": world.notices["A2"],
         "job_id": 1,  # none was queued: an allowed caller is answered 404
+        "received_id": 1,  # no exchange keys here: an allowed caller is answered 409
     }
     if missing:
         values |= MISSING

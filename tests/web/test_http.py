@@ -364,7 +364,7 @@ def test_the_openapi_document_names_every_operation_and_its_problems(world: Worl
     for path, methods in document["paths"].items():
         for method, operation in methods.items():
             assert operation.get("summary"), (method, path)
-            if operation["operationId"] not in ("health", "session.login"):
+            if operation["operationId"] not in ("health", "session.login", "exchange.inbox"):
                 assert "401" in operation["responses"], (method, path)
                 assert "403" in operation["responses"], (method, path)
 

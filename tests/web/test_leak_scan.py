@@ -919,6 +919,7 @@ class Ids:
             "notice_id": [*(n for found in self.notices.values() for n in found), MISSING_ID],
             "release_id": [MISSING_ID],  # no transparency release is published here
             "job_id": [MISSING_ID],  # no matcher job is queued here (the sender's alone)
+            "received_id": [MISSING_ID],  # nothing is received from a peer here
             "name": ["report-2026-Q1-all.csv"],
         }[parameter]
 

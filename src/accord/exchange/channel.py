@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from accord.audit.service import Entry, record
 from accord.exchange import bodies, peers
-from accord.exchange.envelope import GENESIS, Kind, Message, Refused, admit, seal, unseal
+from accord.exchange.envelope import GENESIS, Kind, Message, Refused, admit, open_signed, seal
 from accord.exchange.keys import OwnKeys
 from accord.models import ExchangeMessage, Peer
 
@@ -155,7 +155,9 @@ def receive(
     """Open, check and place one message on its channel; apply it (and any held successors it
     releases) or hold it. Refusals are answered, audited, and write nothing else."""
     try:
-        message = unseal(token, own.decrypting, lambda kid: peers.signer(session, kid), own.party)
+        message, signed = open_signed(
+            token, own.decrypting, lambda kid: peers.signer(session, kid), own.party
+        )
     except Refused as refused:
         _audit(session, None, "exchange.refused", now, reason=refused.reason)
         return Received(None, None, "refused", refused.reason)
@@ -186,13 +188,13 @@ def receive(
         _audit(session, message, "exchange.refused", now, reason=reason)
         return Received(message.id, message.kind, "refused", reason)
     if admission == "hold":
-        _store(session, message, "held", None, now)
+        _store(session, message, "held", None, now, signed)
         _audit(session, message, "exchange.held", now, waiting_for=last_seq + 1)
         return Received(
             message.id, message.kind, "held", f"waiting for message {last_seq + 1} of its channel"
         )
     try:
-        detail = _apply(session, message, body, appliers, now)
+        detail = _apply(session, message, body, appliers, now, signed)
     except Refused as refused:
         _audit(session, message, "exchange.refused", now, reason=refused.reason)
         return Received(message.id, message.kind, "refused", refused.reason)
@@ -216,8 +218,14 @@ def _held_at(session: Session, message: Message) -> bool:
 
 
 def _store(
-    session: Session, message: Message, state: str, outcome: str | None, now: dt.datetime
+    session: Session,
+    message: Message,
+    state: str,
+    outcome: str | None,
+    now: dt.datetime,
+    signed: str | None,
 ) -> ExchangeMessage:
+    """An inbound message, kept with the sender's signature over it (`token`: the JWS)."""
     row = ExchangeMessage(
         direction="in",
         message_id=message.id,
@@ -230,6 +238,7 @@ def _store(
         digest=message.digest(),
         body=dict(message.body),
         sent_at=message.sent_at,
+        token=signed,
         state=state,
         outcome=outcome,
         attempts=0,
@@ -247,13 +256,14 @@ def _apply(
     body: bodies.Body,
     appliers: Mapping[str, Applier],
     now: dt.datetime,
+    signed: str | None,
 ) -> str:
     applier = appliers.get(message.kind)
     if applier is None:
         raise Refused(f"a {message.kind} message is not one this party receives")
     with session.begin_nested():
         detail = applier(session, message, body, now)
-        _store(session, message, "applied", detail, now)
+        _store(session, message, "applied", detail, now, signed)
     _audit(session, message, "exchange.applied", now, outcome=detail)
     return detail
 
@@ -288,11 +298,13 @@ def _release_held(
             sent_at=held.sent_at,
             id=held.message_id,
         )
+        signed = held.token
         session.delete(held)
         session.flush()
         try:
             admit(message, last.seq, last.digest())
-            _apply(session, message, bodies.read(message.kind, dict(message.body)), appliers, now)
+            body = bodies.read(message.kind, dict(message.body))
+            _apply(session, message, body, appliers, now, signed)
         except Refused as refused:
             _audit(session, message, "exchange.refused", now, reason=refused.reason)
             return tuple(released)

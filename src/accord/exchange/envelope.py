@@ -140,6 +140,17 @@ def unseal(
     own_party: str,
 ) -> Message:
     """Open a message addressed to us, or refuse it (`Refused`) with the first reason."""
+    return open_signed(token, own_keys, peer_key, own_party)[0]
+
+
+def open_signed(
+    token: str,
+    own_keys: Mapping[str, OKPKey],
+    peer_key: Callable[[str], PeerKey | None],
+    own_party: str,
+) -> tuple[Message, str]:
+    """`unseal`, and the sender's signed message (the compact JWS) inside: what the recipient
+    keeps, so it can show anyone with the sender's public key what was sent, and by whom."""
     try:
         header = _header(token, "message")
         own = own_keys.get(str(header.get("kid", "")))
@@ -166,7 +177,7 @@ def unseal(
         raise Refused(f"addressed to {message.recipient}, not to us ({own_party})")
     if message.sender != signer.party:
         raise Refused(f"says it is from {message.sender} but is signed by {signer.party}'s key")
-    return message
+    return message, signed
 
 
 def _header(token: str, what: str) -> dict[str, Any]:

@@ -125,6 +125,8 @@ class Receiver:
     ) -> str:
         assert isinstance(body, bodies.TransferScheduled)
         item = _received(session, message, body.item)
+        if body.on is None and item.state != "scheduled":
+            return f"item {body.item}: transfer called off; it was {item.state} here, unchanged"
         item.scheduled_for = body.on
         item.state = "scheduled" if body.on else "accepted"
         item.since = now.date()

@@ -184,7 +184,9 @@ def _changed_items(
         kind: Kind = "family.withdrawn"
         if seen == WITHDRAWN:
             body = bodies.FamilyWithdrawn(item=item.id, on=item.seen_since)
-        elif seen == "scheduled" or mark.seen == "scheduled":
+        elif seen == "scheduled" or (mark.seen == "scheduled" and seen == "accepted"):
+            # Scheduled, moved to another day, or called off (`CALLED_OFF`): never the
+            # receiver's own arrival, which it told us.
             body = bodies.TransferScheduled(item=item.id, on=scheduled)
             kind = "transfer.scheduled"
         if body is not None:

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import ssl
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -19,6 +21,9 @@ from accord.errors import InvalidInput, Problem
 from accord.exchange import bodies, channel, keys, peers, receiver, sender
 from accord.exchange.envelope import KINDS, Message, Refused
 from accord.models import Agreement, ExchangeMessage, LedgerStatement, Peer
+
+if TYPE_CHECKING:
+    import httpx
 
 log = logging.getLogger(__name__)
 
@@ -156,7 +161,7 @@ def deliver(
         error = None
         try:
             status, answer = post(inbox_url(url), token)
-            if status >= 500 or status in (408, 429):
+            if not 200 <= status < 300 and status != 422:
                 error = f"{status}: {answer[:300]}"
         except OSError as exc:
             error = f"could not reach {recipient}: {exc}"
@@ -166,11 +171,15 @@ def deliver(
             row = session.get(ExchangeMessage, row_id, with_for_update=True)
             assert row is not None
             row.attempts += 1
+            refused = error is None and status == 422
             if error is None:
-                refused = status >= 400
-                row.state = "refused" if refused else "delivered"
+                # A refusal stays queued and is tried again with the backoff: the peer may not
+                # have registered our newest key yet; `accord exchange status` shows why.
+                row.state = "queued" if refused else "delivered"
                 row.last_error = answer[:2000] if refused else None
-                row.done_at = now
+                row.done_at = None if refused else now
+                if refused:
+                    row.next_attempt_at = now + backoff(row.attempts)
                 delivered += 0 if refused else 1
                 record(
                     session,
@@ -251,11 +260,24 @@ def import_files(
     return results
 
 
-def http_post(url: str, token: str) -> tuple[int, str]:
-    """`Post` over HTTPS (TLS verified): the sealed message as `application/jose`."""
-    import httpx  # the server's delivery only: commands that never deliver never load it
+def client(ca_bundle: Path | None = None) -> httpx.Client:
+    """The HTTP client that posts to the peers: TLS verified (by the system's authorities, or
+    the bundle given), 30 s to connect, send and answer, no redirect followed."""
+    import httpx
 
-    answer = httpx.post(
-        url, content=token, headers={"Content-Type": "application/jose"}, timeout=30
-    )
-    return answer.status_code, answer.text
+    verify: ssl.SSLContext | bool = True
+    if ca_bundle is not None:
+        verify = ssl.create_default_context(cafile=str(ca_bundle))
+    return httpx.Client(timeout=30.0, verify=verify, follow_redirects=False)
+
+
+def https_post(http: httpx.Client) -> Post:
+    """Posts one sealed message (a compact JWE) to an inbox, as `application/jose`."""
+
+    def post(url: str, token: str) -> tuple[int, str]:
+        answer = http.post(
+            url, content=token.encode(), headers={"Content-Type": "application/jose"}
+        )
+        return answer.status_code, answer.text
+
+    return post

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
@@ -16,6 +17,9 @@ from accord.exchange import service
 from accord.models import Peer
 from accord.store import Store
 
+if TYPE_CHECKING:
+    import httpx
+
 log = logging.getLogger(__name__)
 
 
@@ -24,6 +28,7 @@ class ExchangeLoop:
         self.store, self.clock, self.every = store, clock, every
         self.stopping = asyncio.Event()
         self.task: asyncio.Task[None] | None = None
+        self.http: httpx.Client | None = None
 
     def start(self) -> None:
         keys_file = self.store.settings.keys_file
@@ -45,7 +50,10 @@ class ExchangeLoop:
                     return
             own = service.own_keys(self.store.settings.keys_file)
             service.sync(self.store.sessions, own, self.clock.now())
-            done = service.deliver(self.store.sessions, own, service.http_post, SystemClock().now())
+            if self.http is None:
+                self.http = service.client(self.store.settings.exchange_ca_bundle)
+            post = service.https_post(self.http)
+            done = service.deliver(self.store.sessions, own, post, SystemClock().now())
             for error in done.errors:
                 log.warning("exchange delivery: %s", error)
         except Exception:
@@ -55,3 +63,5 @@ class ExchangeLoop:
         self.stopping.set()
         if self.task is not None:
             await self.task
+        if self.http is not None:
+            self.http.close()

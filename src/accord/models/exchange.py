@@ -48,7 +48,9 @@ class ExchangeMessage(Base):
 
     Out: `queued` until the peer's inbox (or a file) took it, then `delivered`; `token` is the
     sealed message, exactly as it travels. In: `held` until its predecessor arrives, then
-    `applied`. A refused message is never stored: its audit event is all that is written.
+    `applied`. A refused message is never stored: its audit event is all that is written. Each
+    side keeps what the other signed: our outbox the JWE of our signed messages, our inbox the
+    peer's JWS, verifiable by anyone with its public key.
     """
 
     __tablename__ = "exchange_messages"
@@ -79,6 +81,8 @@ class ExchangeMessage(Base):
     body: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     sent_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     token: Mapped[str | None] = mapped_column(Text)
+    """Out: the sealed message as it travels (a JWE). In: the sender's signed message (the
+    compact JWS inside), kept as proof of what it sent."""
     state: Mapped[str] = mapped_column(String(12))
     outcome: Mapped[str | None] = mapped_column(Text)
     """What applying it did, in a line: applied, or refused by the sender's workflow (why)."""

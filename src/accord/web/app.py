@@ -31,6 +31,7 @@ from accord.cases import pages as people_pages
 from accord.cases.api import router as people_router
 from accord.clock import Clock, clock_for
 from accord.config import Settings
+from accord.exchange import api as exchange_api
 from accord.exchange.worker import ExchangeLoop
 from accord.monitoring import pages as monitoring_pages
 from accord.monitoring.api import router as monitoring_router
@@ -169,7 +170,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         title="Accord",
         version=__version__,
         summary="Transfer agreements end to end, with the legal safeguards as hard constraints.",
-        description="Every route but `POST /api/v1/session` and `GET /api/v1/health` needs a"
+        description="Every route but `POST /api/v1/session`, `GET /api/v1/health` and the"
+        " exchange's inbox (`POST /api/v1/exchange/inbox`, whose messages are signed) needs a"
         " signed-in browser session (cookie, plus `X-CSRF-Token` on state-changing requests)"
         " or an API token (`Authorization: Bearer acc_…`). A receiving state's reviewer reads"
         " only the pools proposed to its own state, through the minimized view. Errors are"
@@ -184,7 +186,11 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
     )
     problems.install(app, pages.error_page)
     app.add_exception_handler(pages.SignInFirst, pages.error_page)
-    app.add_middleware(Guard, trusted_proxies=settings.trusted_proxies)
+    app.add_middleware(
+        Guard,
+        larger={f"{API}/exchange/inbox": exchange_api.INBOX_MAX_BODY},
+        trusted_proxies=settings.trusted_proxies,
+    )
     metrics.install(app)  # /metrics, and every request counted and timed (outermost)
     app.include_router(probes.router)  # /healthz, /readyz
 
@@ -205,6 +211,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> FastAPI:
         proposals_router,
         dossier_router,
         audit_router,
+        exchange_api.public,
+        exchange_api.router,
     ):
         app.include_router(router, prefix=API)
     for router in PAGE_ROUTERS:

@@ -15,7 +15,7 @@ import ipaddress
 import json
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
 from starlette.exceptions import HTTPException
@@ -63,10 +63,12 @@ class Guard:
         app: ASGIApp,
         *,
         max_body: int = MAX_BODY,
+        larger: Mapping[str, int] | None = None,
         trusted_proxies: Sequence[Network] = (),
     ) -> None:
         self.app = app
         self.max_body = max_body
+        self.larger = dict(larger or {})  # paths with a limit of their own: the exchange's inbox
         self.trusted_proxies = tuple(trusted_proxies)
 
     def _trusted(self, host: str) -> bool:
@@ -106,9 +108,10 @@ class Guard:
         self._client_of(scope)
         started = time.perf_counter()
         status = 500
+        limit = self.larger.get(scope["path"], self.max_body)
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await self._too_large(scope, send)
+        if declared is not None and declared.isdigit() and int(declared) > limit:
+            await self._too_large(scope, send, limit)
             return
         received = 0
 
@@ -117,8 +120,8 @@ class Guard:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
-                    raise BodyTooLarge(self.max_body)
+                if received > limit:
+                    raise BodyTooLarge(limit)
             return message
 
         async def with_headers(message: Message) -> None:
@@ -139,7 +142,7 @@ class Guard:
             await self.app(scope, limited, with_headers)
         except BodyTooLarge:
             status = 413
-            await self._too_large(scope, send)
+            await self._too_large(scope, send, limit)
         finally:
             route = scope.get("route")
             access_log.info(
@@ -153,13 +156,13 @@ class Guard:
                 )
             )
 
-    async def _too_large(self, scope: Scope, send: Send) -> None:
+    async def _too_large(self, scope: Scope, send: Send, limit: int) -> None:
         body = json.dumps(
             {
                 "type": "about:blank",
                 "title": "Request too large",
                 "status": 413,
-                "detail": f"request bodies are limited to {self.max_body:,} bytes",
+                "detail": f"request bodies are limited to {limit:,} bytes",
                 "instance": scope["path"],
                 "problems": [],
             }
