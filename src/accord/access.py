@@ -143,7 +143,13 @@ RULES: MappingProxyType[str, Rule] = MappingProxyType(
         "received.decide": _rule("write", "reviewer"),
         "received.arrive": _rule("write", "reviewer"),
         "received.onward": _rule("write", "reviewer"),
+        "received.check_in": _rule("write", "reviewer"),
+        "received.incident": _rule("write", "reviewer"),
         "exchange.messages": _rule("read", "supervisor", "admin"),
+        # the exchange's commands: the peers and their keys, and running the channels
+        "peers.list": _rule("read", "admin", "supervisor"),
+        "peers.manage": _rule("write", "admin"),
+        "exchange.run": _rule("write", "admin", "supervisor"),
     }
 )
 """Every authenticated route's rule, by route name. A route without one is refused (and a

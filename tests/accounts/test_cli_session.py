@@ -316,6 +316,8 @@ SIGNED_IN = {
     "received decide": ["1", "accept"],
     "received arrive": ["1"],
     "received onward": ["1", "remained"],
+    "received check-in": ["1", "30"],
+    "received incident": ["--agreement", "demo-xk-year", "--kind", "other", "--text", "seen"],
 }
 """Every command that reads or writes the database, with arguments it would accept."""
 

@@ -15,10 +15,21 @@ from sqlalchemy import select
 
 from accord.db import unit_of_work
 from accord.exchange import receiver
-from accord.models import ExchangeMessage, ReceivedItem, ReceivedPerson
+from accord.models import Agreement, CheckIn, ExchangeMessage, ReceivedItem, ReceivedPerson
+from accord.proposals.movement import schedule
 from accord.store import Store
 from tests.exchange.support import Pair, pair
-from tests.proposals.support import REVIEWER, import_records, propose, single, state
+from tests.proposals.support import (
+    AGREEMENT,
+    OFFICER,
+    REVIEWER,
+    import_records,
+    propose,
+    run,
+    single,
+    state,
+)
+from tests.proposals.test_promise import cleared
 
 
 @pytest.fixture
@@ -77,3 +88,50 @@ def test_the_receiver_keeps_the_sender_s_signature_on_what_it_applied(two: Pair)
         verified = jws.deserialize_compact(row.token, public, algorithms=["Ed25519"])
         assert hashlib.sha256(verified.payload).hexdigest() == row.digest
         assert json.loads(verified.payload)["id"] == row.message_id
+
+
+def test_a_check_in_and_an_incident_from_the_receiver_are_recorded_by_the_sender(
+    two: Pair,
+) -> None:
+    """After the arrival, the receiver's check-in is recorded against the sender's due day
+    (one not yet due comes back refused, with the sender's reason), and an ill-treatment report
+    suspends the agreement at the sender (S15)."""
+    store = two.sender.store
+    item = cleared(store, two.clock, "F-A1", "A1")
+    run(store, schedule, item, two.clock.now().date(), OFFICER, two.clock)
+    two.to_receiver()
+    got = received(two)[item]
+    assert got.state == "scheduled"
+    with unit_of_work(two.receiver.store.sessions) as session:
+        receiver.arrive(session, two.receiver.own, got.id, REVIEWER, two.clock.now())
+        receiver.check_in(
+            session, two.receiver.own, got.id, 30, REVIEWER, two.clock.now(), note="early"
+        )
+    arrival, early = two.to_sender()[:2]
+    assert arrival.detail == "applied" and state(store, item) == "transferred"
+    assert early.detail.startswith("refused by the workflow") and "falls due" in early.detail
+    two.to_receiver()
+    assert "falls due" in (received(two)[item].refusal or "")
+    two.clock.advance(days=30)
+    with unit_of_work(two.receiver.store.sessions) as session:
+        receiver.check_in(
+            session, two.receiver.own, got.id, 30, REVIEWER, two.clock.now(), note="settled"
+        )
+        receiver.report_incident(
+            session,
+            two.receiver.own,
+            AGREEMENT,
+            "ill_treatment",
+            "reported by the person",
+            REVIEWER,
+            two.clock.now(),
+        )
+    outcomes = two.to_sender()
+    assert [o.detail for o in outcomes[:2]] == ["applied", "applied"], outcomes
+    with unit_of_work(store.sessions) as session:
+        done = session.scalars(
+            select(CheckIn).where(CheckIn.item_id == item, CheckIn.due_days == 30)
+        ).one()
+        assert done.done_on == two.clock.now().date() and done.note == "settled"
+        agreement = session.get(Agreement, AGREEMENT)
+        assert agreement is not None and agreement.status == "suspended"

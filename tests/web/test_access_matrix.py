@@ -72,6 +72,8 @@ EXPECTED: dict[str, set[str]] = {
     "received.decide": {"reviewer"},
     "received.arrive": {"reviewer"},
     "received.onward": {"reviewer"},
+    "received.check_in": {"reviewer"},
+    "received.incident": {"reviewer"},
     "exchange.messages": {"supervisor", "admin"},
 }
 BODIES: dict[str, dict[str, Any]] = {

@@ -34,7 +34,7 @@ from accord.exchange import channel, keys, receiver, service
 from accord.models import ExchangeMessage, ReceivedItem
 from accord.queries import page_of
 from accord.records.text import FreeText
-from accord.records.vocabulary import OnwardOutcome, RejectionCode
+from accord.records.vocabulary import CheckInDays, IncidentKind, OnwardOutcome, RejectionCode
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page
@@ -225,6 +225,17 @@ class ReceivedOnwardIn(Strict):
     detail: FreeText | None = Field(None, min_length=1, max_length=2000)
 
 
+class ReceivedCheckInIn(Strict):
+    days: CheckInDays = Field(description="Which check-in: 30, 90 or 180 days after arrival.")
+    note: FreeText | None = Field(None, min_length=1, max_length=2000)
+
+
+class ReceivedIncidentIn(Strict):
+    agreement_id: str = Field(min_length=1, max_length=64)
+    kind: IncidentKind
+    text: FreeText = Field(min_length=1, max_length=4000)
+
+
 class QueuedOut(Strict):
     message_id: str = Field(description="The message queued to the sender, with our step.")
 
@@ -377,6 +388,57 @@ def onward(
             caller.actor,
             app.clock.now(),
             detail=body.detail,
+        )
+        return 200, QueuedOut(message_id=sent)
+
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
+
+
+@router.post(
+    "/received/items/{received_id}/check-in",
+    name="received.check_in",
+    summary="Record a monitoring check-in on a family that arrived: sent to the sender",
+    response_model=QueuedOut,
+    responses=REVIEW,
+)
+def check_in(
+    request: Request,
+    received_id: ReceivedId,
+    body: ReceivedCheckInIn,
+    caller: Annotated[Caller, Depends(authorize)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    app = state_of(request)
+    own = _ours(app, caller.actor)
+
+    def work(session: Session) -> tuple[int, BaseModel]:
+        sent = receiver.check_in(
+            session, own, received_id, body.days, caller.actor, app.clock.now(), note=body.note
+        )
+        return 200, QueuedOut(message_id=sent)
+
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
+
+
+@router.post(
+    "/received/incidents",
+    name="received.incident",
+    summary="Report an incident under an agreement we receive under: sent to its sender",
+    response_model=QueuedOut,
+    responses=REVIEW,
+)
+def incident(
+    request: Request,
+    body: ReceivedIncidentIn,
+    caller: Annotated[Caller, Depends(authorize)],
+    idempotency_key: IdempotencyKey = None,
+) -> JSONResponse:
+    app = state_of(request)
+    own = _ours(app, caller.actor)
+
+    def work(session: Session) -> tuple[int, BaseModel]:
+        sent = receiver.report_incident(
+            session, own, body.agreement_id, body.kind, body.text, caller.actor, app.clock.now()
         )
         return 200, QueuedOut(message_id=sent)
 

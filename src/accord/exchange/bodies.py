@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from accord.cases.minimized import MinimizedPerson
 from accord.exchange.envelope import Kind, Refused
-from accord.records.vocabulary import OnwardOutcome
+from accord.records.vocabulary import IncidentKind, OnwardOutcome
 
 
 class Body(BaseModel):
@@ -85,7 +85,7 @@ class CheckInDone(Body):
 
 
 class IncidentReported(Body):
-    kind: str
+    kind: IncidentKind
     on: dt.date
     by: str
     text: str

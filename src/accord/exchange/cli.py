@@ -35,7 +35,7 @@ from accord.exchange import channel, keys, peers, receiver, service
 from accord.exchange.reconcile import Reconciliation, reconcile
 from accord.models import AuditEvent, ExchangeMessage, ReceivedItem
 from accord.records.text import refused_character
-from accord.records.vocabulary import OnwardOutcome, RejectionCode
+from accord.records.vocabulary import IncidentKind, OnwardOutcome, RejectionCode
 
 if TYPE_CHECKING:
     pass
@@ -87,12 +87,12 @@ def export_command() -> None:
 
 # --- `accord peers …` ---------------------------------------------------------------------------
 
-PEERS_READ, PEERS_WRITE = "users.list", "users.add"
-"""The rules the peers' commands stand on: an admin's, as for the accounts (who may speak for
-another party is decided where who may sign in is)."""
-EXCHANGE_RUN = "users.add"
-"""Running the channels (sync, deliver, export, import) is an admin's, as the server's own loop
-would do it."""
+PEERS_READ, PEERS_WRITE = "peers.list", "peers.manage"
+"""The rules the peers' commands stand on (`accord.access`): registering or revoking who may
+speak for another party is an admin's."""
+EXCHANGE_RUN = "exchange.run"
+"""Running the channels (sync, deliver, export, import), as the server's own loop does: an admin
+or a supervisor."""
 EXCHANGE_READ = "exchange.messages"
 """Reading the channels' state: an admin's or a supervisor's (kinds, numbers and errors; never
 a body)."""
@@ -620,3 +620,54 @@ def received_onward_command(
             detail=_text("--detail", detail),
         ),
     )
+
+
+@received_app.command("check-in")
+def received_check_in_command(
+    received_id: ReceivedArg,
+    days: Annotated[int, typer.Argument(metavar="30|90|180", help="Which check-in.")],
+    note: Annotated[
+        str | None, typer.Option(help="What the check-in found, in words.", show_default=False)
+    ] = None,
+) -> None:
+    """Record a monitoring check-in on a family that arrived (30, 90 or 180 days after its
+    arrival). A reviewer of our party."""
+    if days not in (30, 90, 180):
+        raise InvalidInput("the check-in", [Problem("DAYS", f"{days}: 30, 90 or 180")])
+    _step(
+        "received.check_in",
+        f"{days}-day check-in",
+        received_id,
+        lambda session, own, who: receiver.check_in(
+            session,
+            own,
+            received_id,
+            days,  # type: ignore[arg-type]
+            who.actor,
+            who.clock.now(),
+            note=_text("--note", note),
+        ),
+    )
+
+
+@received_app.command("incident")
+def received_incident_command(
+    agreement: Annotated[str, typer.Option(help="The agreement it happened under.")],
+    kind: Annotated[IncidentKind, typer.Option(help="What happened.")],
+    text: Annotated[str, typer.Option(help="What happened, in words.")],
+) -> None:
+    """Report an incident under an agreement we receive under; onward removal or ill-treatment
+    suspends it at the sender at once (S15). A reviewer of our party."""
+    with signed_in("received.incident") as who:
+        own = _own(who)
+        with unit_of_work(who.store.sessions) as session:
+            sent = receiver.report_incident(
+                session,
+                own,
+                agreement,
+                kind,
+                _text("--text", text) or "",
+                who.actor,
+                who.clock.now(),
+            )
+    out.print(f"incident ({kind}) under {escape(agreement)} sent to the sender as message {sent}")

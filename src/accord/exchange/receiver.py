@@ -26,7 +26,7 @@ from accord.exchange.envelope import Message, Refused
 from accord.exchange.keys import OwnKeys
 from accord.exchange.sender import COUNTED_RESERVED, _totals, store_statement
 from accord.models import Agreement, ExchangeMessage, ReceivedItem, ReceivedPerson
-from accord.records.vocabulary import OnwardOutcome
+from accord.records.vocabulary import CheckInDays, IncidentKind, OnwardOutcome
 from accord.workflow.disclosure import WITHDRAWN
 
 DECIDED = {"accept": "accepted", "reject": "rejected", "revoke": "revoked"}
@@ -299,6 +299,65 @@ def onward(
         actor,
         now,
     )
+
+
+AFTER_ARRIVAL = frozenset(
+    {"transferred", "remained", "returned_home", "moved_on", "absconded", "re_transferred"}
+)
+"""Where a family may be after its arrival, as our records give it: check-ins follow it."""
+
+
+def check_in(
+    session: Session,
+    own: OwnKeys,
+    received_id: int,
+    days: CheckInDays,
+    actor: Actor,
+    now: dt.datetime,
+    *,
+    note: str | None = None,
+) -> str:
+    """A monitoring check-in on a family that arrived, sent to the sender, which records it
+    against its own due days (and refuses one not yet due, with the reason)."""
+    item = _ours(session, own, received_id, actor)
+    if item.state not in AFTER_ARRIVAL or item.arrived_on is None:
+        raise Conflict(f"a check-in follows an arrival; this family is {item.state}")
+    body = bodies.CheckInDone(
+        item=item.item_id, due_days=days, on=now.date(), by=actor.name, note=note
+    )
+    return _send(session, own, item, "check_in", body, actor, now)
+
+
+def report_incident(
+    session: Session,
+    own: OwnKeys,
+    agreement_id: str,
+    kind: IncidentKind,
+    text: str,
+    actor: Actor,
+    now: dt.datetime,
+) -> str:
+    """An incident under an agreement we receive under, sent to its sender: onward removal or
+    ill-treatment suspends the agreement there at once (S15)."""
+    if actor.role != "reviewer" or actor.party != own.party:
+        raise Forbidden(f"{actor.name} ({actor.role}) does not review for {own.party}")
+    agreement = session.get(Agreement, agreement_id)
+    if agreement is None or agreement.receiver_code != own.party:
+        raise NotFound(f"no agreement {agreement_id} received by {own.party}")
+    body = bodies.IncidentReported(kind=kind, on=now.date(), by=actor.name, text=text)
+    sent = channel.send(session, own, "incident", agreement.sender_code, agreement_id, body, now)
+    record(
+        session,
+        actor.name,
+        Entry(
+            "received.incident",
+            "agreement",
+            agreement_id,
+            {"message": sent.message_id, "kind": kind, "on": body.on.isoformat()},
+        ),
+        at=now,
+    )
+    return sent.message_id
 
 
 def statement(session: Session, agreement_id: str, now: dt.datetime) -> bodies.Statement:
