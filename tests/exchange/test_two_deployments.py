@@ -5,8 +5,10 @@ signed, encrypted messages through the servers' own exchange loops and inboxes: 
 the decisions back, a withdrawal, a schedule, the arrival and the onward outcome back, and the
 two ledgers, reconciled, equal.
 
-The sender's server is stopped once and started again eleven days later (ACCORD_NOW), as the
-notice period runs; what it had queued or not yet sent goes out after the restart."""
+The receiver's server starts after the sender's has tried, and failed, to deliver the pool: the
+outbox tries again with its backoff and delivers once the peer is up. The sender's server is
+stopped once and started again eleven days later (ACCORD_NOW), as the notice period runs; what
+it had queued or not yet sent goes out after the restart."""
 
 from __future__ import annotations
 
@@ -16,7 +18,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +29,7 @@ import pytest
 from accord.clock import SetClock
 from accord.config import Settings
 from accord.db import unit_of_work
-from accord.exchange import keys, reconcile
+from accord.exchange import channel, keys, reconcile
 from accord.proposals.movement import clear, schedule
 from accord.proposals.service import withdraw
 from accord.store import Store, open_store
@@ -177,6 +179,16 @@ def deployments(postgres_url: str, tmp_path: Path) -> tuple[Deployment, Deployme
     return us, xk, items
 
 
+def delivery_failed(deployment: Deployment) -> bool:
+    """Whether a message in the outbox waits after a failed attempt."""
+    store = deployment.store()
+    try:
+        with unit_of_work(store.sessions) as session:
+            return any(m.attempts > 0 and m.last_error for m in channel.outbox(session))
+    finally:
+        store.close()
+
+
 def states(deployment: Deployment, items: list[int]) -> list[str]:
     store = deployment.store()
     try:
@@ -203,9 +215,12 @@ def test_two_deployments_run_one_agreement(
     deployments: tuple[Deployment, Deployment, list[int]], tmp_path: Path
 ) -> None:
     us, xk, (a1, a2, a3) = deployments
-    with serving(xk, DAY_ONE, tmp_path) as xk_server:
+    with ExitStack() as receiving:
         with serving(us, DAY_ONE, tmp_path) as us_server:
-            # The pool out: the receiver holds the three families, minimized.
+            # XK is down: the pool waits in US's outbox, tried again with its backoff ...
+            until("a failed delivery at US", lambda: delivery_failed(us), us_server)
+            xk_server = receiving.enter_context(serving(xk, DAY_ONE, tmp_path))
+            # ... and goes once XK is up: the receiver holds the three families, minimized.
             until("the pool at XK", lambda: len(received(xk)) == 3, us_server, xk_server)
             pool = received(xk)
             member = pool[a1]["members"][0]
