@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.access import Actor
-from accord.clock import SetClock
+from accord.clock import Clock, SetClock
 from accord.errors import AccordError
 from accord.exchange import bodies, channel
 from accord.exchange.envelope import Kind, Message, Refused
@@ -215,6 +216,42 @@ def _acting(message: Message, by: str) -> Actor:
     return Actor(name=f"{by} ({message.sender})", role="reviewer", party=message.sender)
 
 
+Step = Callable[[Session, Message, Any, Actor, Clock], object]
+"""One workflow command, run for a received message's body as the receiver's reviewer."""
+
+STEPS: dict[str, Step] = {
+    "decision": lambda session, message, body, actor, clock: move(
+        session,
+        body.item,
+        body.decision,
+        actor,
+        clock,
+        reason_code=body.reason_code,
+        reason_text=body.reason_text,
+    ),
+    "arrival": lambda session, message, body, actor, clock: movement.confirm_arrival(
+        session, body.item, actor, clock
+    ),
+    "onward.outcome": lambda session, message, body, actor, clock: movement.record_onward(
+        session, body.item, body.outcome, actor, clock, detail=body.detail
+    ),
+    "check_in": lambda session, message, body, actor, clock: monitoring.record_check_in(
+        session,
+        body.item,
+        body.due_days,
+        body.note or "",
+        actor,
+        clock,
+        audience=Audience.SHARED,
+    ),
+    "incident": lambda session, message, body, actor, clock: monitoring.report_incident(
+        session, message.agreement, body.kind, body.text, actor, clock, audience=Audience.SHARED
+    ),
+}
+"""What each of the receiver's steps is in the sender's workflow: the very commands its own
+pages, API and command line call, with every guard they check."""
+
+
 class Sender:
     """The appliers of a sender's deployment, and where its refusals go."""
 
@@ -223,13 +260,25 @@ class Sender:
 
     def appliers(self) -> Mapping[str, channel.Applier]:
         return {
-            "decision": self.decision,
-            "arrival": self.arrival,
-            "onward.outcome": self.onward,
-            "check_in": self.check_in,
-            "incident": self.incident,
+            **{kind: self._applier(kind) for kind in STEPS},
             "ledger.statement": self.ledger_statement,
         }
+
+    def _applier(self, kind: str) -> channel.Applier:
+        def apply(session: Session, message: Message, body: bodies.Body, now: dt.datetime) -> str:
+            item: int | None = getattr(body, "item", None)
+            if item is not None:
+                _item(session, message, item)
+            actor = _acting(message, str(getattr(body, "by", "")))
+            return self._workflow(
+                session,
+                message,
+                item,
+                lambda: STEPS[kind](session, message, body, actor, SetClock(now)),
+                now,
+            )
+
+        return apply
 
     def _workflow(
         self,
@@ -255,104 +304,6 @@ class Sender:
             )
             return f"refused by the workflow: {refused}"
         return "applied"
-
-    def decision(
-        self, session: Session, message: Message, body: bodies.Body, now: dt.datetime
-    ) -> str:
-        assert isinstance(body, bodies.Decision)
-        item = _item(session, message, body.item)
-        clock = SetClock(now)
-        return self._workflow(
-            session,
-            message,
-            item.id,
-            lambda: move(
-                session,
-                item.id,
-                body.decision,
-                _acting(message, body.by),
-                clock,
-                reason_code=body.reason_code,
-                reason_text=body.reason_text,
-            ),
-            now,
-        )
-
-    def arrival(
-        self, session: Session, message: Message, body: bodies.Body, now: dt.datetime
-    ) -> str:
-        assert isinstance(body, bodies.Arrival)
-        item = _item(session, message, body.item)
-        return self._workflow(
-            session,
-            message,
-            item.id,
-            lambda: movement.confirm_arrival(
-                session, item.id, _acting(message, body.by), SetClock(now)
-            ),
-            now,
-        )
-
-    def onward(
-        self, session: Session, message: Message, body: bodies.Body, now: dt.datetime
-    ) -> str:
-        assert isinstance(body, bodies.Onward)
-        item = _item(session, message, body.item)
-        return self._workflow(
-            session,
-            message,
-            item.id,
-            lambda: movement.record_onward(
-                session,
-                item.id,
-                body.outcome,
-                _acting(message, body.by),
-                SetClock(now),
-                detail=body.detail,
-            ),
-            now,
-        )
-
-    def check_in(
-        self, session: Session, message: Message, body: bodies.Body, now: dt.datetime
-    ) -> str:
-        assert isinstance(body, bodies.CheckInDone)
-        item = _item(session, message, body.item)
-        return self._workflow(
-            session,
-            message,
-            item.id,
-            lambda: monitoring.record_check_in(
-                session,
-                item.id,
-                body.due_days,
-                body.note or "",
-                _acting(message, body.by),
-                SetClock(now),
-                audience=Audience.SHARED,
-            ),
-            now,
-        )
-
-    def incident(
-        self, session: Session, message: Message, body: bodies.Body, now: dt.datetime
-    ) -> str:
-        assert isinstance(body, bodies.IncidentReported)
-        return self._workflow(
-            session,
-            message,
-            None,
-            lambda: monitoring.report_incident(
-                session,
-                message.agreement,
-                body.kind,
-                body.text,
-                _acting(message, body.by),
-                SetClock(now),
-                audience=Audience.SHARED,
-            ),
-            now,
-        )
 
     def ledger_statement(
         self, session: Session, message: Message, body: bodies.Body, now: dt.datetime
