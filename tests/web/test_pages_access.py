@@ -56,6 +56,7 @@ def open_page(
         "notice_id": world.notices["A2"],
         "release_id": 1,  # none is published: an allowed reader is answered 404
         "job_id": 1,  # no matcher job was queued: an allowed reader is answered 404
+        "received_id": 1,  # no exchange keys here: an allowed reviewer is answered 409
         "name": "report-2026-Q1-all.csv",
     }
     path = re.sub(r"{(\w+)}", lambda m: str(values[m.group(1)]), page.path)

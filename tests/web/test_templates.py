@@ -4,6 +4,7 @@ fragment alone. A template added without a request that renders it fails the tes
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -11,6 +12,7 @@ import pytest
 from accord.db import unit_of_work
 from accord.models import MatcherJob
 from accord.web.pages import HERE, templates
+from tests.exchange.test_pages import receiving
 from tests.web.pages_support import signed_in
 from tests.web.support import World
 
@@ -58,7 +60,7 @@ def running_job(world: World) -> int:
         return job.id
 
 
-def test_every_template_is_rendered(world: World, rendered: set[str]) -> None:
+def test_every_template_is_rendered(world: World, rendered: set[str], tmp_path: Path) -> None:
     olga, sam, rita = (signed_in(world, user) for user in ("olga", "sam", "rita"))
     pool, a3 = world.pool, world.items["F-A3"]
     job = running_job(world)
@@ -104,5 +106,8 @@ def test_every_template_is_rendered(world: World, rendered: set[str]) -> None:
     for name, answer in fragments.items():
         assert "<html" not in answer.text, f"{name}: an htmx answer is a fragment"
         assert answer.text.strip(), name
+    with receiving(world, tmp_path) as (reviewer, received_id):  # a receiving deployment's
+        received = [reviewer.get("/received"), reviewer.get(f"/received/{received_id}")]
+    assert [p.status_code for p in received] == [200, 200]
     on_disk = {p.name for p in (HERE / "templates").glob("*.html")}
     assert on_disk - rendered == set(), "templates no request renders"

@@ -8,7 +8,6 @@ The inbox is public: no session or token signs a peer in, the message's own sign
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from typing import Annotated, Any, Literal
 
 from anyio import to_thread
@@ -19,22 +18,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accord.access import Actor
-from accord.cases.minimized import MinimizedPerson
 from accord.db import unit_of_work
 from accord.errors import (
     AccordError,
-    Conflict,
-    Forbidden,
-    InvalidInput,
     MalformedInput,
-    NotFound,
     Problem,
 )
 from accord.exchange import channel, keys, receiver, service
-from accord.models import ExchangeMessage, ReceivedItem
+from accord.exchange.schemas import ReceivedDecisionIn, ReceivedOnwardIn, ReceivedOut
+from accord.exchange.views import (
+    load_keys,
+    received_family,
+    received_items,
+    received_seen,
+    reviewer_keys,
+)
+from accord.models import ExchangeMessage
 from accord.queries import page_of
 from accord.records.text import FreeText
-from accord.records.vocabulary import CheckInDays, IncidentKind, OnwardOutcome, RejectionCode
+from accord.records.vocabulary import CheckInDays, IncidentKind
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page
@@ -42,12 +44,9 @@ from accord.web.paths import ROW_ID
 from accord.web.problems import ProblemDetails, responses
 from accord.web.state import AppState, state_of
 
-log = logging.getLogger(__name__)
-
 INBOX_MAX_BODY = 16 * 1024 * 1024
 """Bytes a sealed message may carry: a pool of some thousand families fits well within."""
 JOSE = "application/jose"
-NO_KEYS = "this deployment has no exchange keys"
 
 public = APIRouter(tags=["exchange"])
 router = APIRouter(tags=["exchange"], dependencies=[Depends(authorize)])
@@ -57,13 +56,6 @@ REVIEW = responses(401, 403, 404, 409)
 ReceivedId = Annotated[
     int, Path(ge=1, le=ROW_ID, description="A received item (one family a peer proposed).")
 ]
-
-
-class NoKeys(AccordError):
-    """A peer should try again later: the deployment is not set up to open what it sends."""
-
-    status_code = 503
-    title = "Exchange not set up"
 
 
 class UnsupportedMedia(AccordError):
@@ -108,18 +100,6 @@ class InboxOut(Strict):
     )
 
 
-def _load_keys(app: AppState) -> keys.OwnKeys:
-    """Our keys, or why there are none, without naming the server's files to the caller."""
-    path = app.store.settings.keys_file
-    if not path.exists():
-        raise NoKeys(NO_KEYS)
-    try:
-        return service.own_keys(path)
-    except (InvalidInput, OSError) as exc:
-        log.error("the exchange keys cannot be read: %s", type(exc).__name__)
-        raise NoKeys("this deployment's exchange keys cannot be read") from None
-
-
 def _token(content_type: str, body: bytes) -> str:
     """The sealed message, as text (`application/jose`) or in a JSON document."""
     media = content_type.partition(";")[0].strip().lower()
@@ -141,7 +121,8 @@ def _token(content_type: str, body: bytes) -> str:
 
 
 def _receive(app: AppState, token: str) -> channel.Received:
-    return service.receive(app.store.sessions, _load_keys(app), token, app.clock.now())
+    own = load_keys(app.store.settings.keys_file)
+    return service.receive(app.store.sessions, own, token, app.clock.now())
 
 
 @public.post(
@@ -187,44 +168,6 @@ async def inbox(request: Request) -> InboxOut:
 # --- What a peer proposed to us, and our reviewers' steps ---------------------------------------
 
 
-class ReceivedOut(Strict):
-    id: int
-    sender: str = Field(description="The sending party.")
-    item_id: int = Field(description="The sender's own id of the item.")
-    pool_id: int = Field(description="The sender's pool.")
-    agreement_id: str
-    family_id: str
-    size: int
-    proposed_on: dt.date
-    state: str = Field(
-        description="As the sender last told it (a seen state), or as our own step left it"
-        " until the sender's answer."
-    )
-    since: dt.date
-    scheduled_for: dt.date | None
-    decision: str | None
-    decided_by: str | None
-    reason_code: str | None
-    reason_text: str | None
-    refusal: str | None = Field(description="The sender's refusal of our last step, and why.")
-    arrived_on: dt.date | None
-    onward: str | None
-    members: list[MinimizedPerson] = Field(description="The family through the minimized view.")
-
-
-class ReceivedDecisionIn(Strict):
-    decision: Literal["accept", "reject", "revoke"]
-    reason_code: RejectionCode | None = Field(None, description="Required to reject or revoke.")
-    reason_text: FreeText | None = Field(
-        None, min_length=1, max_length=2000, description="Required to reject or revoke."
-    )
-
-
-class ReceivedOnwardIn(Strict):
-    outcome: OnwardOutcome
-    detail: FreeText | None = Field(None, min_length=1, max_length=2000)
-
-
 class ReceivedCheckInIn(Strict):
     days: CheckInDays = Field(description="Which check-in: 30, 90 or 180 days after arrival.")
     note: FreeText | None = Field(None, min_length=1, max_length=2000)
@@ -241,20 +184,8 @@ class QueuedOut(Strict):
 
 
 def _ours(app: AppState, actor: Actor) -> keys.OwnKeys:
-    """Our keys, for a reviewer of our own party: a reviewer of another reviews elsewhere."""
-    try:
-        own = _load_keys(app)
-    except NoKeys as missing:  # the deployment's state, not a failure a retry mends
-        raise Conflict(f"{missing.detail}: it receives nothing from its peers") from None
-    if actor.party != own.party:
-        raise Forbidden(f"{actor.name} reviews for {actor.party or 'no party'}, not {own.party}")
-    return own
-
-
-def _received_out(session: Session, item: ReceivedItem) -> ReceivedOut:
-    fields = {name: getattr(item, name) for name in ReceivedOut.model_fields if name != "members"}
-    members = [MinimizedPerson.model_validate(m) for m in receiver.members(session, item.id)]
-    return ReceivedOut.model_validate({**fields, "members": members})
+    """Our keys, for a reviewer of our own party (`accord.exchange.views.reviewer_keys`)."""
+    return reviewer_keys(app.store.settings.keys_file, actor)
 
 
 @router.get(
@@ -274,16 +205,10 @@ def list_received(
 ) -> Page[ReceivedOut]:
     app = state_of(request)
     _ours(app, caller.actor)
-    query = select(ReceivedItem).order_by(
-        ReceivedItem.agreement_id, ReceivedItem.pool_id, ReceivedItem.item_id, ReceivedItem.id
-    )
-    if agreement_id is not None:
-        query = query.where(ReceivedItem.agreement_id == agreement_id)
-    if state is not None:
-        query = query.where(ReceivedItem.state == state)
+    query = received_items(agreement_id, state)
     with unit_of_work(app.store.sessions) as session:
         rows, total = page_of(session, query, limit=limit, offset=offset)
-        items = [_received_out(session, row) for row in rows]
+        items = [received_seen(session, row) for row in rows]
     return Page[ReceivedOut](items=items, total=total, limit=limit, offset=offset)
 
 
@@ -300,10 +225,7 @@ def get_received(
     app = state_of(request)
     _ours(app, caller.actor)
     with unit_of_work(app.store.sessions) as session:
-        item = session.get(ReceivedItem, received_id)
-        if item is None:
-            raise NotFound(f"no received item {received_id}")
-        return _received_out(session, item)
+        return received_family(session, received_id)
 
 
 @router.post(

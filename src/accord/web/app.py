@@ -32,6 +32,7 @@ from accord.cases.api import router as people_router
 from accord.clock import Clock, clock_for
 from accord.config import Settings
 from accord.exchange import api as exchange_api
+from accord.exchange import pages as exchange_pages
 from accord.exchange.worker import ExchangeLoop
 from accord.monitoring import pages as monitoring_pages
 from accord.monitoring.api import router as monitoring_router
@@ -55,6 +56,7 @@ PAGE_ROUTERS = (
     dossier_pages.router,
     people_pages.router,
     monitoring_pages.router,
+    exchange_pages.router,
     transparency_pages.router,
     audit_pages.router,
 )
