@@ -181,6 +181,8 @@ PAGES: MappingProxyType[str, str] = MappingProxyType(
         "pages.received.decide": "received.decide",
         "pages.received.arrive": "received.arrive",
         "pages.received.onward": "received.onward",
+        "pages.received.check_in": "received.check_in",
+        "pages.received.incident": "received.incident",
         "pages.monitoring": "checkins.list",
         "pages.incident_report": "incidents.report",
         "pages.incident_lift": "incidents.lift",

@@ -9,19 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from accord.store import Store
 from accord.web.security import MAX_BODY
 from tests.exchange.api_support import Served, counts, serving, tampered
-from tests.exchange.support import Pair, pair
-from tests.proposals.support import import_records, propose, single
-
-
-@pytest.fixture
-def two(store: Store, tmp_path: Path, sqlite_template: Path) -> Iterator[Pair]:
-    found = pair(store, tmp_path, sqlite_template)
-    import_records(store, tmp_path, [single("A1"), single("A2")])
-    yield found
-    found.receiver.store.close()
+from tests.exchange.support import Pair
+from tests.proposals.support import propose
 
 
 @pytest.fixture

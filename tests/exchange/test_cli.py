@@ -19,14 +19,12 @@ from accord.exchange import keys, service
 from accord.models import AuditEvent, ExchangeMessage, PeerKey
 from accord.records.agreement import CapIn
 from accord.store import Store
-from tests.exchange.support import RECEIVER, SENDER, Pair, pair, register
+from tests.exchange.support import RECEIVER, SENDER, Pair, register
 from tests.proposals.support import (
     AGREEMENT,
     START,
-    import_records,
     load_agreement,
     propose,
-    single,
     state,
 )
 from tests.support import Cli, cheap_passwords
@@ -70,14 +68,6 @@ class Deployments:
 
     def import_(self, party: str, files: list[Path]) -> Result:
         return self.run(party, "exchange", "import", *(str(f) for f in files))
-
-
-@pytest.fixture
-def two(store: Store, tmp_path: Path, sqlite_template: Path) -> Iterator[Pair]:
-    found = pair(store, tmp_path, sqlite_template)
-    import_records(store, tmp_path, [single("A1"), single("A2")])
-    yield found
-    found.receiver.store.close()
 
 
 @pytest.fixture

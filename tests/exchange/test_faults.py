@@ -12,7 +12,6 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -22,19 +21,10 @@ from sqlalchemy import func, select
 from accord.db import Base, unit_of_work
 from accord.exchange import receiver, service
 from accord.models import AuditEvent, ExchangeMessage, ReceivedItem, ReceivedPerson
-from accord.store import Store
-from tests.exchange.support import Pair, Side, pair, register
-from tests.proposals.support import import_records, propose, single
+from tests.exchange.support import Pair, Side, register
+from tests.proposals.support import propose
 
 INBOX = "https://xk.example/api/v1/exchange/inbox"
-
-
-@pytest.fixture
-def two(store: Store, tmp_path: Path, sqlite_template: Path) -> Iterator[Pair]:
-    found = pair(store, tmp_path, sqlite_template)
-    import_records(store, tmp_path, [single("A1"), single("A2")])
-    yield found
-    found.receiver.store.close()
 
 
 def counts(side: Side) -> dict[str, int]:

@@ -5,10 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator
-from pathlib import Path
 
-import pytest
 from joserfc import jws
 from joserfc.jwk import OKPKey
 from sqlalchemy import select
@@ -17,27 +14,16 @@ from accord.db import unit_of_work
 from accord.exchange import receiver
 from accord.models import Agreement, CheckIn, ExchangeMessage, ReceivedItem, ReceivedPerson
 from accord.proposals.movement import schedule
-from accord.store import Store
-from tests.exchange.support import Pair, pair
+from tests.exchange.support import Pair
 from tests.proposals.support import (
     AGREEMENT,
     OFFICER,
     REVIEWER,
-    import_records,
     propose,
     run,
-    single,
     state,
 )
 from tests.proposals.test_promise import cleared
-
-
-@pytest.fixture
-def two(store: Store, tmp_path: Path, sqlite_template: Path) -> Iterator[Pair]:
-    found = pair(store, tmp_path, sqlite_template)
-    import_records(store, tmp_path, [single("A1"), single("A2")])
-    yield found
-    found.receiver.store.close()
 
 
 def received(two: Pair) -> dict[int, ReceivedItem]:

@@ -269,9 +269,21 @@ def test_arrival_and_onward_outcome_through_the_forms(two: Pair, xk: Served) -> 
     assert onward.status_code == 303, onward.text
     shown = rita.get(onward.headers["location"]).text
     assert "onward outcome remained (residence permit)" in flash(shown)
-    assert "Nothing for you to do on this family now." in shown
-    assert [k for k, _ in queued(two)] == ["arrival", "onward.outcome"]
-    assert [o.detail for o in two.to_sender()][:2] == ["applied", "applied"]
+    assert 'id="form-onward"' not in shown and 'id="form-check-in"' in shown
+
+    checked = rita.post(f"/received/{got.id}/check-in", {"days": "30", "note": "settled"})
+    assert checked.status_code == 303, checked.text
+    assert "the 30-day check-in" in flash(rita.get(checked.headers["location"]).text)
+    incident = rita.post(
+        "/received/incidents",
+        {"agreement_id": AGREEMENT, "kind": "other", "text": "a complaint about housing"},
+    )
+    assert incident.status_code == 303, incident.text
+    assert "Incident (other finding) under" in flash(rita.get(incident.headers["location"]).text)
+    assert [k for k, _ in queued(two)] == ["arrival", "onward.outcome", "check_in", "incident"]
+    outcomes = [o.detail for o in two.to_sender()]
+    assert outcomes[:2] == ["applied", "applied"]
+    assert "falls due" in outcomes[2] and outcomes[3] == "applied"  # 30 days have not passed
 
 
 def test_only_our_own_reviewer_opens_the_pages(two: Pair, xk: Served) -> None:

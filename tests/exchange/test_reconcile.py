@@ -4,36 +4,23 @@ is carried, as a difference on that family with the messages that explain it."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
 from accord.db import unit_of_work
-from accord.exchange import receiver
+from accord.exchange import bodies, receiver
+from accord.exchange import reconcile as reconcile_module
 from accord.exchange.reconcile import Reconciliation, reconcile
 from accord.models import ReceivedItem
 from accord.records.agreement import CapIn
-from accord.store import Store
-from tests.exchange.support import RECEIVER, SENDER, Pair, Side, pair
+from tests.exchange.support import RECEIVER, SENDER, Pair, Side
 from tests.proposals.support import (
     AGREEMENT,
     REVIEWER,
-    import_records,
     load_agreement,
     propose,
-    single,
     state,
 )
-
-
-@pytest.fixture
-def two(store: Store, tmp_path: Path, sqlite_template: Path) -> Iterator[Pair]:
-    found = pair(store, tmp_path, sqlite_template)
-    import_records(store, tmp_path, [single("A1"), single("A2")])
-    yield found
-    found.receiver.store.close()
 
 
 def reconciled(side: Side, two: Pair) -> Reconciliation:
@@ -154,3 +141,22 @@ def test_nothing_stated_yet_is_a_difference_on_every_family_we_count(two: Pair) 
     assert [(m.direction, m.kind, m.state) for m in gap.messages] == [
         ("out", "pool.proposed", "queued")
     ]
+
+
+@pytest.mark.parametrize(
+    ("ours", "theirs", "gap"),
+    [
+        ("closed", "remained", None),  # the sender closed it after the check-ins: the same family
+        ("returned_home", "closed", None),
+        ("closed", "accepted", "state"),
+        ("remained", "returned_home", "state"),
+        ("accepted", "accepted", None),
+    ],
+)
+def test_a_closed_family_reconciles_with_its_onward_outcome(
+    ours: str, theirs: str, gap: str | None
+) -> None:
+    def counted(state: str) -> bodies.Counted:
+        return bodies.Counted(item=1, family="F-A1", persons=2, state=state)
+
+    assert reconcile_module._gap(counted(ours), counted(theirs)) == gap

@@ -9,7 +9,6 @@ by the sender's workflow and undone at the receiver by a signed refusal."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,27 +21,15 @@ from accord.exchange import keys, peers, receiver
 from accord.exchange.envelope import GENESIS, Kind, Message, key_id, seal
 from accord.models import AuditEvent, ExchangeMessage, ReceivedItem, ReceivedPerson
 from accord.records.agreement import CapIn
-from accord.store import Store
-from tests.exchange.support import RECEIVER, SENDER, Pair, Side, pair, register
+from tests.exchange.support import RECEIVER, SENDER, Pair, Side, register
 from tests.proposals.support import (
     AGREEMENT,
     REVIEWER,
-    import_records,
     ledger,
     load_agreement,
     propose,
-    single,
     state,
 )
-
-
-@pytest.fixture
-def two(store: Store, tmp_path: Path, sqlite_template: Path) -> Iterator[Pair]:
-    found = pair(store, tmp_path, sqlite_template)
-    import_records(store, tmp_path, [single("A1"), single("A2")])
-    yield found
-    found.receiver.store.close()
-
 
 # --- What a side holds ---------------------------------------------------------------------------
 

@@ -8,10 +8,11 @@ The inbox is public: no session or token signs a peer in, the message's own sign
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from anyio import to_thread
-from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import select
@@ -25,7 +26,13 @@ from accord.errors import (
     Problem,
 )
 from accord.exchange import channel, keys, receiver, service
-from accord.exchange.schemas import ReceivedDecisionIn, ReceivedOnwardIn, ReceivedOut
+from accord.exchange.schemas import (
+    ReceivedCheckInIn,
+    ReceivedDecisionIn,
+    ReceivedIncidentIn,
+    ReceivedOnwardIn,
+    ReceivedOut,
+)
 from accord.exchange.views import (
     load_keys,
     received_family,
@@ -36,11 +43,10 @@ from accord.exchange.views import (
 from accord.models import ExchangeMessage
 from accord.queries import page_of
 from accord.records.text import FreeText
-from accord.records.vocabulary import CheckInDays, IncidentKind
 from accord.web.auth import Caller, authorize
 from accord.web.idempotency import IdempotencyKey, answer_once
 from accord.web.paging import Limit, Offset, Page
-from accord.web.paths import ROW_ID
+from accord.web.paths import ReceivedId
 from accord.web.problems import ProblemDetails, responses
 from accord.web.state import AppState, state_of
 
@@ -52,10 +58,6 @@ public = APIRouter(tags=["exchange"])
 router = APIRouter(tags=["exchange"], dependencies=[Depends(authorize)])
 REVIEW = responses(401, 403, 404, 409)
 """A reviewer's route: 409 also where this deployment has no exchange keys."""
-
-ReceivedId = Annotated[
-    int, Path(ge=1, le=ROW_ID, description="A received item (one family a peer proposed).")
-]
 
 
 class UnsupportedMedia(AccordError):
@@ -168,17 +170,6 @@ async def inbox(request: Request) -> InboxOut:
 # --- What a peer proposed to us, and our reviewers' steps ---------------------------------------
 
 
-class ReceivedCheckInIn(Strict):
-    days: CheckInDays = Field(description="Which check-in: 30, 90 or 180 days after arrival.")
-    note: FreeText | None = Field(None, min_length=1, max_length=2000)
-
-
-class ReceivedIncidentIn(Strict):
-    agreement_id: str = Field(min_length=1, max_length=64)
-    kind: IncidentKind
-    text: FreeText = Field(min_length=1, max_length=4000)
-
-
 class QueuedOut(Strict):
     message_id: str = Field(description="The message queued to the sender, with our step.")
 
@@ -186,6 +177,28 @@ class QueuedOut(Strict):
 def _ours(app: AppState, actor: Actor) -> keys.OwnKeys:
     """Our keys, for a reviewer of our own party (`accord.exchange.views.reviewer_keys`)."""
     return reviewer_keys(app.store.settings.keys_file, actor)
+
+
+Step = Callable[[Session, keys.OwnKeys, Actor, dt.datetime], str]
+"""One of our reviewer's steps (`accord.exchange.receiver`): the message id it queued."""
+
+
+def _queued(
+    request: Request,
+    caller: Caller,
+    idempotency_key: str | None,
+    body: BaseModel | None,
+    step: Step,
+) -> JSONResponse:
+    """Run a reviewer's step once (a retry with the same Idempotency-Key is answered the same),
+    answering with the message it queued for the sender."""
+    app = state_of(request)
+    own = _ours(app, caller.actor)
+
+    def work(session: Session) -> tuple[int, BaseModel]:
+        return 200, QueuedOut(message_id=step(session, own, caller.actor, app.clock.now()))
+
+    return answer_once(request, caller.principal.name, idempotency_key, body, work)
 
 
 @router.get(
@@ -208,7 +221,7 @@ def list_received(
     query = received_items(agreement_id, state)
     with unit_of_work(app.store.sessions) as session:
         rows, total = page_of(session, query, limit=limit, offset=offset)
-        items = [received_seen(session, row) for row in rows]
+        items = [received_seen(session, row, caller.actor) for row in rows]
     return Page[ReceivedOut](items=items, total=total, limit=limit, offset=offset)
 
 
@@ -225,7 +238,7 @@ def get_received(
     app = state_of(request)
     _ours(app, caller.actor)
     with unit_of_work(app.store.sessions) as session:
-        return received_family(session, received_id)
+        return received_family(session, received_id, caller.actor)
 
 
 @router.post(
@@ -242,23 +255,22 @@ def decide(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    app = state_of(request)
-    own = _ours(app, caller.actor)
-
-    def work(session: Session) -> tuple[int, BaseModel]:
-        sent = receiver.decide(
+    return _queued(
+        request,
+        caller,
+        idempotency_key,
+        body,
+        lambda session, own, actor, now: receiver.decide(
             session,
             own,
             received_id,
             body.decision,
-            caller.actor,
-            app.clock.now(),
+            actor,
+            now,
             reason_code=body.reason_code,
             reason_text=body.reason_text,
-        )
-        return 200, QueuedOut(message_id=sent)
-
-    return answer_once(request, caller.principal.name, idempotency_key, body, work)
+        ),
+    )
 
 
 @router.post(
@@ -274,14 +286,13 @@ def arrive(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    app = state_of(request)
-    own = _ours(app, caller.actor)
-
-    def work(session: Session) -> tuple[int, BaseModel]:
-        sent = receiver.arrive(session, own, received_id, caller.actor, app.clock.now())
-        return 200, QueuedOut(message_id=sent)
-
-    return answer_once(request, caller.principal.name, idempotency_key, None, work)
+    return _queued(
+        request,
+        caller,
+        idempotency_key,
+        None,
+        lambda session, own, actor, now: receiver.arrive(session, own, received_id, actor, now),
+    )
 
 
 @router.post(
@@ -298,22 +309,15 @@ def onward(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    app = state_of(request)
-    own = _ours(app, caller.actor)
-
-    def work(session: Session) -> tuple[int, BaseModel]:
-        sent = receiver.onward(
-            session,
-            own,
-            received_id,
-            body.outcome,
-            caller.actor,
-            app.clock.now(),
-            detail=body.detail,
-        )
-        return 200, QueuedOut(message_id=sent)
-
-    return answer_once(request, caller.principal.name, idempotency_key, body, work)
+    return _queued(
+        request,
+        caller,
+        idempotency_key,
+        body,
+        lambda session, own, actor, now: receiver.onward(
+            session, own, received_id, body.outcome, actor, now, detail=body.detail
+        ),
+    )
 
 
 @router.post(
@@ -330,16 +334,15 @@ def check_in(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    app = state_of(request)
-    own = _ours(app, caller.actor)
-
-    def work(session: Session) -> tuple[int, BaseModel]:
-        sent = receiver.check_in(
-            session, own, received_id, body.days, caller.actor, app.clock.now(), note=body.note
-        )
-        return 200, QueuedOut(message_id=sent)
-
-    return answer_once(request, caller.principal.name, idempotency_key, body, work)
+    return _queued(
+        request,
+        caller,
+        idempotency_key,
+        body,
+        lambda session, own, actor, now: receiver.check_in(
+            session, own, received_id, body.days, actor, now, note=body.note
+        ),
+    )
 
 
 @router.post(
@@ -355,16 +358,15 @@ def incident(
     caller: Annotated[Caller, Depends(authorize)],
     idempotency_key: IdempotencyKey = None,
 ) -> JSONResponse:
-    app = state_of(request)
-    own = _ours(app, caller.actor)
-
-    def work(session: Session) -> tuple[int, BaseModel]:
-        sent = receiver.report_incident(
-            session, own, body.agreement_id, body.kind, body.text, caller.actor, app.clock.now()
-        )
-        return 200, QueuedOut(message_id=sent)
-
-    return answer_once(request, caller.principal.name, idempotency_key, body, work)
+    return _queued(
+        request,
+        caller,
+        idempotency_key,
+        body,
+        lambda session, own, actor, now: receiver.report_incident(
+            session, own, body.agreement_id, body.kind, body.text, actor, now
+        ),
+    )
 
 
 # --- The channels' messages, for the operators --------------------------------------------------

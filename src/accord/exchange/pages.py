@@ -12,9 +12,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import Annotated, get_args
+from typing import get_args
 
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from sqlalchemy.orm import Session
 
@@ -22,21 +22,23 @@ from accord.db import unit_of_work
 from accord.errors import Conflict, NotFound
 from accord.exchange import receiver
 from accord.exchange.keys import OwnKeys
-from accord.exchange.schemas import ReceivedDecisionIn, ReceivedOnwardIn
+from accord.exchange.schemas import (
+    ReceivedCheckInIn,
+    ReceivedDecisionIn,
+    ReceivedIncidentIn,
+    ReceivedOnwardIn,
+)
 from accord.exchange.sender import COUNTED_RESERVED
 from accord.exchange.views import received_family, received_items, reviewer_keys
 from accord.models import ReceivedItem
 from accord.records.countries import country_label
-from accord.records.vocabulary import OnwardOutcome, RejectionCode
-from accord.web.forms import body_of
+from accord.records.vocabulary import INCIDENT_KIND_NAMES, OnwardOutcome, RejectionCode
+from accord.web.forms import body_of, whole_number
 from accord.web.pages import PageCaller, done, form_text, render
-from accord.web.paths import ROW_ID
+from accord.web.paths import ReceivedId
 from accord.web.state import state_of
 
 router = APIRouter(include_in_schema=False)
-ReceivedId = Annotated[
-    int, Path(ge=1, le=ROW_ID, description="A received item (one family a peer proposed).")
-]
 REASONS: tuple[RejectionCode, ...] = get_args(RejectionCode)
 ONWARD: tuple[OnwardOutcome, ...] = get_args(OnwardOutcome)
 REVOCABLE = COUNTED_RESERVED
@@ -93,7 +95,12 @@ def received_list(request: Request, caller: PageCaller) -> HTMLResponse:
     return render(
         request,
         "received.html",
-        {"pools": shown, "unavailable": None, "nav": "received"},
+        {
+            "pools": shown,
+            "unavailable": None,
+            "nav": "received",
+            "incident_kinds": INCIDENT_KIND_NAMES,
+        },
         caller=caller,
     )
 
@@ -104,7 +111,7 @@ def received_page(request: Request, received_id: ReceivedId, caller: PageCaller)
     state allows."""
     _ours(request, caller)
     with unit_of_work(state_of(request).store.sessions) as session:
-        seen = received_family(session, received_id)
+        seen = received_family(session, received_id, caller.actor)
     return render(
         request,
         "received_item.html",
@@ -113,6 +120,7 @@ def received_page(request: Request, received_id: ReceivedId, caller: PageCaller)
             "reasons": REASONS,
             "onward": ONWARD,
             "revocable": seen.state in REVOCABLE,
+            "checkable": seen.state in receiver.AFTER_ARRIVAL and seen.arrived_on is not None,
             "nav": "received",
         },
         caller=caller,
@@ -210,3 +218,51 @@ async def received_onward(
         )
         detail = f" ({body.detail})" if body.detail else ""
         return _recorded(session, received_id, f"onward outcome {_words(body.outcome)}{detail}")
+
+
+@router.post("/received/{received_id}/check-in", name="pages.received.check_in")
+async def received_check_in(
+    request: Request, received_id: ReceivedId, caller: PageCaller
+) -> RedirectResponse:
+    """A monitoring check-in on a family that arrived; the sender records it against its own due
+    day, or refuses one not yet due (the refusal shows here)."""
+    own = _ours(request, caller)
+    form = await request.form()
+    body = body_of(
+        ReceivedCheckInIn,
+        form,
+        {"days": whole_number(form, "days"), "note": form_text(form, "note")},
+    )
+    state = state_of(request)
+    with unit_of_work(state.store.sessions) as session:
+        receiver.check_in(
+            session, own, received_id, body.days, caller.actor, state.clock.now(), note=body.note
+        )
+        return _recorded(session, received_id, f"the {body.days}-day check-in")
+
+
+@router.post("/received/incidents", name="pages.received.incident")
+async def received_incident(request: Request, caller: PageCaller) -> RedirectResponse:
+    """An incident under an agreement we receive under, sent to its sender (onward removal or
+    ill-treatment suspends the agreement there at once, S15)."""
+    own = _ours(request, caller)
+    form = await request.form()
+    body = body_of(
+        ReceivedIncidentIn,
+        form,
+        {
+            "agreement_id": form_text(form, "agreement_id"),
+            "kind": form_text(form, "kind"),
+            "text": form_text(form, "text"),
+        },
+    )
+    state = state_of(request)
+    with unit_of_work(state.store.sessions) as session:
+        receiver.report_incident(
+            session, own, body.agreement_id, body.kind, body.text, caller.actor, state.clock.now()
+        )
+    return done(
+        "/received",
+        f"Incident ({INCIDENT_KIND_NAMES[body.kind].lower()}) under {body.agreement_id} sent to"
+        " the sender.",
+    )

@@ -185,12 +185,21 @@ def _theirs(session: Session, peer: str, agreement_id: str) -> Ledger:
     )
 
 
+ONWARD_STATES = receiver.AFTER_ARRIVAL - {"transferred"}
+
+
+def _closed_after(one: str, other: str) -> bool:
+    """The sender closes a family once its check-ins are done, a step of its own: its `closed`
+    stands for the onward outcome the receiver recorded, whichever it was."""
+    return {one, other} & {"closed"} != set() and ({one, other} - {"closed"}) <= ONWARD_STATES
+
+
 def _gap(ours: bodies.Counted | None, theirs: bodies.Counted | None) -> Gap | None:
     if theirs is None:
         return "only ours"
     if ours is None:
         return "only theirs"
-    if ours.state != theirs.state:
+    if ours.state != theirs.state and not _closed_after(ours.state, theirs.state):
         return "state"
     if ours.persons != theirs.persons:
         return "persons"

@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from accord.cases.minimized import MinimizedPerson
 from accord.records.text import FreeText
-from accord.records.vocabulary import OnwardOutcome, RejectionCode
+from accord.records.vocabulary import CheckInDays, IncidentKind, OnwardOutcome, RejectionCode
 
 
 class Strict(BaseModel):
@@ -54,3 +54,14 @@ class ReceivedDecisionIn(Strict):
 class ReceivedOnwardIn(Strict):
     outcome: OnwardOutcome
     detail: FreeText | None = Field(None, min_length=1, max_length=2000)
+
+
+class ReceivedCheckInIn(Strict):
+    days: CheckInDays = Field(description="Which check-in: 30, 90 or 180 days after arrival.")
+    note: FreeText | None = Field(None, min_length=1, max_length=2000)
+
+
+class ReceivedIncidentIn(Strict):
+    agreement_id: str = Field(min_length=1, max_length=64)
+    kind: IncidentKind
+    text: FreeText = Field(min_length=1, max_length=4000)

@@ -103,6 +103,9 @@ def sync(session: Session, own: OwnKeys, now: dt.datetime) -> list[str]:
     queued: list[str] = []
     for agreement in _agreements(session, own):
         peer = agreement.receiver_code
+        # Two servers on one database sync at once: the peer's row, locked first, makes one of
+        # them wait and then see what the other marked as told (never a pool sent twice).
+        session.get(Peer, peer, with_for_update=True, populate_existing=True)
         changed = _new_pools(session, own, agreement.id, peer, now, queued)
         changed |= _changed_items(session, own, agreement.id, peer, now, queued)
         if changed:

@@ -83,6 +83,7 @@ def sync(sessions: sessionmaker[Session], own: keys.OwnKeys, now: dt.datetime) -
             .join(Peer, Peer.party == Agreement.sender_code)
             .where(Agreement.receiver_code == own.party)
         ):
+            session.get(Peer, agreement.sender_code, with_for_update=True, populate_existing=True)
             current = receiver.statement(session, agreement.id, now)
             last = last_statement(session, own.party, agreement.id)
             if current.families and (

@@ -12,6 +12,7 @@ from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from accord.access import Actor
+from accord.audit.service import Entry, record_many
 from accord.cases.minimized import MinimizedPerson
 from accord.errors import AccordError, Conflict, Forbidden, InvalidInput, NotFound
 from accord.exchange import keys, receiver, service
@@ -66,15 +67,29 @@ def received_items(
     return query
 
 
-def received_seen(session: Session, item: ReceivedItem) -> ReceivedOut:
-    """One family with its members, as the minimized records we hold give them."""
+def received_seen(session: Session, item: ReceivedItem, actor: Actor) -> ReceivedOut:
+    """One family with its members, as the minimized records we hold give them; each member's
+    read is in the audit log, as a read of the sender's case files is there."""
     fields = {name: getattr(item, name) for name in ReceivedOut.model_fields if name != "members"}
     members = [MinimizedPerson.model_validate(m) for m in receiver.members(session, item.id)]
+    record_many(
+        session,
+        actor.name,
+        [
+            Entry(
+                "person.read",
+                "received_person",
+                member.case_id,
+                {"view": "received", "via": f"received item {item.id}", "role": actor.role},
+            )
+            for member in members
+        ],
+    )
     return ReceivedOut.model_validate({**fields, "members": members})
 
 
-def received_family(session: Session, received_id: int) -> ReceivedOut:
+def received_family(session: Session, received_id: int, actor: Actor) -> ReceivedOut:
     item = session.get(ReceivedItem, received_id)
     if item is None:
         raise NotFound(f"no received item {received_id}")
-    return received_seen(session, item)
+    return received_seen(session, item, actor)

@@ -17,5 +17,8 @@ ItemId = Annotated[int, Path(ge=1, le=ROW_ID, description="A proposal item (one 
 PoolId = Annotated[int, Path(ge=1, le=ROW_ID, description="A pool (proposal).")]
 NoticeId = Annotated[int, Path(ge=1, le=ROW_ID, description="A notice served on an item.")]
 JobId = Annotated[int, Path(ge=1, le=ROW_ID, description="A matcher run done as a job.")]
+ReceivedId = Annotated[
+    int, Path(ge=1, le=ROW_ID, description="A received item (one family a peer proposed).")
+]
 CaseId = Annotated[FreeText, Path(max_length=64, description="A person's case id.")]
 AgreementId = Annotated[FreeText, Path(max_length=64, description="An agreement id.")]
