@@ -28,6 +28,7 @@ from tests.proposals.support import AGREEMENT, OFFICER, import_records, propose,
 from tests.proposals.test_promise import cleared
 from tests.web.pages_support import Browser, login_token
 from tests.web.support import PASSWORD, World, protected_person
+from tests.web.test_junk_inputs import JUNK
 
 CONSENTED = "reading glasses, shared with consent"
 WITHHELD = (
@@ -329,3 +330,37 @@ def test_a_deployment_without_keys_says_so_on_the_list(two: Pair, tmp_path: Path
         assert "This deployment has no exchange keys" in listed.text
         assert str(tmp_path) not in listed.text
         assert rita.get("/received/1").status_code == 409
+
+
+def test_no_junk_in_a_received_form_answers_500_or_sends_anything(two: Pair, xk: Served) -> None:
+    """Every field of every form of the receiving deployment's pages, with each junk value the
+    other pages' forms are sent (tests/web/test_junk_inputs.py): answered below 500, and a
+    refused form queues nothing for the sender."""
+    store = two.sender.store
+    item = cleared(store, two.clock, "F-A4", "A4")
+    run(store, schedule, item, two.clock.now().date(), OFFICER, two.clock)
+    propose(store, two.clock, ["F-A3"])
+    two.to_receiver()
+    rita = sign_in(xk.client.app, "rita")
+    family = received(two)["F-A4"]
+    assert rita.post(f"/received/{family.id}/arrival").status_code == 303
+    forms = {
+        f"/received/{received(two)['F-A3'].id}/decision": {
+            "decision": "reject",
+            "reason_code": "other",
+            "reason_text": "a reason given in full",
+        },
+        f"/received/{family.id}/onward": {"outcome": "remained", "detail": "a detail"},
+        f"/received/{family.id}/check-in": {"days": "30", "note": "a note"},
+        "/received/incidents": {"agreement_id": AGREEMENT, "kind": "other", "text": "a finding"},
+    }
+    wrong = []
+    for path, good in forms.items():
+        for name in good:
+            for junk in JUNK:
+                before = len(queued(two))
+                answer = rita.post(path, {**good, name: junk})
+                sent = len(queued(two)) - before
+                if answer.status_code >= 500 or (answer.status_code >= 400 and sent):
+                    wrong.append(f"{path} {name}={junk!r} -> {answer.status_code}, sent {sent}")
+    assert wrong == [], "\n".join(wrong)

@@ -306,6 +306,8 @@ def test_no_junk_in_a_page_form_answers_500_or_writes(world: World) -> None:
     for template, route, method, rule in routes(world):
         if method != "POST" or template.startswith("/api/"):
             continue
+        if template.startswith("/received"):
+            continue  # a receiving deployment's forms: tests/exchange/test_pages.py sends them junk
         path = fill(template, valid)
         fields = fields_for(template, forms)
         assert fields is not None, f"no form posts to {template}"
