@@ -24,23 +24,18 @@ from accord.errors import Conflict, Forbidden, NotFound
 from accord.exchange import bodies, channel
 from accord.exchange.envelope import Message, Refused
 from accord.exchange.keys import OwnKeys
-from accord.exchange.sender import COUNTED_RESERVED, _totals, store_statement
-from accord.models import Agreement, ExchangeMessage, ReceivedItem, ReceivedPerson
+from accord.exchange.sender import COUNTED_RESERVED, _totals, keep_statement, store_statement
+from accord.models import (
+    Agreement,
+    ExchangeMessage,
+    LedgerStatement,
+    ReceivedItem,
+    ReceivedPerson,
+)
 from accord.records.vocabulary import CheckInDays, IncidentKind, OnwardOutcome
 from accord.workflow.disclosure import WITHDRAWN
 
 DECIDED = {"accept": "accepted", "reject": "rejected", "revoke": "revoked"}
-
-
-def _agreement(session: Session, own: OwnKeys, message: Message) -> Agreement:
-    agreement = session.get(Agreement, message.agreement)
-    if agreement is None:
-        raise Refused(f"agreement {message.agreement} is not in this deployment's registry")
-    if agreement.sender_code != message.sender or agreement.receiver_code != own.party:
-        raise Refused(
-            f"agreement {message.agreement} is not one {message.sender} sends under to {own.party}"
-        )
-    return agreement
 
 
 def _received(session: Session, message: Message, item_id: int) -> ReceivedItem:
@@ -71,7 +66,6 @@ class Receiver:
 
     def pool(self, session: Session, message: Message, body: bodies.Body, now: dt.datetime) -> str:
         assert isinstance(body, bodies.PoolProposed)
-        _agreement(session, self.own, message)
         for family in body.families:
             if family.size != len(family.members):
                 raise Refused(
@@ -167,7 +161,6 @@ class Receiver:
     def ledger_statement(
         self, session: Session, message: Message, body: bodies.Body, now: dt.datetime
     ) -> str:
-        _agreement(session, self.own, message)
         return store_statement(session, message, body)
 
 
@@ -376,19 +369,32 @@ def statement(session: Session, agreement_id: str, now: dt.datetime) -> bodies.S
     )
 
 
-def send_statement(session: Session, own: OwnKeys, agreement_id: str, now: dt.datetime) -> str:
-    agreement = session.get(Agreement, agreement_id)
-    if agreement is None or agreement.receiver_code != own.party:
-        raise NotFound(f"no agreement {agreement_id} received by {own.party}")
-    return channel.send(
-        session,
-        own,
-        "ledger.statement",
-        agreement.sender_code,
-        agreement_id,
-        statement(session, agreement_id, now),
-        now,
+def send_statement(
+    session: Session, own: OwnKeys, agreement: Agreement, now: dt.datetime
+) -> str | None:
+    """Our ledger statement to the agreement's sender, when it says something the last one we
+    sent did not: the message id, or None when nothing changed (or nothing was received)."""
+    current = statement(session, agreement.id, now)
+    last = last_statement(session, own.party, agreement.id)
+    if not current.families or (
+        last is not None and last.body["families"] == bodies.written(current)["families"]
+    ):
+        return None
+    sent = channel.send(
+        session, own, "ledger.statement", agreement.sender_code, agreement.id, current, now
     ).message_id
+    keep_statement(session, own.party, agreement.id, sent, current)
+    return sent
+
+
+def last_statement(session: Session, party: str, agreement_id: str) -> LedgerStatement | None:
+    """A party's latest ledger statement of the agreement (ours as sent, or the peer's)."""
+    return session.scalars(
+        select(LedgerStatement)
+        .where(LedgerStatement.party == party, LedgerStatement.agreement_id == agreement_id)
+        .order_by(LedgerStatement.id.desc())
+        .limit(1)
+    ).first()
 
 
 def members(session: Session, received_id: int) -> list[dict[str, object]]:

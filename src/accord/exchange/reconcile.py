@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session
 
 from accord.errors import NotFound
 from accord.exchange import bodies, receiver, sender
-from accord.exchange.service import last_statement
 from accord.models import Agreement, ExchangeMessage
 
 Side = Literal["sender", "receiver"]
@@ -171,7 +170,7 @@ def reconcile(
 
 
 def _theirs(session: Session, peer: str, agreement_id: str) -> Ledger:
-    row = last_statement(session, peer, agreement_id)
+    row = receiver.last_statement(session, peer, agreement_id)
     if row is None:
         return Ledger(peer, None, None, {}, 0, 0)
     stated = bodies.Statement.model_validate(row.body)

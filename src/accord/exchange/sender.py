@@ -317,14 +317,22 @@ class Sender:
 def store_statement(session: Session, message: Message, body: bodies.Body) -> str:
     """Keep a peer's signed ledger statement: reconciliation reads the latest."""
     assert isinstance(body, bodies.Statement)
+    keep_statement(session, message.sender, message.agreement, message.id, body)
+    return f"statement of {len(body.families)} families stored"
+
+
+def keep_statement(
+    session: Session, party: str, agreement_id: str, message_id: str, body: bodies.Statement
+) -> None:
+    """A party's ledger statement of an agreement, with the message that carried it: the peer's
+    as received, or, for the receiver, its own as sent (what changed is sent once)."""
     session.add(
         LedgerStatement(
-            party=message.sender,
-            agreement_id=message.agreement,
-            message_id=message.id,
+            party=party,
+            agreement_id=agreement_id,
+            message_id=message_id,
             as_of=body.as_of,
             body=bodies.written(body),
         )
     )
     session.flush()
-    return f"statement of {len(body.families)} families stored"

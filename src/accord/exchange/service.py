@@ -20,7 +20,7 @@ from accord.db import unit_of_work
 from accord.errors import InvalidInput, Problem
 from accord.exchange import bodies, channel, keys, peers, receiver, sender
 from accord.exchange.envelope import KINDS, Message, Refused
-from accord.models import Agreement, ExchangeMessage, LedgerStatement, Peer
+from accord.models import Agreement, ExchangeMessage, Peer
 
 if TYPE_CHECKING:
     import httpx
@@ -84,39 +84,10 @@ def sync(sessions: sessionmaker[Session], own: keys.OwnKeys, now: dt.datetime) -
             .where(Agreement.receiver_code == own.party)
         ):
             session.get(Peer, agreement.sender_code, with_for_update=True, populate_existing=True)
-            current = receiver.statement(session, agreement.id, now)
-            last = last_statement(session, own.party, agreement.id)
-            if current.families and (
-                last is None or last.body["families"] != bodies.written(current)["families"]
-            ):
-                sent = receiver.send_statement(session, own, agreement.id, now)
-                _keep_own_statement(session, own, agreement.id, sent, current)
+            sent = receiver.send_statement(session, own, agreement, now)
+            if sent is not None:
                 queued.append(sent)
         return queued
-
-
-def _keep_own_statement(
-    session: Session, own: keys.OwnKeys, agreement_id: str, message_id: str, body: bodies.Statement
-) -> None:
-    session.add(
-        LedgerStatement(
-            party=own.party,
-            agreement_id=agreement_id,
-            message_id=message_id,
-            as_of=body.as_of,
-            body=bodies.written(body),
-        )
-    )
-    session.flush()
-
-
-def last_statement(session: Session, party: str, agreement_id: str) -> LedgerStatement | None:
-    return session.scalars(
-        select(LedgerStatement)
-        .where(LedgerStatement.party == party, LedgerStatement.agreement_id == agreement_id)
-        .order_by(LedgerStatement.id.desc())
-        .limit(1)
-    ).first()
 
 
 Post = Callable[[str, str], tuple[int, str]]
