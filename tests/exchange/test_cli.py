@@ -168,6 +168,13 @@ def test_files_carry_a_pool_out_and_a_decision_back_and_a_changed_byte_is_refuse
     first, second = received_id(sides, "F-A1"), received_id(sides, "F-A2")
     members = sides.run(RECEIVER, "received", "list", "--members", user="rita")
     assert "A1 Ana Example, born 1990-04-02, F, VE, speaks es" in members.output
+    with unit_of_work(sides.sides[RECEIVER].store.sessions) as session:
+        read = session.scalars(
+            select(AuditEvent.entity_id).where(
+                AuditEvent.action == "person.read", AuditEvent.actor == "rita"
+            )
+        ).all()
+    assert sorted(read) == ["A1", "A2"]  # each member read is audited, as in the API and pages
     accepted = sides.run(RECEIVER, "received", "decide", first, "accept", user="rita")
     assert accepted.exit_code == 0, accepted.output
     assert f"received family {first}: accept; sent to the sender" in accepted.output

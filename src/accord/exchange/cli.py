@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import urlsplit
 
 import typer
@@ -17,8 +17,9 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from accord.access import is_receiver, may_read
+from accord.access import may_read
 from accord.agreements.service import stored_agreement
+from accord.cases.minimized import MinimizedPerson
 from accord.cli_support import (
     SignedIn,
     current_settings,
@@ -30,10 +31,11 @@ from accord.cli_support import (
 )
 from accord.clock import SystemClock, clock_for
 from accord.db import unit_of_work
-from accord.errors import Forbidden, InvalidInput, Problem
+from accord.errors import InvalidInput, Problem
 from accord.exchange import channel, keys, peers, receiver, service
 from accord.exchange.reconcile import Reconciliation, reconcile
-from accord.models import AuditEvent, ExchangeMessage, ReceivedItem
+from accord.exchange.views import received_items, received_seen, reviewer_keys
+from accord.models import AuditEvent, ExchangeMessage
 from accord.records.text import refused_character
 from accord.records.vocabulary import IncidentKind, OnwardOutcome, RejectionCode
 
@@ -205,7 +207,7 @@ def exchange_sync_command() -> None:
     """Queue, for every peer, what changed since it was last told: proposed pools, families
     withdrawn, transfers scheduled or called off, and each side's ledger statement. An admin."""
     with signed_in(EXCHANGE_RUN) as who:
-        own = service.own_keys(who.store.settings.keys_file)
+        own = keys.load(who.store.settings.keys_file)
         queued = service.sync(who.store.sessions, own, who.clock.now())
         with unit_of_work(who.store.sessions) as session:
             lines = _described(session, queued)
@@ -245,7 +247,7 @@ def exchange_deliver_command(
     after 2 s, then twice as long each time, up to an hour. Exits 1 when any was not taken.
     An admin; run `accord exchange sync` first."""
     with signed_in(EXCHANGE_RUN) as who:
-        own = service.own_keys(who.store.settings.keys_file)
+        own = keys.load(who.store.settings.keys_file)
         bundle = ca_bundle or who.store.settings.exchange_ca_bundle
         with service.client(bundle) as client:
             # The backoff is timed by the system's clock, whatever day the workflow stands on.
@@ -273,7 +275,7 @@ def exchange_export_command(
     (sealed: only the peer opens them), named in channel order; they count as delivered. An
     admin."""
     with signed_in(EXCHANGE_RUN) as who:
-        own = service.own_keys(who.store.settings.keys_file)
+        own = keys.load(who.store.settings.keys_file)
         now = who.clock.now()
         service.sync(who.store.sessions, own, now)
         written = service.export_files(who.store.sessions, own, to, folder, now)
@@ -299,7 +301,7 @@ def exchange_import_command(
     predecessor comes, recognised as a replay, or refused (nothing of it written). Exits 1 when
     any was refused. An admin."""
     with signed_in(EXCHANGE_RUN) as who:
-        own = service.own_keys(who.store.settings.keys_file)
+        own = keys.load(who.store.settings.keys_file)
         results = service.import_files(who.store.sessions, own, files, who.clock.now())
     for path, received in results:
         what = f"{received.kind} " if received.kind else ""
@@ -402,7 +404,7 @@ def exchange_reconcile_command(
     explain it. Exits 1 when they differ. The sender's staff and the receiver's reviewers."""
     with signed_in(RECONCILE) as who, unit_of_work(who.store.sessions) as session:
         may_read(who.actor, stored_agreement(session, agreement), f"no agreement {agreement!r}")
-        own = service.own_keys(who.store.settings.keys_file)
+        own = keys.load(who.store.settings.keys_file)
         found = reconcile(session, own.party, agreement, who.clock.now())
     if as_json:
         typer.echo(json.dumps(found.document(), indent=1, sort_keys=True))
@@ -461,11 +463,9 @@ ReceivedArg = Annotated[
 
 
 def _own(who: SignedIn) -> keys.OwnKeys:
-    """Our keys, for a reviewer of our own party: the steps are sent in its name."""
-    own = service.own_keys(who.store.settings.keys_file)
-    if not is_receiver(who.actor.role) or who.actor.party != own.party:
-        raise Forbidden(f"{who.name} ({who.actor.role}) does not review for {own.party}")
-    return own
+    """Our keys, for a reviewer of our own party, as the API and the pages ask
+    (`accord.exchange.views.reviewer_keys`): the steps are sent in its name."""
+    return reviewer_keys(who.store.settings.keys_file, who.actor)
 
 
 @received_app.command("list")
@@ -482,11 +482,12 @@ def received_list_command(
     with signed_in("received.list") as who:
         _own(who)
         with unit_of_work(who.store.sessions) as session:
-            query = select(ReceivedItem).order_by(ReceivedItem.id)
-            if agreement is not None:
-                query = query.where(ReceivedItem.agreement_id == agreement)
-            items = list(session.scalars(query))
-            people = {i.id: receiver.members(session, i.id) for i in items} if members else {}
+            items = list(session.scalars(received_items(agreement)))
+            people = (  # each member's read audited, as the API's and the pages' are
+                {i.id: received_seen(session, i, who.actor).members for i in items}
+                if members
+                else {}
+            )
             session.expunge_all()
     if not items:
         out.print("no families received")
@@ -515,12 +516,12 @@ def received_list_command(
             out.print(f"{i.id}: {escape(_member(person))}", soft_wrap=True)
 
 
-def _member(person: dict[str, Any]) -> str:
-    nationalities = "/".join(str(n) for n in person.get("nationalities") or []) or "stateless"
+def _member(person: MinimizedPerson) -> str:
+    nationalities = "/".join(person.nationalities) or "stateless"
     return (
-        f"{person.get('case_id')} {person.get('given_name')} {person.get('family_name')},"
-        f" born {person.get('birth_date')}, {person.get('sex')}, {nationalities},"
-        f" speaks {', '.join(str(n) for n in person.get('languages') or []) or '?'}"
+        f"{person.case_id} {person.given_name} {person.family_name},"
+        f" born {person.birth_date}, {person.sex}, {nationalities},"
+        f" speaks {', '.join(person.languages) or '?'}"
     )
 
 

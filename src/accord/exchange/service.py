@@ -31,11 +31,6 @@ BACKOFF_FIRST = dt.timedelta(seconds=2)
 BACKOFF_MOST = dt.timedelta(hours=1)
 
 
-def own_keys(path: Path) -> keys.OwnKeys:
-    """This deployment's keys, or a clear error saying how to make them."""
-    return keys.load(path)
-
-
 def appliers(own: keys.OwnKeys) -> Mapping[str, channel.Applier]:
     """Each kind routed to our side of the message's agreement: its sender's appliers when we
     send under it, its receiver's when we receive."""

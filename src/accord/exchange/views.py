@@ -15,7 +15,7 @@ from accord.access import Actor
 from accord.audit.service import Entry, record_many
 from accord.cases.minimized import MinimizedPerson
 from accord.errors import AccordError, Conflict, Forbidden, InvalidInput, NotFound
-from accord.exchange import keys, receiver, service
+from accord.exchange import keys, receiver
 from accord.exchange.schemas import ReceivedOut
 from accord.models import ReceivedItem
 
@@ -36,7 +36,7 @@ def load_keys(path: Path) -> keys.OwnKeys:
     if not path.exists():
         raise NoKeys(NO_KEYS)
     try:
-        return service.own_keys(path)
+        return keys.load(path)
     except (InvalidInput, OSError) as exc:
         log.error("the exchange keys cannot be read: %s", type(exc).__name__)
         raise NoKeys("this deployment's exchange keys cannot be read") from None

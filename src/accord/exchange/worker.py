@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from accord.clock import Clock, SystemClock
 from accord.db import unit_of_work
-from accord.exchange import service
+from accord.exchange import keys, service
 from accord.models import Peer
 from accord.store import Store
 
@@ -48,7 +48,7 @@ class ExchangeLoop:
             with unit_of_work(self.store.sessions) as session:
                 if session.scalars(select(Peer.party).limit(1)).first() is None:
                     return
-            own = service.own_keys(self.store.settings.keys_file)
+            own = keys.load(self.store.settings.keys_file)
             service.sync(self.store.sessions, own, self.clock.now())
             if self.http is None:
                 self.http = service.client(self.store.settings.exchange_ca_bundle)
