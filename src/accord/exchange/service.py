@@ -125,45 +125,41 @@ def deliver(
             if row is None or row.state != "queued":
                 continue
             token = row.token or ""
-        error = None
+        status, error = 0, None
         try:
             status, answer = post(inbox_url(url), token)
-            if not 200 <= status < 300 and status != 422:
-                error = f"{status}: {answer[:300]}"
         except OSError as exc:
             error = f"could not reach {recipient}: {exc}"
         except Exception as exc:  # the HTTP client's transport errors
             error = f"could not reach {recipient}: {type(exc).__name__}: {exc}"
+        else:
+            if status == 422:
+                # Refused by the peer's inbox: tried again with the backoff, like any failure
+                # (the peer may not have registered our newest key yet).
+                error = f"{row.message_id}: refused by {recipient}: {answer[:300]}"
+            elif not 200 <= status < 300:
+                error = f"{status}: {answer[:300]}"
         with unit_of_work(sessions) as session:
             row = session.get(ExchangeMessage, row_id, with_for_update=True)
             assert row is not None
             row.attempts += 1
-            refused = error is None and status == 422
-            if error is None:
-                # A refusal stays queued and is tried again with the backoff: the peer may not
-                # have registered our newest key yet; `accord exchange status` shows why.
-                row.state = "queued" if refused else "delivered"
-                row.last_error = answer[:2000] if refused else None
-                row.done_at = None if refused else now
-                if refused:
-                    row.next_attempt_at = now + backoff(row.attempts)
-                delivered += 0 if refused else 1
+            if status == 422 or error is None:
                 record(
                     session,
                     f"{own.party} (exchange)",
                     Entry(
-                        "exchange.refused_by_peer" if refused else "exchange.delivered",
+                        "exchange.refused_by_peer" if error else "exchange.delivered",
                         "exchange_message",
                         row.message_id,
                         {"to": recipient, "attempts": row.attempts, "status": status},
                     ),
                     at=now,
                 )
-                if refused:
-                    errors.append(f"{row.message_id}: refused by {recipient}: {answer[:300]}")
-                    stopped.add((recipient, agreement))
-            else:
-                row.last_error = error
+            if error is None:
+                row.state, row.last_error, row.done_at = "delivered", None, now
+                delivered += 1
+            else:  # still queued; `accord exchange status` shows why, and the channel waits
+                row.last_error = answer[:2000] if status == 422 else error
                 row.next_attempt_at = now + backoff(row.attempts)
                 errors.append(error)
                 stopped.add((recipient, agreement))
