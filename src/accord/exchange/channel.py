@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.orm import Session
 
 from accord.audit.service import Entry, record
@@ -110,15 +110,22 @@ def send(
     return row
 
 
+def _received_on(message: Message) -> tuple[ColumnElement[bool], ...]:
+    """The messages received on `message`'s channel."""
+    return (
+        ExchangeMessage.direction == "in",
+        ExchangeMessage.sender == message.sender,
+        ExchangeMessage.recipient == message.recipient,
+        ExchangeMessage.agreement_id == message.agreement,
+    )
+
+
 def _last_applied(session: Session, message: Message) -> tuple[int, str]:
     row = session.scalars(
         select(ExchangeMessage)
         .where(
-            ExchangeMessage.direction == "in",
+            *_received_on(message),
             ExchangeMessage.state == "applied",
-            ExchangeMessage.sender == message.sender,
-            ExchangeMessage.recipient == message.recipient,
-            ExchangeMessage.agreement_id == message.agreement,
         )
         .order_by(ExchangeMessage.seq.desc())
         .limit(1)
@@ -206,10 +213,7 @@ def _held_at(session: Session, message: Message) -> bool:
     return (
         session.scalars(
             select(ExchangeMessage.id).where(
-                ExchangeMessage.direction == "in",
-                ExchangeMessage.sender == message.sender,
-                ExchangeMessage.recipient == message.recipient,
-                ExchangeMessage.agreement_id == message.agreement,
+                *_received_on(message),
                 ExchangeMessage.seq == message.seq,
             )
         ).first()
@@ -277,11 +281,8 @@ def _release_held(
     while True:
         held = session.scalars(
             select(ExchangeMessage).where(
-                ExchangeMessage.direction == "in",
+                *_received_on(last),
                 ExchangeMessage.state == "held",
-                ExchangeMessage.sender == last.sender,
-                ExchangeMessage.recipient == last.recipient,
-                ExchangeMessage.agreement_id == last.agreement,
                 ExchangeMessage.seq == last.seq + 1,
             )
         ).first()
