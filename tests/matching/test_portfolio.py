@@ -1,5 +1,6 @@
-"""The solver's routes (direct MILP, decomposition, race): same proven optimum, a correct
-certificate, a validated answer and the stage timings, on small instances of both bench shapes."""
+"""The solver's routes (network flow, direct MILP, decomposition, race): same proven optimum, a
+correct certificate, a validated answer and the stage timings, on small instances of both bench
+shapes."""
 
 from __future__ import annotations
 
@@ -30,9 +31,10 @@ def random_shape(n_families: int, n_pools: int, seed: int) -> Problem:
     )
 
 
-def features_shape(n_families: int, n_pools: int, seed: int) -> Problem:
-    """One-person families, integer scores from features (many ties), families caps below the
-    person caps, a 35 % nationality share in every pool (the bench's `--shape features`)."""
+def features_shape(n_families: int, n_pools: int, seed: int, size: int = 1) -> Problem:
+    """One-person families (or of `size`), integer scores from features (many ties), families
+    caps below the person caps, a 35 % nationality share in every pool (the bench's
+    `--shape features`)."""
     rng = np.random.default_rng(seed)
     features = rng.integers(0, 4, (n_families, 4))
     weights = rng.integers(0, 3, (n_pools, 4))
@@ -41,7 +43,7 @@ def features_shape(n_families: int, n_pools: int, seed: int) -> Problem:
     people = rng.dirichlet(np.full(n_pools, 4.0)) * n_families * 0.6
     nationalities = ["N0", "N0", "N1", "N2", "N3"]
     return build_problem(
-        [(f"F{i}", 1, nationalities[int(rng.integers(0, 5))]) for i in range(n_families)],
+        [(f"F{i}", size, nationalities[int(rng.integers(0, 5))]) for i in range(n_families)],
         [
             Pool(f"A{j}", int(people[j]), int(people[j] * rng.uniform(0.4, 0.8)), 0.35)
             for j in range(n_pools)
@@ -73,7 +75,8 @@ def test_every_route_proves_the_direct_milps_optimum(shape: object, seed: int) -
     problem = shape(60, 8, seed)  # type: ignore[operator]
     reference = solve_milp(problem, time_limit=30)
     assert reference.optimal
-    for route in ROUTES:
+    routes = (*ROUTES, "network") if shape is features_shape else ROUTES
+    for route in routes:
         solution = solve(problem, method=route, time_limit=30)
         assert solution.method == route
         assert_certified(problem, solution, reference.objective)
@@ -108,12 +111,14 @@ def test_every_stage_is_timed() -> None:
     assert solution.stages["search_seconds"] + solution.stages["proof_seconds"] > 0
 
 
-def test_the_rule_sends_small_tight_pools_straight_to_the_milp() -> None:
+def test_the_rule_sends_one_person_families_to_the_flow_and_small_tight_pools_to_the_milp() -> None:
     tight = random_shape(200, 60, 6)  # pools of a few families each
     assert choose_method(tight) == "direct"
     roomy = random_shape(2_000, 4, 6)  # hundreds of families a pool, distinct scores
     assert choose_method(roomy) == "decomposed"
-    tied = features_shape(2_000, 4, 6)  # the same room, but a few dozen distinct scores
+    people = features_shape(2_000, 4, 6)  # one-person families: a min-cost flow
+    assert choose_method(people) == "network"
+    tied = features_shape(2_000, 4, 6, size=2)  # the same room, a few dozen distinct scores
     assert choose_method(tied) == "direct"
     empty = build_problem([("F0", 1, None)], [Pool("A0", 1, NO_LIMIT)], [])
     assert choose_method(empty) == "decomposed"

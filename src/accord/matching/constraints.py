@@ -89,28 +89,49 @@ def pool_families(problem: Problem) -> Rows:
     )
 
 
-def group_share(problem: Problem) -> Rows:
-    """Balance: at most a share of a pool's person limit from one nationality group."""
+@dataclass(frozen=True, eq=False)
+class ShareRows:
+    """The nationality-share rows: one per pool and group that has an eligible pair."""
+
+    pairs: IntArray
+    """The pairs the rows count (a pool with a share, a family with a group)."""
+    row_of_pair: IntArray
+    """Per entry of `pairs`, its row."""
+    pool_of_row: IntArray
+    group_of_row: IntArray
+    upper: FloatArray
+
+
+def share_rows(problem: Problem) -> ShareRows:
+    """Rows numbered by (pool, group) in order; a count per key, not a sort, over the pairs."""
+    n_groups = max(1, len(problem.groups))
     shares = np.array([p.max_group_share for p in problem.pools])
     pairs = np.flatnonzero((shares[problem.pair_pool] < 1.0) & (problem.pair_group >= 0))
-    keys = problem.pair_pool[pairs] * max(1, len(problem.groups)) + problem.pair_group[pairs]
-    unique_keys, row_of_pair = np.unique(keys, return_inverse=True)
-    pool_of_row = unique_keys // max(1, len(problem.groups))
-    group_of_row = unique_keys % max(1, len(problem.groups))
+    keys = problem.pair_pool[pairs] * n_groups + problem.pair_group[pairs]
+    present = np.bincount(keys, minlength=problem.n_pools * n_groups) > 0
+    row_of_key = np.cumsum(present) - 1
+    used = np.flatnonzero(present)
+    pool_of_row, group_of_row = used // n_groups, used % n_groups
     upper = np.floor(shares[pool_of_row] * problem.person_limit[pool_of_row] + 1e-9)
+    return ShareRows(pairs, row_of_key[keys], pool_of_row, group_of_row, upper)
+
+
+def group_share(problem: Problem) -> Rows:
+    """Balance: at most a share of a pool's person limit from one nationality group."""
+    rows = share_rows(problem)
     return Rows(
         "nationality share",
         _rows(
             problem,
-            row_of_pair.astype(np.int64),
-            problem.pair_size[pairs].astype(np.float64),
-            len(unique_keys),
-            pairs,
+            rows.row_of_pair,
+            problem.pair_size[rows.pairs].astype(np.float64),
+            len(rows.upper),
+            rows.pairs,
         ),
-        upper,
+        rows.upper,
         lambda i: (
-            f"pool {problem.pools[pool_of_row[i]].agreement_id} takes at most "
-            f"{int(upper[i])} people of nationality {problem.groups[group_of_row[i]]}"
+            f"pool {problem.pools[rows.pool_of_row[i]].agreement_id} takes at most "
+            f"{int(rows.upper[i])} people of nationality {problem.groups[rows.group_of_row[i]]}"
         ),
         relaxed=True,
     )
