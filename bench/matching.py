@@ -415,7 +415,9 @@ def main() -> None:
                         f"| {row} | {method} ({r['route']}) | "
                         + " | ".join(f"{stages.get(f'{s}_seconds', 0.0):.2f}" for s in STAGE_NAMES)
                         + f" | {int(stages.get('dual_iterations', 0))}"
-                        f" | {int(stages.get('milp_pairs', 0)):,} |"
+                        f" | {int(stages.get('milp_pairs', 0)):,}"
+                        f" | {int(stages.get('flow_rounds', 0))}"
+                        f" | {int(stages.get('flow_pairs', 0)):,} |"
                     )
             summary.extend(verdicts(row, n_families, n_agreements, results))
     print()
@@ -424,9 +426,9 @@ def main() -> None:
     print(
         "| shape | families x agreements | run | "
         + " | ".join(STAGE_NAMES)
-        + " | dual iterations | MILP pairs |"
+        + " | dual iterations | MILP pairs | flow rounds | flow pairs |"
     )
-    print("|---|---|---|" + "---:|" * (len(STAGE_NAMES) + 2))
+    print("|---|---|---|" + "---:|" * (len(STAGE_NAMES) + 4))
     for line in stage_lines:
         print(line)
     print()
