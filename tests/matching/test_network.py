@@ -152,8 +152,11 @@ def test_a_restricted_first_flow_is_completed_by_pricing_until_the_bound_proves_
     monkeypatch.setattr(network, "NEAR_BEST", 0.0)
     problem = unit_families(seed, 300, 6)
     reference = solve_milp(problem, time_limit=30)
-    flow = network.solve_flow(problem)
+    told: list[tuple[float, float]] = []
+    flow = network.solve_flow(problem, progress=lambda answer, bound: told.append((answer, bound)))
     assert flow.rounds > 1 and flow.arcs < problem.n_pairs
+    assert len(told) == flow.rounds and told[-1] == (flow.objective, flow.bound)
+    assert all(answer <= bound for answer, bound in told)
     assert flow.objective == pytest.approx(reference.objective, rel=1e-9)
     assert reference.objective - 1e-9 <= flow.bound <= flow.objective * (1 + 1e-9)
 

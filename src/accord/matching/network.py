@@ -21,6 +21,7 @@ does it); pins are placed first and their rows' capacities reduced.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -129,9 +130,15 @@ def _scale(scores: FloatArray, n_nodes: int) -> float:
     return float(2 ** int(np.floor(np.log2(ceiling))))
 
 
-def solve_flow(problem: Problem, *, gap: float = 0.0) -> FlowResult:
+def solve_flow(
+    problem: Problem,
+    *,
+    gap: float = 0.0,
+    progress: Callable[[float, float], None] | None = None,
+) -> FlowResult:
     """The optimal pools of a network problem (`applies`), and the bound that proves them;
-    stops adding pairs once the bound is within `gap` of the answer."""
+    stops adding pairs once the bound is within `gap` of the answer. `progress` is told the
+    answer and the bound after each round."""
     clock = time.perf_counter()
     rows = _Rows(problem)
     pinned_family = np.zeros(problem.n_families, dtype=np.bool_)
@@ -160,6 +167,8 @@ def solve_flow(problem: Problem, *, gap: float = 0.0) -> FlowResult:
         objective = pinned_score + float(scores[chosen].sum())
         bound += pinned_score
         proving += time.perf_counter() - clock
+        if progress is not None:
+            progress(objective, max(bound, objective))
         better[arcs] = False  # the flow's own pairs meet the prices (up to rounding)
         if not better.any() or bound - objective <= gap * bound:
             break

@@ -646,7 +646,7 @@ def solve(
     if route == "network":
         if not network.applies(problem):
             raise ProblemError("the network route needs one-person families whose pins fit")
-        flow = network.solve_flow(problem, gap=gap)
+        flow = network.solve_flow(problem, gap=gap, progress=progress)
         stages["build_seconds"], stages["search_seconds"] = flow.build_seconds, flow.solve_seconds
         stages["proof_seconds"] = flow.proof_seconds
         stages["milp_pairs"], stages["flow_rounds"], stages["flow_pairs"] = (
@@ -654,9 +654,7 @@ def solve(
             flow.rounds,
             flow.arcs,
         )
-        answer = _Answer(flow.chosen, flow.objective, flow.bound, progress)
-        if progress is not None:
-            progress(answer.objective, answer.bound)
+        answer = _Answer(flow.chosen, flow.objective, flow.bound)
         return _checked(problem, answer, target, started, stages, route)
     relaxation = _Relaxation(problem)
     clock = time.perf_counter()
