@@ -26,15 +26,15 @@ def unit_families(
     sizes: tuple[int, ...] = (1,),
 ) -> Problem:
     """Families of `sizes` people (one by default), some without a nationality; pools with
-    and without families limits and shares; scores drawn as floats or small integers; `pins`
-    families pinned into one of their pools."""
+    and without families limits and shares; scores drawn as floats (some below 0) or small
+    integers; `pins` families pinned into one of their pools."""
     rng = np.random.default_rng(seed)
     groups = [None, "N0", "N0", "N1", "N2"]
     eligible = rng.random((n_families, n_pools)) < 0.5
     scores = (
         rng.integers(1, 6, (n_families, n_pools)).astype(float)
         if integer_scores
-        else rng.uniform(0.1, 9.7, (n_families, n_pools))
+        else rng.uniform(-2.0, 9.7, (n_families, n_pools))  # a pair may be worth less than none
     )
     pools = [
         Pool(

@@ -207,10 +207,12 @@ def _first_arcs(problem: Problem, rows: _Rows, free: IntArray) -> IntArray:
 
 
 def _sample(problem: Problem) -> Problem:
+    """Every `SAMPLE_EVERY`-th family that is not pinned, with the pools' limits cut to match."""
     every = SAMPLE_EVERY
     kept = np.zeros(problem.n_families, dtype=np.bool_)
     kept[::every] = True
-    pairs = np.flatnonzero(kept[problem.pair_family] & ~problem.pinned_in)
+    kept[problem.pair_family[problem.pinned_in]] = False  # placed already, not priced
+    pairs = np.flatnonzero(kept[problem.pair_family])
     renumber = np.cumsum(kept) - 1
     pools = tuple(
         Pool(
