@@ -34,17 +34,22 @@ def _with_children() -> list[object]:
 def get_agreement(
     session: Session, agreement_id: str, *, for_update: bool = False
 ) -> Agreement | None:
-    query = select(Agreement).where(Agreement.id == agreement_id)
     if for_update:  # a row lock cannot take the outer joins: the children come after
+        query = select(Agreement).where(Agreement.id == agreement_id)
         query = query.options(*_with_children()).with_for_update()  # type: ignore[arg-type]
-    else:  # one round trip: agreements are read on every request that touches one
-        query = query.options(
+        return session.execute(query).scalar_one_or_none()
+    # Agreements are read many times in one request (scope, caps, views): the unit of work's
+    # identity map answers after the first read, which is one round trip with its children.
+    return session.get(
+        Agreement,
+        agreement_id,
+        options=[
             joinedload(Agreement.caps),
             joinedload(Agreement.criteria),
             joinedload(Agreement.status_events),
             joinedload(Agreement.sources),
-        )
-    return session.execute(query).unique().scalar_one_or_none()
+        ],
+    )
 
 
 def list_agreements(session: Session, *, status: str | None = None) -> Sequence[Agreement]:
