@@ -34,22 +34,19 @@ def _with_children() -> list[object]:
 def get_agreement(
     session: Session, agreement_id: str, *, for_update: bool = False
 ) -> Agreement | None:
-    if for_update:  # a row lock cannot take the outer joins: the children come after
-        query = select(Agreement).where(Agreement.id == agreement_id)
-        query = query.options(*_with_children()).with_for_update()  # type: ignore[arg-type]
-        return session.execute(query).scalar_one_or_none()
+    children = [
+        joinedload(Agreement.caps),
+        joinedload(Agreement.criteria),
+        joinedload(Agreement.status_events),
+        joinedload(Agreement.sources),
+    ]
+    if for_update:  # the lock is on the agreement's row only (`OF`): the outer joins allow it
+        query = select(Agreement).where(Agreement.id == agreement_id).options(*children)
+        query = query.with_for_update(of=Agreement)
+        return session.execute(query).unique().scalar_one_or_none()
     # Agreements are read many times in one request (scope, caps, views): the unit of work's
     # identity map answers after the first read, which is one round trip with its children.
-    return session.get(
-        Agreement,
-        agreement_id,
-        options=[
-            joinedload(Agreement.caps),
-            joinedload(Agreement.criteria),
-            joinedload(Agreement.status_events),
-            joinedload(Agreement.sources),
-        ],
-    )
+    return session.get(Agreement, agreement_id, options=children)
 
 
 def list_agreements(session: Session, *, status: str | None = None) -> Sequence[Agreement]:
