@@ -22,6 +22,7 @@ from accord.proposals.fear_claims import claim_fear, decide_fear, schedule_inter
 from accord.proposals.movement import clear, confirm_arrival, schedule
 from accord.proposals.notices import record_notice
 from accord.proposals.pools import PoolFamily, create_pool
+from accord.proposals.service import move
 from accord.records.agreement import Status
 from accord.store import Store
 from accord.workflow.audience import Audience
@@ -437,8 +438,13 @@ def test_7_a_move_dated_before_the_facts_it_stands_on_is_refused(
     [item] = propose(store, clock, ["F-A1"])
     later = SetClock(clock.now() + dt.timedelta(days=3))
     import_records(store, tmp_path, [single("A1", languages=["es", "en"])], clock=later)
-    with pytest.raises(Conflict, match="before they existed"):
-        accept(store, clock, item)
+    # The receiver is told the rule, never when the sender's records changed.
+    detail = refused(lambda: accept(store, clock, item), Conflict)
+    assert "time runs forward" in detail and "records" not in detail
+    assert f"{later.now():%Y-%m-%d}" not in detail
+    # The sender's side is told what came later, and when.
+    with pytest.raises(Conflict, match=r"records changed at .* before they existed"):
+        run(store, move, item, "cancel", OFFICER, clock, reason_text="withdrawn")
     assert accept(store, later, item).to_state == "accepted"
 
 
@@ -489,7 +495,6 @@ def test_a_second_rejection_with_another_reason_is_refused_not_dropped(
 ) -> None:
     """Issue 14, finding 6: rejecting again with another reason answered `repeated` and
     silently dropped the second reason. The same request again is still a harmless retry."""
-    from accord.proposals.service import move
 
     singles(store, tmp_path, "A1")
     [item] = propose(store, clock, ["F-A1"])

@@ -169,27 +169,37 @@ def _members(session: Session, item: ProposalItem) -> tuple[PersonRecord, ...]:
     return tuple(stored_people(session, family_id=item.family_id))
 
 
-def _forward(session: Session, item: ProposalItem, now: dt.datetime) -> None:
+def _forward(
+    session: Session, item: ProposalItem, now: dt.datetime, *, sender_side: bool = True
+) -> None:
     """Time runs forward per item (DESIGN §4): nothing is recorded on an item at a moment
     before the last thing recorded on it, nor before the family's facts it is judged on (the
-    last change to a member's record). Stamps the item with `now` when it may go on."""
+    last change to a member's record). Stamps the item with `now` when it may go on.
+
+    The moments it compares are the sender's (a claim recorded, a record changed), so a
+    refusal names them only to the sender's side; a receiver or monitor is told the rule."""
     last = item.last_at
     if last is not None and now < last:
-        raise Conflict(
+        refused = (
             f"item {item.id} was last acted on at {last:%Y-%m-%d %H:%M} UTC;"
             f" {now:%Y-%m-%d %H:%M} is before it: time runs forward"
         )
-    if now.date() < item.state_since:
-        raise Conflict(
-            f"item {item.id} last moved on {item.state_since}; {now.date()} is before it"
-        )
-    changed = family_changed_at(session, item.family_id)
-    if changed is not None and now < changed:
-        raise Conflict(
+    elif now.date() < item.state_since:
+        refused = f"item {item.id} last moved on {item.state_since}; {now.date()} is before it"
+    elif (changed := family_changed_at(session, item.family_id)) is not None and now < changed:
+        refused = (
             f"family {item.family_id}'s records changed at {changed:%Y-%m-%d %H:%M} UTC;"
             f" nothing can be decided on them at {now:%Y-%m-%d %H:%M}, before they existed"
         )
-    item.last_at = now
+    else:
+        item.last_at = now
+        return
+    if not sender_side:
+        refused = (
+            f"item {item.id} cannot be moved at {now:%Y-%m-%d %H:%M} UTC: something is recorded"
+            " on it later than that, and time runs forward"
+        )
+    raise Conflict(refused)
 
 
 def _awaiting_notice(session: Session, item: ProposalItem, day: dt.date) -> str:
@@ -301,7 +311,7 @@ def move(
     _authorize(actor, row, agreement)
     now = clock.now()
     day = now.date()
-    _forward(session, item, now)
+    _forward(session, item, now, sender_side=sees_claims(actor.role))
     members = _members(session, item)
     claim = repository.open_fear_claim(session, item.id, case_id=(data or {}).get("case"))
     facts = Facts(
