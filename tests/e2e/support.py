@@ -190,7 +190,18 @@ class Screenshots:
         self.taken += 1
         self.folder.mkdir(parents=True, exist_ok=True)
         path = self.folder / f"{self.taken:02d}-{_safe(name)}.png"
-        page.screenshot(path=str(path), full_page=True)
+        from playwright.sync_api import Error as BrowserError
+
+        try:
+            page.screenshot(path=str(path), full_page=True)
+        except BrowserError as error:
+            # Headless Chromium sometimes has no frame yet just after a navigation ("Unable to
+            # capture screenshot"): once the page has loaded and painted a frame, it does.
+            if "Unable to capture screenshot" not in error.message:
+                raise
+            page.wait_for_load_state("load")
+            page.evaluate("() => new Promise(requestAnimationFrame)")
+            page.screenshot(path=str(path), full_page=True)
         return path
 
 
