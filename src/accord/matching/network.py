@@ -116,6 +116,38 @@ class _Rows:
         )
 
 
+@dataclass(frozen=True, eq=False)
+class _Free:
+    """The pairs of families not pinned, with what every round reads of them (computed once:
+    at national scale each is a pass over tens of millions of pairs)."""
+
+    index: IntArray
+    """Positions in the problem's pairs."""
+    family: IntArray
+    score: FloatArray
+    node: IntArray
+    """Each pair's price node (`_Rows.price_node`)."""
+    starts: IntArray
+    """Where each family's pairs begin."""
+    counts: IntArray
+    """How many pairs each family has."""
+
+    @classmethod
+    def of(cls, problem: Problem, rows: _Rows) -> _Free:
+        pinned_family = np.zeros(problem.n_families, dtype=np.bool_)
+        pinned_family[problem.pair_family[problem.pinned_in]] = True
+        index = np.flatnonzero(~pinned_family[problem.pair_family])
+        family = problem.pair_family[index]
+        starts = np.flatnonzero(np.diff(family, prepend=-1))
+        counts = np.diff(np.append(starts, len(index)))
+        return cls(index, family, problem.pair_score[index], rows.price_node[index], starts, counts)
+
+    def best(self, reduced: FloatArray) -> FloatArray:
+        """Per family, its best reduced score, or 0 for taking nothing."""
+        best: FloatArray = np.maximum(np.maximum.reduceat(reduced, self.starts), 0.0)
+        return best
+
+
 def _scale(scores: FloatArray, n_nodes: int) -> float:
     """The factor turning scores into integer costs: the smallest that makes them all exact,
     else the largest that cannot overflow."""
@@ -141,14 +173,12 @@ def solve_flow(
     answer and the bound after each round."""
     clock = time.perf_counter()
     rows = _Rows(problem)
-    pinned_family = np.zeros(problem.n_families, dtype=np.bool_)
-    pinned_family[problem.pair_family[problem.pinned_in]] = True
-    free = np.flatnonzero(~pinned_family[problem.pair_family])
-    scores = problem.pair_score[free]
+    free = _Free.of(problem, rows)
     n_nodes = 2 + problem.n_families + len(rows.share_capacity) + problem.n_pools
-    scale = _scale(scores, n_nodes)
-    costs = np.rint(scores * scale).astype(np.int64)
+    scale = _scale(free.score, n_nodes)
+    costs = np.rint(free.score * scale).astype(np.int64)
     pinned_score = float(problem.pair_score[problem.pinned_in].sum())
+    tolerance = 1e-9 * max(1.0, float(np.abs(problem.pair_score).max(initial=0.0)))
     arcs = _first_arcs(problem, rows, free)
     build = time.perf_counter() - clock
     solving = proving = 0.0
@@ -156,15 +186,15 @@ def solve_flow(
     while True:
         rounds += 1
         clock = time.perf_counter()
-        taken = _optimal_flow(problem, rows, free[arcs], costs[arcs])
+        taken = _optimal_flow(problem, rows, free.family[arcs], free.node[arcs], costs[arcs])
         chosen = arcs[taken]
         solving += time.perf_counter() - clock
         clock = time.perf_counter()
         prices = _as_prices(
             problem, rows, _prices(problem, rows, free, arcs, chosen, costs) / scale
         )
-        bound, better = _bound(problem, rows, free, prices, chosen)
-        objective = pinned_score + float(scores[chosen].sum())
+        bound, better = _bound(problem, rows, free, prices, chosen, tolerance)
+        objective = pinned_score + float(free.score[chosen].sum())
         bound += pinned_score
         proving += time.perf_counter() - clock
         if progress is not None:
@@ -173,7 +203,7 @@ def solve_flow(
         if not better.any() or bound - objective <= gap * bound:
             break
         arcs = np.union1d(arcs, np.flatnonzero(better))
-    answer = np.sort(np.concatenate([free[chosen], np.flatnonzero(problem.pinned_in)]))
+    answer = np.sort(np.concatenate([free.index[chosen], np.flatnonzero(problem.pinned_in)]))
     return FlowResult(
         answer,
         objective,
@@ -188,21 +218,16 @@ def solve_flow(
     )
 
 
-def _first_arcs(problem: Problem, rows: _Rows, free: IntArray) -> IntArray:
+def _first_arcs(problem: Problem, rows: _Rows, free: _Free) -> IntArray:
     """Positions (in `free`) of the pairs the first flow gets: all of them for small problems;
     else, at prices from a flow over a sample of the families (every `SAMPLE_EVERY`-th, with
     the limits cut to match), each family's pairs within `NEAR_BEST` of its best."""
-    if len(free) <= ALL_PAIRS_UP_TO or problem.n_families < SAMPLE_EVERY**2:
-        return np.arange(len(free))
+    if len(free.index) <= ALL_PAIRS_UP_TO or problem.n_families < SAMPLE_EVERY**2:
+        return np.arange(len(free.index))
     sample = _sample(problem)  # itself sampled in turn while it is large
-    prices = solve_flow(sample).prices
-    reduced = problem.pair_score[free] - _pair_prices(problem, rows, free, prices)
-    family = problem.pair_family[free]
-    starts = np.flatnonzero(np.diff(family, prepend=-1))
-    best = np.maximum(np.maximum.reduceat(reduced, starts), 0.0)
-    best_of_pair = np.repeat(best, np.diff(np.append(starts, len(free))))
-    scores = problem.pair_score[free]
-    near = NEAR_BEST * float(scores.max() - scores.min())
+    reduced = free.score - _pair_prices(rows, free, solve_flow(sample).prices)
+    best_of_pair = np.repeat(free.best(reduced), free.counts)
+    near = NEAR_BEST * float(free.score.max() - free.score.min())
     return np.flatnonzero(reduced >= best_of_pair - near)
 
 
@@ -238,22 +263,20 @@ def _sample(problem: Problem) -> Problem:
     )
 
 
-def _optimal_flow(problem: Problem, rows: _Rows, pairs: IntArray, costs: IntArray) -> BoolArray:
-    """Which of `pairs` the min-cost flow takes (a boolean per pair).
+def _optimal_flow(
+    problem: Problem, rows: _Rows, family: IntArray, node: IntArray, costs: IntArray
+) -> BoolArray:
+    """Which of the pairs (given by family, price node and cost) the min-cost flow takes.
 
     Families with one pair here are alike when it goes to the same row at the same cost: each
     such class is one arc from the source with its size as capacity (at national scale most
     families are in one, and the solver's time follows its nodes), and a class's flow goes to
     its first families. A family with more pairs is a node of its own."""
     n_pools, n_shares = problem.n_pools, len(rows.share_capacity)
+    # The flow's nodes: source, sink, then the price nodes (pools, share rows), then families.
     source, sink, first_pool = 0, 1, 2
     first_share = first_pool + n_pools
-    family = problem.pair_family[pairs]
-    head = np.where(
-        rows.share_row[pairs] >= 0,
-        first_share + rows.share_row[pairs],
-        first_pool + problem.pair_pool[pairs],
-    )
+    head = node + 1
     single = np.bincount(family, minlength=problem.n_families)[family] == 1
     low = int(costs.min(initial=0))
     keys = head[single] * (int(costs.max(initial=0)) - low + 1) + (costs[single] - low)
@@ -311,7 +334,7 @@ def _optimal_flow(problem: Problem, rows: _Rows, pairs: IntArray, costs: IntArra
     class_flow = flow.flows(arcs[: len(classes)])
     first_pair_arc = len(classes) + len(owners)
     pair_flow = flow.flows(arcs[first_pair_arc : first_pair_arc + len(several)])
-    taken = np.zeros(len(pairs), dtype=np.bool_)
+    taken = np.zeros(len(family), dtype=np.bool_)
     # A class's flow goes to its first families (pairs are in family order).
     members = np.flatnonzero(single)
     order = np.argsort(class_of, kind="stable")
@@ -326,7 +349,7 @@ def _optimal_flow(problem: Problem, rows: _Rows, pairs: IntArray, costs: IntArra
 def _prices(
     problem: Problem,
     rows: _Rows,
-    free: IntArray,
+    free: _Free,
     arcs: IntArray,
     chosen: IntArray,
     costs: IntArray,
@@ -339,13 +362,13 @@ def _prices(
     edge b → a of weight w), one per family and pair folded into one edge per pair of rows."""
     n_pools, n_shares = problem.n_pools, len(rows.share_capacity)
     n_nodes = 1 + n_pools + n_shares
-    node = rows.price_node[free[arcs]]
-    family = problem.pair_family[free[arcs]]
+    node, family = free.node[arcs], free.family[arcs]
     cost = costs[arcs].astype(np.float64)
+    chosen_family = free.family[chosen]
     at_node = np.full(problem.n_families, -1, dtype=np.int64)
     at_cost = np.zeros(problem.n_families)
-    at_node[problem.pair_family[free[chosen]]] = rows.price_node[free[chosen]]
-    at_cost[problem.pair_family[free[chosen]]] = costs[chosen]
+    at_node[chosen_family] = free.node[chosen]
+    at_cost[chosen_family] = costs[chosen]
     placed = at_node[family] >= 0
     # A placed family prefers its pair: price(its) - price(other) <= its cost - other cost;
     # and gains from it: price(its) <= its cost. An unplaced one gains from none: -price <= -cost.
@@ -353,7 +376,7 @@ def _prices(
     heads = np.concatenate(
         [
             at_node[family[placed]],
-            at_node[problem.pair_family[free[chosen]]],
+            at_node[chosen_family],
             np.zeros(np.count_nonzero(~placed), dtype=np.int64),
         ]
     )
@@ -366,10 +389,9 @@ def _prices(
     pools = 1 + np.arange(n_pools)
     shares = 1 + n_pools + np.arange(n_shares)
     share_pools = 1 + rows.share_pool
-    load = np.bincount(problem.pair_pool[free[chosen]], minlength=n_pools)
-    share_load = np.bincount(
-        rows.share_row[free[chosen]][rows.share_row[free[chosen]] >= 0], minlength=n_shares
-    )
+    chosen_rows = rows.share_row[free.index[chosen]]
+    load = np.bincount(problem.pair_pool[free.index[chosen]], minlength=n_pools)
+    share_load = np.bincount(chosen_rows[chosen_rows >= 0], minlength=n_shares)
     # Prices are at least 0, and 0 where the pool has room; a share row costs at least its
     # pool, and exactly its pool where it has room.
     graph[pools, 0] = np.minimum(graph[pools, 0], 0.0)
@@ -397,32 +419,32 @@ def _as_prices(problem: Problem, rows: _Rows, nodes: FloatArray) -> Prices:
     return Prices(pool, group)
 
 
-def _pair_prices(problem: Problem, rows: _Rows, free: IntArray, prices: Prices) -> FloatArray:
+def _pair_prices(rows: _Rows, free: _Free, prices: Prices) -> FloatArray:
     """Each free pair's price: its pool's, plus its share row's where it has one."""
     share = prices.pool[rows.share_pool] + prices.group[rows.share_pool, rows.share_group]
     node_price = np.concatenate([[0.0], prices.pool, share])
-    result: FloatArray = node_price[rows.price_node[free]]
+    result: FloatArray = node_price[free.node]
     return result
 
 
 def _bound(
-    problem: Problem, rows: _Rows, free: IntArray, prices: Prices, chosen: IntArray
+    problem: Problem,
+    rows: _Rows,
+    free: _Free,
+    prices: Prices,
+    chosen: IntArray,
+    tolerance: float,
 ) -> tuple[float, BoolArray]:
     """The Lagrangian bound over every free pair at the prices, and the pairs that beat what
-    their family gets in the flow at those prices (the ones to add)."""
-    pool_price = prices.pool
+    their family gets in the flow (by more than `tolerance`) at those prices: the ones to add."""
     share_price = prices.group[rows.share_pool, rows.share_group]
-    reduced = problem.pair_score[free] - _pair_prices(problem, rows, free, prices)
-    family = problem.pair_family[free]
-    starts = np.flatnonzero(np.diff(family, prepend=-1))
-    best = np.maximum(np.maximum.reduceat(reduced, starts), 0.0)
+    reduced = free.score - _pair_prices(rows, free, prices)
     bound = (
-        float(best.sum())
-        + float(pool_price @ rows.capacity)
+        float(free.best(reduced).sum())
+        + float(prices.pool @ rows.capacity)
         + float(share_price @ rows.share_capacity)
     )
     gets = np.zeros(problem.n_families)
-    gets[family[chosen]] = reduced[chosen]
-    tolerance = 1e-9 * max(1.0, float(np.abs(problem.pair_score).max(initial=0.0)))
-    better: BoolArray = reduced > gets[family] + tolerance
+    gets[free.family[chosen]] = reduced[chosen]
+    better: BoolArray = reduced > gets[free.family] + tolerance
     return bound, better

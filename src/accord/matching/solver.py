@@ -644,7 +644,7 @@ def solve(
     stages = {f"{stage}_seconds": 0.0 for stage in STAGES}
     target = max(gap, OPTIMALITY_TOLERANCE)
     if route == "network":
-        if not network.applies(problem):
+        if method == "network" and not network.applies(problem):  # else choose_method asked
             raise ProblemError("the network route needs one-person families whose pins fit")
         flow = network.solve_flow(problem, gap=gap, progress=progress)
         stages["build_seconds"], stages["search_seconds"] = flow.build_seconds, flow.solve_seconds
